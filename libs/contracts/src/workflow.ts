@@ -1,0 +1,89 @@
+import { z } from 'zod';
+import { Role } from './effects';
+import { WorkflowId } from './envelope';
+
+/** Lifecycle of a workflow actor, as XState reports it. */
+export const WorkflowStatus = z.enum(['active', 'done', 'error', 'stopped']);
+export type WorkflowStatus = z.infer<typeof WorkflowStatus>;
+
+/** A state value as XState has it: a leaf name, or a nested object for compound/parallel states. */
+export type StateValue = string | { [key: string]: StateValue };
+export const StateValue: z.ZodType<StateValue> = z.lazy(() => z.union([z.string(), z.record(z.string(), StateValue)]));
+
+/** One human decision pending at a gate. */
+export const PendingApproval = z.object({
+  gateId: z.string(),
+  gate: z.string(),
+  proposed: z.unknown(),
+  reason: z.string(),
+  allowedRoles: z.array(Role),
+  requestedAt: z.iso.datetime({ offset: true }),
+});
+export type PendingApproval = z.infer<typeof PendingApproval>;
+
+/** `workflow.changed`: published on `troupe.changes.<workflowId>` after every persisted transition. */
+export const WORKFLOW_CHANGED = 'workflow.changed';
+export const WorkflowChanged = z.object({
+  workflowType: z.string(),
+  version: z.number().int().nonnegative(),
+  status: WorkflowStatus,
+  stateValue: StateValue,
+  /** Dotted leaf paths of the state value, e.g. `["awaitingApproval"]`. */
+  statePaths: z.array(z.string()),
+  eventType: z.string(),
+  /** Small, indexed facts the machine exposes (label, route, …). */
+  tags: z.record(z.string(), z.string()),
+  pendingApproval: PendingApproval.nullable(),
+});
+export type WorkflowChanged = z.infer<typeof WorkflowChanged>;
+
+/** `approval.decided`: a human's decision at a gate, published as an event into the workflow. */
+export const APPROVAL_DECIDED = 'approval.decided';
+export const ApprovalDecided = z.object({
+  gateId: z.string().min(1).max(256),
+  decision: z.enum(['approved', 'rejected', 'edited']),
+  approver: z.object({ id: z.string().min(1).max(256), roles: z.array(Role).min(1) }),
+  comment: z.string().max(4_000).nullable().default(null),
+  /** With `edited`: the human's version of what was proposed (e.g. the reply body). */
+  editedText: z.string().max(100_000).nullable().default(null),
+});
+export type ApprovalDecided = z.infer<typeof ApprovalDecided>;
+
+/** What a dead letter carries: where it came from, why it failed, and the original bytes. */
+export const DEAD_LETTERED = 'message.dead_lettered';
+export const DeadLetter = z.object({
+  origin: z.object({
+    stream: z.string().nullable(),
+    consumer: z.string().nullable(),
+    subject: z.string(),
+    streamSequence: z.number().int().nullable(),
+  }),
+  reason: z.string(),
+  errorCode: z.string(),
+  issues: z.array(z.string()),
+  deliveryCount: z.number().int().nonnegative(),
+  headers: z.record(z.string(), z.array(z.string())),
+  /** The original message body, base64. */
+  dataBase64: z.string(),
+  deadLetteredAt: z.iso.datetime({ offset: true }),
+});
+export type DeadLetter = z.infer<typeof DeadLetter>;
+
+/** One entry of a workflow's journal: an applied event and what it did. `seq` equals the new version. */
+export const JournalEntry = z.object({
+  workflowId: WorkflowId,
+  workflowType: z.string(),
+  seq: z.number().int().positive(),
+  eventId: z.string(),
+  eventType: z.string(),
+  event: z.unknown(),
+  fromStateValue: StateValue.nullable(),
+  stateValue: StateValue,
+  status: WorkflowStatus,
+  effects: z.array(z.object({ id: z.string(), kind: z.string(), subject: z.string() })),
+  /** Why an event was received but not applied (e.g. not allowed in this state); null when applied. */
+  rejection: z.string().nullable(),
+  appliedAt: z.iso.datetime({ offset: true }),
+  traceId: z.string().nullable(),
+});
+export type JournalEntry = z.infer<typeof JournalEntry>;

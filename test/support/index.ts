@@ -1,0 +1,4 @@
+/**
+ * @troupe/testing: helpers for integration and end-to-end tests (real servers, never mocks of them).
+ */
+export { startNatsServer, freePort, waitForPort, type NatsServerHandle } from './nats-server';
