@@ -1,0 +1,154 @@
+import { describe, expect, it } from 'vitest';
+import { initialTransition, transition, type AnyMachineSnapshot } from 'xstate';
+import type { ApprovalDecided, Effect, Email } from '@troupe/contracts';
+import { emailTriageMachine, triageGateId, type EmailTriageEvent } from '@troupe/statecharts';
+
+const email: Email = {
+  messageId: '<m1@example.org>',
+  from: 'Ann <ann@example.org>',
+  to: 'me@example.org',
+  subject: 'Lunch on Friday?',
+  date: null,
+  text: 'Are you free on Friday?',
+  headers: {},
+  origin: {},
+};
+const workflowId = 'wf-1';
+
+function start() {
+  return initialTransition(emailTriageMachine, { workflowId, email, confidenceThreshold: 0.8 });
+}
+
+function effectsOf(actions: Array<{ type: string; params?: unknown }>): Effect[] {
+  return actions.filter((a) => a.type === 'requestEffect').map((a) => a.params as Effect);
+}
+
+function run(events: EmailTriageEvent[]): { snapshot: AnyMachineSnapshot; effects: Effect[][] } {
+  let [snapshot, actions] = start() as [AnyMachineSnapshot, Array<{ type: string; params?: unknown }>];
+  const effects = [effectsOf(actions)];
+  for (const event of events) {
+    [snapshot, actions] = transition(emailTriageMachine, snapshot as never, event) as never;
+    effects.push(effectsOf(actions));
+  }
+  return { snapshot, effects };
+}
+
+const decision = (gate: 'reply-approval' | 'classification-review', overrides: Partial<ApprovalDecided> = {}): EmailTriageEvent => ({
+  type: 'approval.decided',
+  payload: {
+    gateId: triageGateId(workflowId, gate),
+    decision: 'approved',
+    approver: { id: 'alice', roles: ['approver'] },
+    comment: null,
+    editedText: null,
+    ...overrides,
+  },
+});
+
+const classified = (label: 'spam' | 'ham', confidence: number): EmailTriageEvent => ({
+  type: 'email.classified',
+  payload: { label, confidence, classifier: 'test' },
+});
+const routed = (route: 'summarise' | 'draft_reply'): EmailTriageEvent => ({
+  type: 'email.routed',
+  payload: { route, confidence: 0.9, reason: 'test', router: 'test' },
+});
+const drafted: EmailTriageEvent = {
+  type: 'reply.drafted',
+  payload: { to: 'ann@example.org', subject: 'Re: Lunch on Friday?', body: 'Yes!', reasoning: 'friendly', drafter: 'test' },
+};
+
+describe('email-triage machine', () => {
+  it('starts classifying and asks the classifier agent', () => {
+    const { snapshot, effects } = run([]);
+    expect(snapshot.value).toBe('classifying');
+    expect(effects[0]).toEqual([{ kind: 'agent.task', agent: 'classifier', task: 'email.classify', input: { email } }]);
+  });
+
+  it('quarantines confident spam without routing it', () => {
+    const { snapshot, effects } = run([classified('spam', 0.99)]);
+    expect(snapshot.value).toBe('quarantined');
+    expect(snapshot.status).toBe('done');
+    expect(effects[1]).toEqual([]);
+  });
+
+  it('sends a low-confidence classification to human review instead of routing', () => {
+    const { snapshot, effects } = run([classified('ham', 0.6)]);
+    expect(snapshot.value).toBe('humanReview');
+    expect(effects[1]).toMatchObject([{ kind: 'approval.request', gate: 'classification-review', allowedRoles: ['approver', 'admin'] }]);
+  });
+
+  it('routes after a reviewer flips a low-confidence spam label to ham', () => {
+    const { snapshot, effects } = run([classified('spam', 0.6), decision('classification-review', { decision: 'rejected' })]);
+    expect(snapshot.value).toBe('routing');
+    expect(snapshot.context.label).toBe('ham');
+    expect(effects[2]).toMatchObject([{ kind: 'agent.task', agent: 'supervisor' }]);
+  });
+
+  it('summarises list mail the supervisor routes to the summariser', () => {
+    const { snapshot } = run([
+      classified('ham', 0.95),
+      routed('summarise'),
+      { type: 'email.summarised', payload: { summary: 'digest', summariser: 'test' } },
+    ]);
+    expect(snapshot.value).toBe('summarised');
+    expect(snapshot.status).toBe('done');
+  });
+
+  it('never sends a drafted reply before a human approves it', () => {
+    const { snapshot, effects } = run([classified('ham', 0.95), routed('draft_reply'), drafted]);
+    expect(snapshot.value).toBe('awaitingApproval');
+    expect(effects.flat().some((e) => e.kind === 'reply.send')).toBe(false);
+  });
+
+  it('sends the approved draft and ends in sent', () => {
+    const { snapshot, effects } = run([
+      classified('ham', 0.95),
+      routed('draft_reply'),
+      drafted,
+      decision('reply-approval'),
+      { type: 'reply.sent', payload: { idempotencyKey: 'k', sentAt: '2026-01-01T00:00:00.000Z', firstDelivery: true } },
+    ]);
+    expect(effects[4]).toEqual([
+      { kind: 'reply.send', to: 'ann@example.org', subject: 'Re: Lunch on Friday?', body: 'Yes!', inReplyTo: '<m1@example.org>' },
+    ]);
+    expect(snapshot.value).toBe('sent');
+  });
+
+  it('sends the edited text when the approver edits the draft', () => {
+    const { effects } = run([
+      classified('ham', 0.95),
+      routed('draft_reply'),
+      drafted,
+      decision('reply-approval', { decision: 'edited', editedText: 'Yes, at noon.' }),
+    ]);
+    expect(effects[4]).toMatchObject([{ kind: 'reply.send', body: 'Yes, at noon.' }]);
+  });
+
+  it('ends in rejected when the approver rejects the draft', () => {
+    const { snapshot } = run([classified('ham', 0.95), routed('draft_reply'), drafted, decision('reply-approval', { decision: 'rejected' })]);
+    expect(snapshot.value).toBe('rejected');
+  });
+
+  it('ignores a decision from a principal without an allowed role', () => {
+    const { snapshot, effects } = run([
+      classified('ham', 0.95),
+      routed('draft_reply'),
+      drafted,
+      decision('reply-approval', { approver: { id: 'eve', roles: ['viewer'] } }),
+    ]);
+    expect(snapshot.value).toBe('awaitingApproval');
+    expect(effects[4]).toEqual([]);
+  });
+
+  it('ignores a decision that names another gate', () => {
+    const { snapshot } = run([classified('ham', 0.95), routed('draft_reply'), drafted, decision('classification-review')]);
+    expect(snapshot.value).toBe('awaitingApproval');
+  });
+
+  it('fails with the reason when an effect fails for good', () => {
+    const { snapshot } = run([{ type: 'effect.failed', payload: { effectId: 'e1', kind: 'agent.task', reason: 'model down' } }]);
+    expect(snapshot.value).toBe('failed');
+    expect(snapshot.context.failure).toContain('model down');
+  });
+});

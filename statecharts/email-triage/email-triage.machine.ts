@@ -1,0 +1,313 @@
+import { and, assign, setup } from 'xstate';
+import {
+  TRIAGE_AGENTS,
+  type ApprovalDecided,
+  type Effect,
+  type Email,
+  type EmailClassified,
+  type EmailRouted,
+  type EmailSummarised,
+  type EffectFailed,
+  type ReplyDrafted,
+  type ReplySent,
+  type Role,
+} from '@troupe/contracts';
+
+/**
+ * The email-triage statechart: one instance per email.
+ *
+ * received → classifying → (low confidence → humanReview) → quarantined (spam)
+ *                                                          → routing → summarising → summarised
+ *                                                                    → drafting → awaitingApproval → sending → sent
+ *                                                                                                  → rejected
+ * Any effect that fails for good → failed.
+ *
+ * Pure: it imports only xstate and contract types. Every effect leaves as a `requestEffect` action whose
+ * params are an {@link Effect}; results come back as events. No delays (durable timers belong to the
+ * runtime; gate deadlines come with them).
+ */
+
+/** Version of this definition, stored with every snapshot. Bump on any change to states or context. */
+export const EMAIL_TRIAGE_MACHINE_VERSION = '1';
+
+/** Roles that may decide the reply gate and the classification review gate. */
+export const TRIAGE_APPROVER_ROLES: Role[] = ['approver', 'admin'];
+
+/** Machine input: the email and the configured confidence threshold in [0, 1]. */
+export interface EmailTriageInput {
+  workflowId: string;
+  email: Email;
+  /** Classifications with confidence below this go to human review instead of being routed. */
+  confidenceThreshold: number;
+}
+
+/** A human decision as recorded in context. */
+export interface RecordedDecision {
+  gateId: string;
+  decision: ApprovalDecided['decision'];
+  approverId: string;
+  comment: string | null;
+}
+
+/** The machine's context. */
+export interface EmailTriageContext {
+  workflowId: string;
+  email: Email;
+  confidenceThreshold: number;
+  classification: EmailClassified | null;
+  /** The label the workflow acted on (the classifier's, or the reviewer's). */
+  label: EmailClassified['label'] | null;
+  reviewDecision: RecordedDecision | null;
+  routing: EmailRouted | null;
+  summary: EmailSummarised | null;
+  draft: ReplyDrafted | null;
+  replyDecision: RecordedDecision | null;
+  /** The body that was (or is being) sent: the draft, or the approver's edit. */
+  finalReplyBody: string | null;
+  sent: ReplySent | null;
+  failure: string | null;
+}
+
+/** Events the machine accepts; `payload` is already validated by the runtime against the contract schema. */
+export type EmailTriageEvent =
+  | { type: 'email.classified'; payload: EmailClassified }
+  | { type: 'email.routed'; payload: EmailRouted }
+  | { type: 'email.summarised'; payload: EmailSummarised }
+  | { type: 'reply.drafted'; payload: ReplyDrafted }
+  | { type: 'approval.decided'; payload: ApprovalDecided }
+  | { type: 'reply.sent'; payload: ReplySent }
+  | { type: 'effect.failed'; payload: EffectFailed };
+
+/** The id of a gate instance: deterministic, so a decision can name it. */
+export function triageGateId(workflowId: string, gate: 'classification-review' | 'reply-approval'): string {
+  return `${workflowId}:${gate}`;
+}
+
+function agentTask(agent: keyof typeof TRIAGE_AGENTS, email: Email): Effect {
+  return { kind: 'agent.task', agent: TRIAGE_AGENTS[agent].agent, task: TRIAGE_AGENTS[agent].task, input: { email } };
+}
+
+function decisionAllowed(context: EmailTriageContext, event: EmailTriageEvent, gate: 'classification-review' | 'reply-approval'): boolean {
+  if (event.type !== 'approval.decided') return false;
+  return (
+    event.payload.gateId === triageGateId(context.workflowId, gate) &&
+    event.payload.approver.roles.some((role) => TRIAGE_APPROVER_ROLES.includes(role))
+  );
+}
+
+function recordDecision(event: EmailTriageEvent): RecordedDecision | null {
+  if (event.type !== 'approval.decided') return null;
+  const { gateId, decision, approver, comment } = event.payload;
+  return { gateId, decision, approverId: approver.id, comment };
+}
+
+function oppositeLabel(label: EmailClassified['label']): EmailClassified['label'] {
+  return label === 'spam' ? 'ham' : 'spam';
+}
+
+/**
+ * The label a review decision settles on: `approved` keeps the classifier's label, `rejected` flips it,
+ * `edited` names it (`editedText` "spam" or "ham"); null for an edit that names neither.
+ */
+export function reviewedLabel(context: EmailTriageContext, event: EmailTriageEvent): EmailClassified['label'] | null {
+  if (event.type !== 'approval.decided' || context.classification === null) return null;
+  const proposed = context.classification.label;
+  if (event.payload.decision === 'approved') return proposed;
+  if (event.payload.decision === 'rejected') return oppositeLabel(proposed);
+  const edited = event.payload.editedText?.trim().toLowerCase();
+  return edited === 'spam' || edited === 'ham' ? edited : null;
+}
+
+/** The email-triage machine definition (pure). */
+export const emailTriageMachine = setup({
+  types: {
+    context: {} as EmailTriageContext,
+    events: {} as EmailTriageEvent,
+    input: {} as EmailTriageInput,
+  },
+  actions: {
+    /** Emits an effect. The host collects it from the transition result; it never runs here. */
+    requestEffect: (_, _effect: Effect) => undefined,
+    recordClassification: assign({
+      classification: ({ event }) => (event.type === 'email.classified' ? event.payload : null),
+    }),
+  },
+  guards: {
+    isConfident: ({ context, event }) =>
+      event.type === 'email.classified' && event.payload.confidence >= context.confidenceThreshold,
+    isSpam: ({ event }) => event.type === 'email.classified' && event.payload.label === 'spam',
+    reviewerAllowed: ({ context, event }) => decisionAllowed(context, event, 'classification-review'),
+    reviewSaysSpam: ({ context, event }) => reviewedLabel(context, event) === 'spam',
+    reviewSaysHam: ({ context, event }) => reviewedLabel(context, event) === 'ham',
+    routedToSummary: ({ event }) => event.type === 'email.routed' && event.payload.route === 'summarise',
+    replyApproverAllowed: ({ context, event }) => decisionAllowed(context, event, 'reply-approval'),
+    replyApproved: ({ event }) => event.type === 'approval.decided' && event.payload.decision === 'approved',
+    replyRejected: ({ event }) => event.type === 'approval.decided' && event.payload.decision === 'rejected',
+    replyEdited: ({ event }) =>
+      event.type === 'approval.decided' && event.payload.decision === 'edited' && (event.payload.editedText ?? '').trim() !== '',
+  },
+}).createMachine({
+  id: 'email-triage',
+  initial: 'classifying',
+  context: ({ input }) => ({
+    workflowId: input.workflowId,
+    email: input.email,
+    confidenceThreshold: input.confidenceThreshold,
+    classification: null,
+    label: null,
+    reviewDecision: null,
+    routing: null,
+    summary: null,
+    draft: null,
+    replyDecision: null,
+    finalReplyBody: null,
+    sent: null,
+    failure: null,
+  }),
+  on: {
+    'effect.failed': {
+      target: '.failed',
+      actions: assign({
+        failure: ({ event }) => `${event.payload.kind} ${event.payload.effectId} failed: ${event.payload.reason}`,
+      }),
+    },
+  },
+  states: {
+    classifying: {
+      entry: { type: 'requestEffect', params: ({ context }) => agentTask('classifier', context.email) },
+      on: {
+        'email.classified': [
+          {
+            guard: and(['isConfident', 'isSpam']),
+            actions: ['recordClassification', assign({ label: 'spam' })],
+            target: 'quarantined',
+          },
+          { guard: 'isConfident', actions: ['recordClassification', assign({ label: 'ham' })], target: 'routing' },
+          { actions: 'recordClassification', target: 'humanReview' },
+        ],
+      },
+    },
+    humanReview: {
+      tags: ['approval'],
+      entry: {
+        type: 'requestEffect',
+        params: ({ context }) => ({
+          kind: 'approval.request',
+          gateId: triageGateId(context.workflowId, 'classification-review'),
+          gate: 'classification-review',
+          proposed: { label: context.classification?.label ?? null, confidence: context.classification?.confidence ?? null },
+          reason:
+            `The classifier (${context.classification?.classifier ?? 'unknown'}) is only ` +
+            `${Math.round((context.classification?.confidence ?? 0) * 100)}% sure this is ${context.classification?.label ?? 'unknown'}; ` +
+            `the threshold is ${Math.round(context.confidenceThreshold * 100)}%. ` +
+            'Approve to accept the label, reject to flip it, or edit with "spam" or "ham".',
+          allowedRoles: TRIAGE_APPROVER_ROLES,
+        }),
+      },
+      on: {
+        'approval.decided': [
+          {
+            guard: and(['reviewerAllowed', 'reviewSaysSpam']),
+            actions: assign({ reviewDecision: ({ event }) => recordDecision(event), label: 'spam' }),
+            target: 'quarantined',
+          },
+          {
+            guard: and(['reviewerAllowed', 'reviewSaysHam']),
+            actions: assign({ reviewDecision: ({ event }) => recordDecision(event), label: 'ham' }),
+            target: 'routing',
+          },
+        ],
+      },
+    },
+    routing: {
+      entry: { type: 'requestEffect', params: ({ context }) => agentTask('supervisor', context.email) },
+      on: {
+        'email.routed': [
+          { guard: 'routedToSummary', actions: assign({ routing: ({ event }) => event.payload }), target: 'summarising' },
+          { actions: assign({ routing: ({ event }) => event.payload }), target: 'drafting' },
+        ],
+      },
+    },
+    summarising: {
+      entry: { type: 'requestEffect', params: ({ context }) => agentTask('summariser', context.email) },
+      on: { 'email.summarised': { actions: assign({ summary: ({ event }) => event.payload }), target: 'summarised' } },
+    },
+    drafting: {
+      entry: { type: 'requestEffect', params: ({ context }) => agentTask('drafter', context.email) },
+      on: { 'reply.drafted': { actions: assign({ draft: ({ event }) => event.payload }), target: 'awaitingApproval' } },
+    },
+    awaitingApproval: {
+      tags: ['approval'],
+      entry: {
+        type: 'requestEffect',
+        params: ({ context }) => ({
+          kind: 'approval.request',
+          gateId: triageGateId(context.workflowId, 'reply-approval'),
+          gate: 'reply-approval',
+          proposed: context.draft,
+          reason: context.draft?.reasoning ?? 'A reply was drafted.',
+          allowedRoles: TRIAGE_APPROVER_ROLES,
+        }),
+      },
+      on: {
+        'approval.decided': [
+          {
+            guard: and(['replyApproverAllowed', 'replyRejected']),
+            actions: assign({ replyDecision: ({ event }) => recordDecision(event) }),
+            target: 'rejected',
+          },
+          {
+            guard: and(['replyApproverAllowed', 'replyApproved']),
+            actions: assign({
+              replyDecision: ({ event }) => recordDecision(event),
+              finalReplyBody: ({ context }) => context.draft?.body ?? '',
+            }),
+            target: 'sending',
+          },
+          {
+            guard: and(['replyApproverAllowed', 'replyEdited']),
+            actions: assign({
+              replyDecision: ({ event }) => recordDecision(event),
+              finalReplyBody: ({ event }) => (event.type === 'approval.decided' ? (event.payload.editedText ?? '') : ''),
+            }),
+            target: 'sending',
+          },
+        ],
+      },
+    },
+    sending: {
+      entry: {
+        type: 'requestEffect',
+        params: ({ context }) => ({
+          kind: 'reply.send',
+          to: context.draft?.to ?? context.email.from,
+          subject: context.draft?.subject ?? `Re: ${context.email.subject}`,
+          body: context.finalReplyBody ?? '',
+          inReplyTo: context.email.messageId === '' ? null : context.email.messageId,
+        }),
+      },
+      on: { 'reply.sent': { actions: assign({ sent: ({ event }) => event.payload }), target: 'sent' } },
+    },
+    quarantined: { type: 'final' },
+    summarised: { type: 'final' },
+    sent: { type: 'final' },
+    rejected: { type: 'final' },
+    failed: { type: 'final' },
+  },
+});
+
+/** Small facts about a triage snapshot for the read model and the change feed. */
+export function emailTriageTags(context: EmailTriageContext): Record<string, string> {
+  const tags: Record<string, string> = {};
+  if (context.classification !== null) {
+    tags.classifiedAs = context.classification.label;
+    tags.classificationConfidence = context.classification.confidence.toFixed(4);
+  }
+  if (context.label !== null) tags.label = context.label;
+  if (context.routing !== null) tags.route = context.routing.route;
+  if (context.reviewDecision !== null) tags.reviewDecision = context.reviewDecision.decision;
+  if (context.replyDecision !== null) tags.replyDecision = context.replyDecision.decision;
+  const origin = context.email.origin;
+  for (const [key, value] of Object.entries(origin)) tags[`origin.${key}`] = value;
+  return tags;
+}

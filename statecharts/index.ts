@@ -1,0 +1,16 @@
+/**
+ * @troupe/statecharts: pure workflow machines (XState v5). No I/O, clocks or randomness: effects leave
+ * as `requestEffect` actions and results come back as events. Start with `email-triage`.
+ */
+export {
+  EMAIL_TRIAGE_MACHINE_VERSION,
+  TRIAGE_APPROVER_ROLES,
+  type EmailTriageInput,
+  type EmailTriageContext,
+  type EmailTriageEvent,
+  type RecordedDecision,
+  triageGateId,
+  reviewedLabel,
+  emailTriageMachine,
+  emailTriageTags,
+} from './email-triage/email-triage.machine';
