@@ -1,0 +1,34 @@
+import { headers as natsHeaders, type JetStreamClient, type MsgHdrs, type PubAck } from 'nats';
+import { encodeEnvelope, type Envelope } from '@troupe/contracts';
+
+/** Header naming the envelope type, so tools can filter without parsing the body. */
+export const TYPE_HEADER = 'Troupe-Type';
+
+/** Options of one publish. `msgId` becomes `Nats-Msg-Id` (JetStream drops a repeat within the stream's duplicate window). */
+export interface PublishOptions {
+  msgId?: string;
+  headers?: Record<string, string>;
+  /** Expected stream name; the publish fails if the subject lands elsewhere. */
+  expectedStream?: string;
+}
+
+/**
+ * Publishes an envelope to JetStream and waits for the stream's ack (at-least-once into the stream).
+ *
+ * @throws Error from nats.js when no stream takes the subject (503 "no responders") or the ack times out.
+ */
+export async function publishEnvelope(
+  js: JetStreamClient,
+  subject: string,
+  envelope: Envelope,
+  options: PublishOptions = {},
+): Promise<PubAck> {
+  const hdrs: MsgHdrs = natsHeaders();
+  hdrs.set(TYPE_HEADER, envelope.type);
+  for (const [key, value] of Object.entries(options.headers ?? {})) hdrs.set(key, value);
+  return js.publish(subject, encodeEnvelope(envelope), {
+    headers: hdrs,
+    ...(options.msgId !== undefined ? { msgID: options.msgId } : {}),
+    ...(options.expectedStream !== undefined ? { expect: { streamName: options.expectedStream } } : {}),
+  });
+}
