@@ -27,7 +27,7 @@ function run(events: EmailTriageEvent[]): { snapshot: AnyMachineSnapshot; effect
   let [snapshot, actions] = start() as [AnyMachineSnapshot, Array<{ type: string; params?: unknown }>];
   const effects = [effectsOf(actions)];
   for (const event of events) {
-    [snapshot, actions] = transition(emailTriageMachine, snapshot as never, event) as never;
+    [snapshot, actions] = transition(emailTriageMachine, snapshot as never, event) as unknown as [AnyMachineSnapshot, Array<{ type: string; params?: unknown }>];
     effects.push(effectsOf(actions));
   }
   return { snapshot, effects };

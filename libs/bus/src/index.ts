@@ -15,3 +15,5 @@ export { publishDeadLetter, buildDeadLetter, type DeadLetterInput } from './dead
 export { JetStreamServer, JetStreamContext, type JetStreamServerOptions, type JetStreamServerCounters } from './jetstream.server';
 export { JetStreamClient } from './jetstream.client';
 export { PreserveErrorsFilter } from './preserve-errors.filter';
+export { createJetStreamMicroservice } from './microservice';
+export { runEffect, type EffectResult } from './effect-handler';

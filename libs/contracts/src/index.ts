@@ -88,3 +88,4 @@ export {
   EmailTaskInput,
   REPLY_SEND,
 } from './triage';
+export { ConfigurationError, BaseEnvironment, parseEnvironment, logLevelsFrom } from './environment';

@@ -1,0 +1,54 @@
+import { Controller, Inject } from '@nestjs/common';
+import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import { JetStreamContext } from '@troupe/bus';
+import { EMAIL_CLASSIFIED, EMAIL_SUMMARISED, REPLY_DRAFTED, TRIAGE_AGENTS, agentTaskSubject, type Envelope } from '@troupe/contracts';
+import type { JetStreamClient } from 'nats';
+import type { SpamClassifier } from '../classifier/spam-classifier';
+import type { ReplyDrafter } from '../drafter/reply-drafter';
+import type { EmailSummariser } from '../summariser/email-summariser';
+import { handleEmailTask } from './agent-task';
+
+/** Injection token of the agents this process hosts. */
+export const TRIAGE_SPECIALISTS = Symbol('TRIAGE_SPECIALISTS');
+/** Injection token of the JetStream client. */
+export const JETSTREAM = Symbol('JETSTREAM');
+
+/** The specialists of inbox triage. */
+export interface TriageSpecialists {
+  classifier: SpamClassifier;
+  drafter: ReplyDrafter;
+  summariser: EmailSummariser;
+}
+
+/** Translates agent task messages into calls on the specialists, and their answers into workflow events. */
+@Controller()
+export class AgentTasksController {
+  constructor(
+    @Inject(TRIAGE_SPECIALISTS) private readonly specialists: TriageSpecialists,
+    @Inject(JETSTREAM) private readonly js: JetStreamClient,
+  ) {}
+
+  @EventPattern(agentTaskSubject(TRIAGE_AGENTS.classifier.agent))
+  classify(@Payload() envelope: Envelope, @Ctx() context: JetStreamContext): Promise<string> {
+    return handleEmailTask(this.js, envelope, context, `agents/${TRIAGE_AGENTS.classifier.agent}`, async (email) => ({
+      type: EMAIL_CLASSIFIED,
+      payload: await this.specialists.classifier.classify(email),
+    }));
+  }
+
+  @EventPattern(agentTaskSubject(TRIAGE_AGENTS.drafter.agent))
+  draft(@Payload() envelope: Envelope, @Ctx() context: JetStreamContext): Promise<string> {
+    return handleEmailTask(this.js, envelope, context, `agents/${TRIAGE_AGENTS.drafter.agent}`, async (email) => ({
+      type: REPLY_DRAFTED,
+      payload: await this.specialists.drafter.draft(email),
+    }));
+  }
+
+  @EventPattern(agentTaskSubject(TRIAGE_AGENTS.summariser.agent))
+  summarise(@Payload() envelope: Envelope, @Ctx() context: JetStreamContext): Promise<string> {
+    return handleEmailTask(this.js, envelope, context, `agents/${TRIAGE_AGENTS.summariser.agent}`, async (email) => ({
+      type: EMAIL_SUMMARISED,
+      payload: await this.specialists.summariser.summarise(email),
+    }));
+  }
+}

@@ -1,0 +1,97 @@
+import { ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { publishEnvelope } from '@troupe/bus';
+import { APPROVAL_DECIDED, workflowEventSubject, type ApprovalDecided, type Envelope, type Role } from '@troupe/contracts';
+import type { Journal, SnapshotStore, WorkflowRecord } from '@troupe/persistence';
+import type { JetStreamClient } from 'nats';
+import type { DecideApprovalBody, ListWorkflowsQuery } from './workflows.schemas';
+
+/** Injection tokens of the gateway's ports. */
+export const GATEWAY_PORTS = Symbol('GATEWAY_PORTS');
+
+/** What the gateway reads and writes through. It reads the read model and writes only by publishing events. */
+export interface GatewayPorts {
+  store: SnapshotStore;
+  journal: Journal;
+  js: JetStreamClient;
+  principal: { id: string; roles: Role[] };
+  now: () => Date;
+}
+
+/** Summary of a workflow in a list. */
+function summary(record: WorkflowRecord) {
+  return {
+    workflowId: record.workflowId,
+    workflowType: record.workflowType,
+    status: record.status,
+    stateValue: record.stateValue,
+    statePaths: record.statePaths,
+    version: record.version,
+    tags: record.tags,
+    pendingApproval: record.pendingApproval,
+    updatedAt: record.updatedAt,
+  };
+}
+
+/** Operator queries and commands over workflows. */
+@Injectable()
+export class WorkflowsService {
+  constructor(@Inject(GATEWAY_PORTS) private readonly ports: GatewayPorts) {}
+
+  async list(query: ListWorkflowsQuery) {
+    const page = await this.ports.store.list({
+      workflowType: query.type,
+      status: query.status,
+      state: query.state,
+      tag: query.tag,
+      idPrefix: query.idPrefix,
+      limit: query.limit,
+      cursor: query.cursor,
+    });
+    return { items: page.items.map(summary), nextCursor: page.nextCursor };
+  }
+
+  /** @throws NotFoundException when no such workflow exists. */
+  async get(workflowId: string) {
+    const record = await this.ports.store.load(workflowId);
+    if (record === null) throw new NotFoundException({ title: 'Workflow not found', message: `no workflow ${workflowId}` });
+    const journal = await this.ports.journal.read(workflowId);
+    const persisted = record.snapshot as { context?: unknown };
+    return { ...summary(record), context: persisted.context ?? null, createdAt: record.createdAt, journal };
+  }
+
+  /**
+   * Publishes the caller's decision as an `approval.decided` event into the workflow; the workflow
+   * decides whether it is accepted (role, gate), and the journal records either way.
+   *
+   * @throws NotFoundException when the workflow does not exist; ConflictException when it has no pending approval.
+   */
+  async decide(workflowId: string, body: DecideApprovalBody) {
+    const record = await this.ports.store.load(workflowId);
+    if (record === null) throw new NotFoundException({ title: 'Workflow not found', message: `no workflow ${workflowId}` });
+    const gateId = body.gateId ?? record.pendingApproval?.gateId;
+    if (gateId === undefined) {
+      throw new ConflictException({ title: 'No pending approval', message: `workflow ${workflowId} is in ${JSON.stringify(record.stateValue)}` });
+    }
+    const decision: ApprovalDecided = {
+      gateId,
+      decision: body.decision,
+      approver: this.ports.principal,
+      comment: body.comment ?? null,
+      editedText: body.editedText ?? null,
+    };
+    const envelope: Envelope = {
+      id: randomUUID(),
+      type: APPROVAL_DECIDED,
+      workflowId,
+      correlationId: record.correlationId,
+      causationId: null,
+      occurredAt: this.ports.now().toISOString(),
+      source: 'gateway',
+      payload: decision,
+    };
+    const subject = workflowEventSubject(workflowId);
+    await publishEnvelope(this.ports.js, subject, envelope, { msgId: envelope.id });
+    return { eventId: envelope.id, subject, gateId, decision: body.decision };
+  }
+}

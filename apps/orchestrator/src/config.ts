@@ -1,0 +1,13 @@
+import { z } from 'zod';
+import { BaseEnvironment } from '@troupe/contracts';
+
+/** Orchestrator configuration, parsed once at boot. */
+export const OrchestratorEnvironment = BaseEnvironment.extend({
+  /** Classifications below this confidence (0–1) go to human review (default 0.8). */
+  TROUPE_CONFIDENCE_THRESHOLD: z.coerce.number().min(0).max(1).default(0.8),
+  /** Workflow actors kept in memory (default 10,000). */
+  TROUPE_ACTOR_CACHE_SIZE: z.coerce.number().int().positive().default(10_000),
+  /** Workflow events handled concurrently (different workflows; default 64). */
+  TROUPE_ORCHESTRATOR_CONCURRENCY: z.coerce.number().int().positive().default(64),
+});
+export type OrchestratorEnvironment = z.infer<typeof OrchestratorEnvironment>;

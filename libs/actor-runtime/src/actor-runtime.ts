@@ -1,0 +1,349 @@
+import { LRUCache } from 'lru-cache';
+import { initialTransition, transition, type AnyMachineSnapshot, type AnyStateMachine } from 'xstate';
+import {
+  AGENT_TASK_REQUESTED,
+  APPROVAL_REQUESTED,
+  APPROVAL_REQUESTED_SUBJECT,
+  Effect,
+  REPLY_SEND_REQUESTED,
+  WORKFLOW_CHANGED,
+  agentTaskSubject,
+  effectSubject,
+  formatIssues,
+  parseOrThrow,
+  workflowChangedSubject,
+  type Envelope,
+  type JournalEntry,
+  type PendingApproval,
+  type StateValue,
+  type WorkflowChanged,
+  type WorkflowStatus,
+} from '@troupe/contracts';
+import type { Journal, OutboxMessage, SnapshotStore, WorkflowRecord } from '@troupe/persistence';
+import { VersionConflictError } from '@troupe/persistence';
+import { InvalidEffectError, UnknownWorkflowError, UnsupportedEventError } from './errors';
+import { statePaths } from './state-paths';
+import type { WorkflowDefinition } from './workflow-definition';
+
+/** Publishes one outbox message with `Nats-Msg-Id = message.id`; resolves when the stream acked it. */
+export type OutboxPublisher = (message: OutboxMessage) => Promise<void>;
+
+/** Dependencies and settings of an {@link ActorRuntime}. */
+export interface ActorRuntimeOptions {
+  definitions: WorkflowDefinition[];
+  store: SnapshotStore;
+  journal: Journal;
+  publish: OutboxPublisher;
+  /** The time source (injected so tests and replays control it). */
+  now?: () => Date;
+  /** Name written as `source` of every message the runtime emits (default `orchestrator`). */
+  source?: string;
+  /** How many applied event ids each snapshot remembers for deduplication (default 256). */
+  appliedIdsWindow?: number;
+  /** Maximum actors kept in memory (default 10,000); the rest are reloaded from the store on demand. */
+  cacheSize?: number;
+}
+
+/** What happened to one inbound event. */
+export type HandleOutcome =
+  | { kind: 'applied'; workflowId: string; version: number; stateValue: StateValue; effects: number }
+  | { kind: 'rejected'; workflowId: string; version: number; reason: string }
+  | { kind: 'duplicate'; workflowId: string; version: number };
+
+/** Counters for tests, benchmarks and metrics. */
+export interface ActorRuntimeCounters {
+  applied: number;
+  rejected: number;
+  duplicates: number;
+  versionConflicts: number;
+  outboxRepublished: number;
+}
+
+interface MachineAction {
+  type: string;
+  params?: unknown;
+}
+
+/**
+ * Hosts workflow actors by the durability protocol of DESIGN.md: for each inbound event,
+ * load the snapshot (cache, else store) → drop an event id already applied (after re-publishing any
+ * outbox a crash left behind) → compute the transition with XState's pure `transition()` → collect the
+ * effects the machine emitted → persist snapshot + outbox + journal entry in one write conditioned on
+ * the version read → append the journal entry → publish the outbox (`Nats-Msg-Id = <workflowId>:<version>:<n>`)
+ * → clear the outbox. The caller (the JetStream transport) acks the inbound message after `handle`
+ * resolves, so the ack is last.
+ *
+ * Events of one workflow are applied one at a time in arrival order; different workflows in parallel.
+ * The runtime performs no I/O of its own beyond the injected store, journal and publisher.
+ */
+export class ActorRuntime {
+  private readonly byType = new Map<string, WorkflowDefinition>();
+  private readonly byStartEvent = new Map<string, WorkflowDefinition>();
+  private readonly cache: LRUCache<string, WorkflowRecord>;
+  private readonly chains = new Map<string, Promise<unknown>>();
+  private readonly now: () => Date;
+  private readonly source: string;
+  private readonly appliedIdsWindow: number;
+  readonly counters: ActorRuntimeCounters = { applied: 0, rejected: 0, duplicates: 0, versionConflicts: 0, outboxRepublished: 0 };
+
+  constructor(private readonly options: ActorRuntimeOptions) {
+    for (const definition of options.definitions) {
+      this.byType.set(definition.workflowType, definition);
+      this.byStartEvent.set(definition.startEventType, definition);
+    }
+    this.cache = new LRUCache({ max: options.cacheSize ?? 10_000 });
+    this.now = options.now ?? (() => new Date());
+    this.source = options.source ?? 'orchestrator';
+    this.appliedIdsWindow = options.appliedIdsWindow ?? 256;
+  }
+
+  /** Number of actors held in memory. */
+  get cachedActors(): number {
+    return this.cache.size;
+  }
+
+  /**
+   * Applies one inbound event to its workflow actor.
+   *
+   * @throws SchemaValidationError, UnknownWorkflowError, UnsupportedEventError, InvalidEffectError (not
+   *   retryable: the transport dead-letters the message); VersionConflictError and store/bus errors
+   *   (retryable: the transport naks and the event is tried again).
+   */
+  handle(envelope: Envelope): Promise<HandleOutcome> {
+    const previous = this.chains.get(envelope.workflowId) ?? Promise.resolve();
+    const next = previous.then(
+      () => this.apply(envelope),
+      () => this.apply(envelope),
+    );
+    this.chains.set(envelope.workflowId, next);
+    void next.finally(() => {
+      if (this.chains.get(envelope.workflowId) === next) this.chains.delete(envelope.workflowId);
+    }).catch(() => undefined);
+    return next;
+  }
+
+  private async apply(envelope: Envelope): Promise<HandleOutcome> {
+    try {
+      return await this.applyOnce(envelope);
+    } catch (error) {
+      if (error instanceof VersionConflictError) {
+        this.counters.versionConflicts += 1;
+        this.cache.delete(envelope.workflowId);
+      }
+      throw error;
+    }
+  }
+
+  private async applyOnce(envelope: Envelope): Promise<HandleOutcome> {
+    const existing = this.cache.get(envelope.workflowId) ?? (await this.options.store.load(envelope.workflowId));
+    if (existing !== null && existing.appliedEventIds.includes(envelope.id)) {
+      // Applied before; a crash may have left the outbox unpublished, so publish it before the ack.
+      if (existing.outbox.length > 0 || existing.pendingJournal.length > 0) {
+        this.counters.outboxRepublished += 1;
+        await this.flush(existing);
+      } else {
+        this.cache.set(existing.workflowId, existing);
+      }
+      this.counters.duplicates += 1;
+      return { kind: 'duplicate', workflowId: envelope.workflowId, version: existing.version };
+    }
+    if (existing !== null && (existing.outbox.length > 0 || existing.pendingJournal.length > 0)) {
+      this.counters.outboxRepublished += 1;
+      await this.flush(existing);
+    }
+    const current = existing === null ? null : (this.cache.get(envelope.workflowId) ?? existing);
+
+    const definition = current === null ? this.byStartEvent.get(envelope.type) : this.byType.get(current.workflowType);
+    if (definition === undefined) {
+      throw current === null
+        ? new UnknownWorkflowError(envelope.workflowId, envelope.type)
+        : new UnsupportedEventError(current.workflowType, envelope.type);
+    }
+    const schema = definition.events[envelope.type];
+    if (schema === undefined) throw new UnsupportedEventError(definition.workflowType, envelope.type);
+    const payload = parseOrThrow(schema, envelope.payload, `${envelope.type} payload`);
+    const event = { type: envelope.type, payload };
+    const at = this.now().toISOString();
+
+    let snapshot: AnyMachineSnapshot;
+    let actions: MachineAction[];
+    let rejection: string | null = null;
+    if (current === null) {
+      [snapshot, actions] = initialTransition(
+        definition.machine,
+        definition.input({ workflowId: envelope.workflowId, payload, envelope }),
+      ) as [AnyMachineSnapshot, MachineAction[]];
+    } else {
+      const restored = definition.machine.resolveState(current.snapshot as never) as AnyMachineSnapshot;
+      if (current.status !== 'active') {
+        rejection = `workflow is ${current.status} in state ${JSON.stringify(current.stateValue)}`;
+      } else if (!restored.can(event)) {
+        rejection = `${envelope.type} is not accepted in state ${JSON.stringify(current.stateValue)} (no enabled transition; for a decision: wrong gate, or a role not allowed)`;
+      }
+      if (rejection === null) {
+        [snapshot, actions] = transition(definition.machine as AnyStateMachine, restored, event) as [AnyMachineSnapshot, MachineAction[]];
+      } else {
+        [snapshot, actions] = [restored, []];
+      }
+    }
+
+    const version = (current?.version ?? 0) + 1;
+    const effects = this.collectEffects(definition, actions);
+    const stateValue = snapshot.value as StateValue;
+    const status = snapshot.status as WorkflowStatus;
+    const tags = definition.tags(snapshot as never);
+    const pendingApproval = this.pendingApproval(snapshot, effects, current?.pendingApproval ?? null, at);
+    const correlationId = current?.correlationId ?? envelope.correlationId;
+    const outbox: OutboxMessage[] = effects.map((effect, n) =>
+      this.outboxMessage(effect, `${envelope.workflowId}:${version}:${n}`, definition.workflowType, envelope, correlationId, at),
+    );
+    if (rejection === null) {
+      const changed: WorkflowChanged = {
+        workflowType: definition.workflowType,
+        version,
+        status,
+        stateValue,
+        statePaths: statePaths(stateValue),
+        eventType: envelope.type,
+        tags,
+        pendingApproval,
+      };
+      outbox.push({
+        id: `${envelope.workflowId}:${version}:changed`,
+        subject: workflowChangedSubject(envelope.workflowId),
+        envelope: {
+          id: `${envelope.workflowId}:${version}:changed`,
+          type: WORKFLOW_CHANGED,
+          workflowId: envelope.workflowId,
+          correlationId,
+          causationId: envelope.id,
+          occurredAt: at,
+          source: this.source,
+          payload: changed,
+        },
+      });
+    }
+    const journalEntry: JournalEntry = {
+      workflowId: envelope.workflowId,
+      workflowType: definition.workflowType,
+      seq: version,
+      eventId: envelope.id,
+      eventType: envelope.type,
+      event: envelope,
+      fromStateValue: current === null ? null : current.stateValue,
+      stateValue,
+      status,
+      effects: outbox.filter((m) => !m.id.endsWith(':changed')).map((m) => ({ id: m.id, kind: effectKindOf(m), subject: m.subject })),
+      rejection,
+      appliedAt: at,
+      traceId: current?.traceId ?? null,
+    };
+    const record: WorkflowRecord = {
+      workflowId: envelope.workflowId,
+      workflowType: definition.workflowType,
+      machineVersion: definition.machineVersion,
+      version,
+      snapshot: definition.machine.getPersistedSnapshot(snapshot as never),
+      status,
+      stateValue,
+      statePaths: statePaths(stateValue),
+      tags,
+      appliedEventIds: [...(current?.appliedEventIds ?? []), envelope.id].slice(-this.appliedIdsWindow),
+      outbox,
+      pendingJournal: [journalEntry],
+      pendingApproval,
+      correlationId,
+      traceId: current?.traceId ?? null,
+      createdAt: current?.createdAt ?? at,
+      updatedAt: at,
+    };
+    await this.options.store.save(record, current?.version ?? 0);
+    this.cache.set(record.workflowId, record);
+    await this.flush(record);
+    if (rejection !== null) {
+      this.counters.rejected += 1;
+      return { kind: 'rejected', workflowId: record.workflowId, version, reason: rejection };
+    }
+    this.counters.applied += 1;
+    return { kind: 'applied', workflowId: record.workflowId, version, stateValue, effects: effects.length };
+  }
+
+  /** Appends pending journal entries, publishes the outbox, then clears both with the same version. */
+  private async flush(record: WorkflowRecord): Promise<void> {
+    for (const entry of record.pendingJournal) await this.options.journal.append(entry);
+    await Promise.all(record.outbox.map((message) => this.options.publish(message)));
+    const cleared: WorkflowRecord = { ...record, outbox: [], pendingJournal: [] };
+    try {
+      await this.options.store.save(cleared, record.version);
+      this.cache.set(record.workflowId, cleared);
+    } catch (error) {
+      // Harmless: the outbox will be re-published (deduplicated by Nats-Msg-Id and by event ids).
+      this.cache.delete(record.workflowId);
+      if (!(error instanceof VersionConflictError)) throw error;
+    }
+  }
+
+  private collectEffects(definition: WorkflowDefinition, actions: MachineAction[]): Effect[] {
+    return actions
+      .filter((action) => action.type === 'requestEffect')
+      .map((action) => {
+        const parsed = Effect.safeParse(action.params);
+        if (!parsed.success) throw new InvalidEffectError(definition.workflowType, formatIssues(parsed.error).join('; '));
+        return parsed.data;
+      });
+  }
+
+  private pendingApproval(snapshot: AnyMachineSnapshot, effects: Effect[], previous: PendingApproval | null, at: string): PendingApproval | null {
+    if (!snapshot.hasTag('approval')) return null;
+    const requested = [...effects].reverse().find((effect) => effect.kind === 'approval.request');
+    if (requested === undefined || requested.kind !== 'approval.request') return previous;
+    return {
+      gateId: requested.gateId,
+      gate: requested.gate,
+      proposed: requested.proposed,
+      reason: requested.reason,
+      allowedRoles: requested.allowedRoles,
+      requestedAt: at,
+    };
+  }
+
+  private outboxMessage(
+    effect: Effect,
+    id: string,
+    workflowType: string,
+    cause: Envelope,
+    correlationId: string,
+    at: string,
+  ): OutboxMessage {
+    const base = { id, workflowId: cause.workflowId, correlationId, causationId: cause.id, occurredAt: at, source: this.source };
+    switch (effect.kind) {
+      case 'agent.task':
+        return {
+          id,
+          subject: agentTaskSubject(effect.agent),
+          envelope: { ...base, type: AGENT_TASK_REQUESTED, payload: { effectId: id, agent: effect.agent, task: effect.task, input: effect.input } },
+        };
+      case 'approval.request': {
+        const { kind: _kind, ...request } = effect;
+        return { id, subject: APPROVAL_REQUESTED_SUBJECT, envelope: { ...base, type: APPROVAL_REQUESTED, payload: { ...request, workflowType } } };
+      }
+      case 'reply.send': {
+        const { kind, ...send } = effect;
+        return { id, subject: effectSubject(kind), envelope: { ...base, type: REPLY_SEND_REQUESTED, payload: { ...send, effectId: id } } };
+      }
+    }
+  }
+}
+
+function effectKindOf(message: OutboxMessage): string {
+  switch (message.envelope.type) {
+    case AGENT_TASK_REQUESTED:
+      return 'agent.task';
+    case APPROVAL_REQUESTED:
+      return 'approval.request';
+    case REPLY_SEND_REQUESTED:
+      return 'reply.send';
+    default:
+      return message.envelope.type;
+  }
+}

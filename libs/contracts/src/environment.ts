@@ -1,0 +1,41 @@
+import { z } from 'zod';
+import { TroupeError } from './errors';
+import { formatIssues } from './envelope';
+
+/** Configuration is wrong: thrown at boot, naming every bad key. Not retryable. */
+export class ConfigurationError extends TroupeError {
+  constructor(issues: string[]) {
+    super('INVALID_CONFIGURATION', `invalid configuration:\n  ${issues.join('\n  ')}`, { retryable: false });
+  }
+}
+
+/** Environment keys every Troupe process reads. */
+export const BaseEnvironment = z.object({
+  /** NATS server URL(s), comma-separated. */
+  NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
+  NATS_USER: z.string().min(1).optional(),
+  NATS_PASSWORD: z.string().min(1).optional(),
+  /** When set, snapshots, journal and sent mail live in MongoDB instead of JetStream (embedded default). */
+  MONGODB_URI: z.string().min(1).optional(),
+  MONGODB_DB: z.string().min(1).default('troupe'),
+  /** pino-style level for Nest's logger: error, warn, log, debug. */
+  TROUPE_LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
+});
+export type BaseEnvironment = z.infer<typeof BaseEnvironment>;
+
+/**
+ * Parses the process environment with `schema` once at boot.
+ *
+ * @throws ConfigurationError listing every missing or malformed key.
+ */
+export function parseEnvironment<T>(schema: z.ZodType<T>, env: NodeJS.ProcessEnv = process.env): T {
+  const result = schema.safeParse(env);
+  if (!result.success) throw new ConfigurationError(formatIssues(result.error));
+  return result.data;
+}
+
+/** Nest logger levels at or above `level`. */
+export function logLevelsFrom(level: BaseEnvironment['TROUPE_LOG_LEVEL']): Array<'error' | 'warn' | 'log' | 'debug' | 'verbose'> {
+  const order = ['error', 'warn', 'log', 'debug', 'verbose'] as const;
+  return order.slice(0, order.indexOf(level) + 1);
+}
