@@ -1,0 +1,208 @@
+import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { SingleBar, Presets } from 'cli-progress';
+import { z } from 'zod';
+import { connectToNats, provisionStreams, publishEnvelope } from '@troupe/bus';
+import { BaseEnvironment, EMAIL_RECEIVED, parseEnvironment, workflowEventSubject, type Envelope } from '@troupe/contracts';
+import { loadSpamAssassinCorpus, parseCorpusEmail, splitOf, type CorpusEmail } from '@troupe/email-corpus';
+import { buildReport, type DemoReport } from './report';
+import { REPOSITORY_ROOT, TROUPE_APPS, ensureNatsServer, startApp, type AppProcess } from './stack';
+import { RunTracker } from './tracker';
+
+const DemoEnvironment = BaseEnvironment.extend({
+  TROUPE_HTTP_PORT: z.coerce.number().int().min(1).max(65_535).default(3000),
+});
+
+const USAGE = `npm run demo -- [--limit N] [--approve all|none] [--timeout SECONDS] [--external-apps] [--keep-running]
+
+Triages the SpamAssassin corpus on the Troupe mesh: one email-triage workflow per email.
+  --limit N         publish only the first N emails (default: all 6,046)
+  --approve MODE    none (default): leave drafted replies and low-confidence reviews waiting for a human;
+                    all: act as an operator over HTTP and approve every pending decision
+  --timeout S       give up waiting after S seconds (default 1800)
+  --external-apps   do not start the apps; use the ones already running against NATS_URL
+  --keep-running    leave the apps (and a NATS server the demo started) running after the report`;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      limit: { type: 'string' },
+      approve: { type: 'string', default: 'none' },
+      timeout: { type: 'string', default: '1800' },
+      'external-apps': { type: 'boolean', default: false },
+      'keep-running': { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  const options = z
+    .object({
+      limit: z.coerce.number().int().positive().optional(),
+      approve: z.enum(['all', 'none']),
+      timeout: z.coerce.number().positive(),
+    })
+    .parse({ limit: values.limit, approve: values.approve, timeout: values.timeout });
+  const env = parseEnvironment(DemoEnvironment);
+  const stateDir = path.join(REPOSITORY_ROOT, '.troupe');
+  const runId = `${new Date().toISOString().slice(0, 19).replace(/[-:T]/g, '')}${randomBytes(2).toString('hex')}`;
+  const gatewayUrl = `http://127.0.0.1:${env.TROUPE_HTTP_PORT}`;
+
+  console.log(`Troupe inbox-triage demo, run ${runId}`);
+  const natsProcess = await ensureNatsServer(env.NATS_URL, path.join(stateDir, 'nats'));
+  console.log(natsProcess === null ? `NATS: using the server at ${env.NATS_URL}` : `NATS: started nats-server -js at ${env.NATS_URL} (store ${path.join(stateDir, 'nats')})`);
+  const nats = await connectToNats({ servers: env.NATS_URL, name: 'troupe-demo', user: env.NATS_USER, pass: env.NATS_PASSWORD });
+  await provisionStreams(await nats.jetstreamManager());
+
+  const apps: AppProcess[] = [];
+  const stopAll = async (): Promise<void> => {
+    await Promise.all(apps.map((app) => app.stop('SIGTERM')));
+    natsProcess?.kill('SIGTERM');
+  };
+  process.once('SIGINT', () => void stopAll().then(() => process.exit(130)));
+
+  if (!values['external-apps']) {
+    const logDir = path.join(stateDir, 'logs', runId);
+    console.log(`Starting ${TROUPE_APPS.join(', ')} (logs in ${path.relative(process.cwd(), logDir)}/) …`);
+    for (const app of TROUPE_APPS) {
+      apps.push(startApp(app, { env: { NATS_URL: env.NATS_URL, TROUPE_HTTP_PORT: String(env.TROUPE_HTTP_PORT) }, logFile: path.join(logDir, `${app}.log`) }));
+    }
+    await Promise.all(apps.map((app) => app.ready));
+  }
+
+  const corpus = loadSpamAssassinCorpus().slice(0, options.limit);
+  const byWorkflow = new Map<string, { email: CorpusEmail; split: 'train' | 'test' }>();
+  const workflowIds = corpus.map((email, index) => {
+    const workflowId = `triage-${runId}-${String(index).padStart(5, '0')}`;
+    byWorkflow.set(workflowId, { email, split: splitOf(email.corpusId) });
+    return workflowId;
+  });
+  const tracker = new RunTracker(nats);
+  tracker.track(workflowIds);
+  const approvalsSent = new Set<string>();
+  let approvalFailures = 0;
+  if (options.approve === 'all') {
+    tracker.onChange((workflow) => {
+      const pending = workflow.last?.pendingApproval;
+      if (pending === null || pending === undefined || approvalsSent.has(pending.gateId)) return;
+      approvalsSent.add(pending.gateId);
+      void fetch(`${gatewayUrl}/workflows/${workflow.workflowId}/approvals`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ gateId: pending.gateId, decision: 'approved', comment: 'approved by npm run demo -- --approve all' }),
+      })
+        .then((response) => {
+          if (response.status !== 202) approvalFailures += 1;
+        })
+        .catch(() => {
+          approvalFailures += 1;
+        });
+    });
+  }
+  const startedAt = new Date();
+  await tracker.start(new Date(startedAt.getTime() - 1_000));
+
+  const bar = new SingleBar(
+    { format: ' {bar} {percentage}% | {value}/{total} settled | published {published} | {rate}/s', hideCursor: true, clearOnComplete: false },
+    Presets.shades_classic,
+  );
+  bar.start(corpus.length, 0, { published: 0, rate: '0.0' });
+  const js = nats.jetstream();
+  let published = 0;
+  const render = (): void => {
+    const { settled, done } = tracker.progress();
+    const value = options.approve === 'all' ? done : settled;
+    const seconds = (Date.now() - startedAt.getTime()) / 1_000;
+    bar.update(value, { published, rate: (value / Math.max(seconds, 0.001)).toFixed(1) });
+  };
+  const ticker = setInterval(render, 200);
+
+  // Publish with a bounded number of emails in flight (parsing + JetStream ack).
+  let next = 0;
+  const publishOne = async (): Promise<void> => {
+    while (next < corpus.length) {
+      const index = next++;
+      const workflowId = workflowIds[index];
+      const email = await parseCorpusEmail(corpus[index]);
+      const envelope: Envelope = {
+        id: `${workflowId}:received`,
+        type: EMAIL_RECEIVED,
+        workflowId,
+        correlationId: workflowId,
+        causationId: null,
+        occurredAt: new Date().toISOString(),
+        source: 'demo',
+        payload: { email },
+      };
+      const tracked = tracker.workflows.get(workflowId);
+      if (tracked !== undefined) tracked.publishedAtMs = Date.now();
+      await publishEnvelope(js, workflowEventSubject(workflowId), envelope, { msgId: envelope.id });
+      published += 1;
+    }
+  };
+  await Promise.all(Array.from({ length: 64 }, () => publishOne()));
+
+  const finished = await tracker.waitFor(() => {
+    const { total, settled, done } = tracker.progress();
+    return options.approve === 'all' ? done === total : settled === total;
+  }, options.timeout * 1_000);
+  clearInterval(ticker);
+  render();
+  bar.stop();
+  const finishedAt = Date.now();
+  await tracker.stop();
+
+  const report = buildReport([...tracker.workflows.values()], (id) => byWorkflow.get(id)!, startedAt.getTime(), finishedAt);
+  printReport(report, { finished, approve: options.approve, approvalsSent: approvalsSent.size, approvalFailures, gatewayUrl, runId });
+
+  await nats.drain();
+  if (values['keep-running']) {
+    console.log(`\nThe apps keep running (gateway ${gatewayUrl}); stop them with Ctrl-C.`);
+    await new Promise(() => undefined);
+  }
+  await stopAll();
+  process.exitCode = finished ? 0 : 1;
+}
+
+function percent(value: number): string {
+  return `${(value * 100).toFixed(1)}%`;
+}
+
+function printReport(
+  report: DemoReport,
+  run: { finished: boolean; approve: string; approvalsSent: number; approvalFailures: number; gatewayUrl: string; runId: string },
+): void {
+  const q = report.heldOut;
+  console.log('\n=== Report ===');
+  console.log(`Workflows: ${report.workflows}${run.finished ? '' : ` (${report.unsettled} not settled before the timeout)`}`);
+  console.log('Final or waiting state:');
+  for (const [state, count] of Object.entries(report.byState).sort((a, b) => b[1] - a[1])) {
+    console.log(`  ${state.padEnd(20)} ${String(count).padStart(6)}`);
+  }
+  console.log(`Spam vs ham on the held-out split (${q.evaluated} emails the classifier never trained on; ${report.trainingSplitWorkflows} training-split emails excluded):`);
+  console.log(`  precision ${percent(q.precision)}  recall ${percent(q.recall)}  accuracy ${percent(q.accuracy)}`);
+  console.log(`  TP ${q.truePositives}  FP ${q.falsePositives}  TN ${q.trueNegatives}  FN ${q.falseNegatives}  (spam is positive)`);
+  console.log(
+    `Time per workflow, publish to final state or pending approval: p50 ${report.timeToSettleMs.p50.toFixed(0)} ms, p95 ${report.timeToSettleMs.p95.toFixed(0)} ms, max ${report.timeToSettleMs.max.toFixed(0)} ms`,
+  );
+  console.log(`Throughput: ${report.throughputPerSecond.toFixed(1)} workflows/s over ${(report.elapsedMs / 1_000).toFixed(1)} s`);
+  if (run.approve === 'all') {
+    console.log(`Approvals decided over HTTP: ${run.approvalsSent} (${run.approvalFailures} failed)`);
+  } else {
+    const waiting = (report.byState.awaitingApproval ?? 0) + (report.byState.humanReview ?? 0);
+    console.log(`\n${waiting} workflows wait for a human. Decide them over HTTP (the apps must be running: --keep-running):`);
+    console.log(`  curl '${run.gatewayUrl}/workflows?state=awaitingApproval&idPrefix=triage-${run.runId}&limit=10'`);
+    console.log(`  curl '${run.gatewayUrl}/workflows/<workflowId>'`);
+    console.log(`  curl -X POST -H 'content-type: application/json' -d '{"decision":"approved"}' ${run.gatewayUrl}/workflows/<workflowId>/approvals`);
+    console.log('  (decision: approved | rejected | edited with "editedText"; or rerun with --approve all)');
+  }
+}
+
+void main().catch((error: unknown) => {
+  console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+  process.exit(1);
+});

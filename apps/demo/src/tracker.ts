@@ -1,0 +1,104 @@
+import { DeliverPolicy, type ConsumerMessages, type NatsConnection } from 'nats';
+import { ALL_WORKFLOW_CHANGES, STREAMS, WorkflowChanged, decodeEnvelope } from '@troupe/contracts';
+
+/** Where one workflow of a run stands, from the change feed. */
+export interface TrackedWorkflow {
+  workflowId: string;
+  publishedAtMs: number | null;
+  /** When it first reached a final state or a pending approval (ms since epoch). */
+  settledAtMs: number | null;
+  /** When it reached a final state. */
+  doneAtMs: number | null;
+  last: WorkflowChanged | null;
+}
+
+/** A workflow is settled when it is final, or waiting for a human. */
+export function isSettled(change: WorkflowChanged): boolean {
+  return change.status !== 'active' || change.pendingApproval !== null;
+}
+
+/**
+ * Follows the change feed (`troupe.changes.*`, an ordered consumer from a start time) and keeps the
+ * latest change of each tracked workflow. Changes of other workflows are ignored; out-of-order
+ * versions never overwrite newer ones.
+ */
+export class RunTracker {
+  readonly workflows = new Map<string, TrackedWorkflow>();
+  private messages: ConsumerMessages | null = null;
+  private loop: Promise<void> | null = null;
+  private listeners = new Set<(workflow: TrackedWorkflow) => void>();
+  invalidChanges = 0;
+
+  constructor(private readonly nats: NatsConnection) {}
+
+  /** Registers the workflow ids of this run. */
+  track(workflowIds: Iterable<string>): void {
+    for (const workflowId of workflowIds) {
+      if (!this.workflows.has(workflowId)) this.workflows.set(workflowId, { workflowId, publishedAtMs: null, settledAtMs: null, doneAtMs: null, last: null });
+    }
+  }
+
+  /** Calls `listener` on every change of a tracked workflow. */
+  onChange(listener: (workflow: TrackedWorkflow) => void): void {
+    this.listeners.add(listener);
+  }
+
+  /** Starts following changes made from `since` on. */
+  async start(since: Date): Promise<void> {
+    const consumer = await this.nats.jetstream().consumers.get(STREAMS.workflowChanges.name, {
+      filterSubjects: [ALL_WORKFLOW_CHANGES],
+      deliver_policy: DeliverPolicy.StartTime,
+      opt_start_time: since.toISOString(),
+    });
+    this.messages = await consumer.consume();
+    const messages = this.messages;
+    this.loop = (async () => {
+      for await (const message of messages) {
+        let change: WorkflowChanged;
+        let workflowId: string;
+        try {
+          const envelope = decodeEnvelope(message.data);
+          change = WorkflowChanged.parse(envelope.payload);
+          workflowId = envelope.workflowId;
+        } catch {
+          this.invalidChanges += 1;
+          continue;
+        }
+        const tracked = this.workflows.get(workflowId);
+        if (tracked === undefined) continue;
+        if (tracked.last !== null && tracked.last.version >= change.version) continue;
+        tracked.last = change;
+        const now = Date.now();
+        if (tracked.settledAtMs === null && isSettled(change)) tracked.settledAtMs = now;
+        if (tracked.doneAtMs === null && change.status !== 'active') tracked.doneAtMs = now;
+        for (const listener of this.listeners) listener(tracked);
+      }
+    })();
+  }
+
+  /** Counts of tracked workflows that are settled and done. */
+  progress(): { total: number; settled: number; done: number } {
+    let settled = 0;
+    let done = 0;
+    for (const workflow of this.workflows.values()) {
+      if (workflow.settledAtMs !== null) settled += 1;
+      if (workflow.doneAtMs !== null) done += 1;
+    }
+    return { total: this.workflows.size, settled, done };
+  }
+
+  /** Resolves when `predicate()` holds (checked on every change and every 250 ms) or after `timeoutMs` with false. */
+  async waitFor(predicate: () => boolean, timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (!predicate()) {
+      if (Date.now() > deadline) return false;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    return true;
+  }
+
+  async stop(): Promise<void> {
+    this.messages?.stop();
+    await this.loop;
+  }
+}
