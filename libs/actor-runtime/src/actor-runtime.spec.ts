@@ -1,0 +1,188 @@
+import { describe, expect, it } from 'vitest';
+import { assign, setup } from 'xstate';
+import { z } from 'zod';
+import { SchemaValidationError, type Effect, type Envelope, type JournalEntry } from '@troupe/contracts';
+import { VersionConflictError, type Journal, type OutboxMessage, type SnapshotStore, type WorkflowRecord } from '@troupe/persistence';
+import { ActorRuntime, UnknownWorkflowError, defineWorkflow } from '@troupe/actor-runtime';
+
+/** Test double: an in-memory snapshot store with the same version precondition as the real ones. */
+class InMemorySnapshotStore implements SnapshotStore {
+  readonly records = new Map<string, WorkflowRecord>();
+  saves = 0;
+  async load(workflowId: string) {
+    const record = this.records.get(workflowId);
+    return record === undefined ? null : structuredClone(record);
+  }
+  async save(record: WorkflowRecord, expectedVersion: number) {
+    const stored = this.records.get(record.workflowId);
+    if ((stored?.version ?? 0) !== expectedVersion || (expectedVersion === 0 && stored !== undefined)) {
+      throw new VersionConflictError(record.workflowId, expectedVersion, stored?.version ?? null);
+    }
+    this.saves += 1;
+    this.records.set(record.workflowId, structuredClone(record));
+  }
+  async list() {
+    return { items: [...this.records.values()], nextCursor: null };
+  }
+}
+
+/** Test double: an in-memory journal, idempotent on (workflowId, seq) like the real ones. */
+class InMemoryJournal implements Journal {
+  readonly entries: JournalEntry[] = [];
+  async append(entry: JournalEntry) {
+    if (!this.entries.some((e) => e.workflowId === entry.workflowId && e.seq === entry.seq)) this.entries.push(entry);
+  }
+  async read(workflowId: string) {
+    return this.entries.filter((e) => e.workflowId === workflowId).sort((a, b) => a.seq - b.seq);
+  }
+}
+
+const counterMachine = setup({
+  types: { context: {} as { count: number; owner: string }, events: {} as { type: 'counter.bumped'; payload: { by: number } } | { type: 'counter.closed'; payload: Record<string, never> }, input: {} as { owner: string } },
+  actions: { requestEffect: (_, _effect: Effect) => undefined },
+}).createMachine({
+  id: 'counter',
+  initial: 'open',
+  context: ({ input }) => ({ count: 0, owner: input.owner }),
+  states: {
+    open: {
+      entry: { type: 'requestEffect', params: ({ context }) => ({ kind: 'agent.task', agent: 'greeter', task: 'greet', input: { owner: context.owner } }) },
+      on: {
+        'counter.bumped': {
+          actions: [
+            assign({ count: ({ context, event }) => context.count + event.payload.by }),
+            { type: 'requestEffect', params: ({ context }) => ({ kind: 'agent.task', agent: 'auditor', task: 'audit', input: { count: context.count } }) },
+          ],
+        },
+        'counter.closed': 'closed',
+      },
+    },
+    closed: { type: 'final' },
+  },
+});
+
+const counterWorkflow = defineWorkflow({
+  workflowType: 'counter',
+  machine: counterMachine,
+  machineVersion: '1',
+  startEventType: 'counter.opened',
+  events: {
+    'counter.opened': z.object({ owner: z.string() }),
+    'counter.bumped': z.object({ by: z.number().int() }),
+    'counter.closed': z.object({}),
+  },
+  input: ({ payload }) => ({ owner: (payload as { owner: string }).owner }),
+  tags: (snapshot) => ({ count: String(snapshot.context.count) }),
+});
+
+let sequence = 0;
+function event(type: string, payload: unknown, id = `e${++sequence}`): Envelope {
+  return { id, type, workflowId: 'wf-1', correlationId: 'c-1', causationId: null, occurredAt: '2026-01-01T00:00:00.000Z', source: 'test', payload };
+}
+
+function makeRuntime(publish?: (message: OutboxMessage) => Promise<void>) {
+  const store = new InMemorySnapshotStore();
+  const journal = new InMemoryJournal();
+  const published: OutboxMessage[] = [];
+  const runtime = new ActorRuntime({
+    definitions: [counterWorkflow],
+    store,
+    journal,
+    publish: publish ?? (async (message) => void published.push(message)),
+    now: () => new Date('2026-01-01T00:00:00.000Z'),
+  });
+  return { runtime, store, journal, published };
+}
+
+describe('ActorRuntime', () => {
+  it('starts a workflow from its start event, persists version 1 and publishes its effects with idempotency keys', async () => {
+    const { runtime, store, published, journal } = makeRuntime();
+    const outcome = await runtime.handle(event('counter.opened', { owner: 'ann' }));
+    expect(outcome).toMatchObject({ kind: 'applied', version: 1, stateValue: 'open', effects: 1 });
+    expect(published.map((m) => [m.id, m.subject])).toEqual([
+      ['wf-1:1:0', 'troupe.agent.greeter.task'],
+      ['wf-1:1:changed', 'troupe.changes.wf-1'],
+    ]);
+    expect(published[0].envelope).toMatchObject({ type: 'agent.task_requested', payload: { effectId: 'wf-1:1:0', agent: 'greeter', input: { owner: 'ann' } } });
+    const record = store.records.get('wf-1')!;
+    expect(record).toMatchObject({ version: 1, status: 'active', statePaths: ['open'], outbox: [], pendingJournal: [], tags: { count: '0' } });
+    expect((await journal.read('wf-1')).map((e) => [e.seq, e.eventType, e.stateValue])).toEqual([[1, 'counter.opened', 'open']]);
+  });
+
+  it('applies a redelivered event id once and acks it as a duplicate', async () => {
+    const { runtime, store } = makeRuntime();
+    await runtime.handle(event('counter.opened', { owner: 'ann' }));
+    const bump = event('counter.bumped', { by: 2 });
+    await runtime.handle(bump);
+    const again = await runtime.handle(bump);
+    expect(again).toMatchObject({ kind: 'duplicate', version: 2 });
+    const record = store.records.get('wf-1')!;
+    expect((record.snapshot as { context: { count: number } }).context.count).toBe(2);
+    expect(record.version).toBe(2);
+  });
+
+  it('re-publishes the outbox with the same ids when a crash came between persist and publish', async () => {
+    let failNext = false;
+    const published: OutboxMessage[] = [];
+    const { runtime, store } = makeRuntime(async (message) => {
+      if (failNext) throw new Error('NATS went away');
+      published.push(message);
+    });
+    await runtime.handle(event('counter.opened', { owner: 'ann' }));
+    const bump = event('counter.bumped', { by: 5 });
+    failNext = true;
+    await expect(runtime.handle(bump)).rejects.toThrow('NATS went away');
+    expect(store.records.get('wf-1')!.outbox.map((m) => m.id)).toEqual(['wf-1:2:0', 'wf-1:2:changed']);
+    failNext = false;
+    // A fresh runtime (the restarted process) receives the redelivery.
+    const restarted = new ActorRuntime({ definitions: [counterWorkflow], store, journal: new InMemoryJournal(), publish: async (m) => void published.push(m) });
+    expect(await restarted.handle(bump)).toMatchObject({ kind: 'duplicate', version: 2 });
+    expect(published.filter((m) => m.id.startsWith('wf-1:2:')).map((m) => m.id)).toEqual(['wf-1:2:0', 'wf-1:2:changed']);
+    expect(store.records.get('wf-1')!.outbox).toEqual([]);
+    expect(restarted.counters.outboxRepublished).toBe(1);
+  });
+
+  it('rejects a payload that fails its schema without touching the snapshot', async () => {
+    const { runtime, store } = makeRuntime();
+    await runtime.handle(event('counter.opened', { owner: 'ann' }));
+    await expect(runtime.handle(event('counter.bumped', { by: 'two' }))).rejects.toBeInstanceOf(SchemaValidationError);
+    expect(store.records.get('wf-1')!.version).toBe(1);
+  });
+
+  it('refuses an event for a workflow that does not exist when it is not a start event', async () => {
+    const { runtime } = makeRuntime();
+    await expect(runtime.handle(event('counter.bumped', { by: 1 }))).rejects.toBeInstanceOf(UnknownWorkflowError);
+  });
+
+  it('journals an event the finished workflow no longer accepts as rejected, without a transition', async () => {
+    const { runtime, journal, published } = makeRuntime();
+    await runtime.handle(event('counter.opened', { owner: 'ann' }));
+    await runtime.handle(event('counter.closed', {}));
+    const outcome = await runtime.handle(event('counter.bumped', { by: 1 }));
+    expect(outcome).toMatchObject({ kind: 'rejected', version: 3 });
+    const entries = await journal.read('wf-1');
+    expect(entries[2]).toMatchObject({ seq: 3, eventType: 'counter.bumped', stateValue: 'closed', status: 'done' });
+    expect(entries[2].rejection).toContain('done');
+    expect(published.filter((m) => m.id.startsWith('wf-1:3:'))).toEqual([]);
+  });
+
+  it('applies events of one workflow in arrival order even when they arrive together', async () => {
+    const { runtime, store } = makeRuntime();
+    await runtime.handle(event('counter.opened', { owner: 'ann' }));
+    await Promise.all([1, 2, 3, 4, 5].map((by) => runtime.handle(event('counter.bumped', { by }))));
+    expect((store.records.get('wf-1')!.snapshot as { context: { count: number } }).context.count).toBe(15);
+    expect(store.records.get('wf-1')!.version).toBe(6);
+    expect(runtime.counters.versionConflicts).toBe(0);
+  });
+
+  it('fails with a version conflict when another owner wrote first, and reloads on the retry', async () => {
+    const { runtime, store } = makeRuntime();
+    await runtime.handle(event('counter.opened', { owner: 'ann' }));
+    const other = new ActorRuntime({ definitions: [counterWorkflow], store, journal: new InMemoryJournal(), publish: async () => undefined });
+    await other.handle(event('counter.bumped', { by: 10 }));
+    const late = event('counter.bumped', { by: 1 });
+    await expect(runtime.handle(late)).rejects.toBeInstanceOf(VersionConflictError);
+    expect(await runtime.handle(late)).toMatchObject({ kind: 'applied', version: 3 });
+    expect((store.records.get('wf-1')!.snapshot as { context: { count: number } }).context.count).toBe(11);
+  });
+});
