@@ -1,0 +1,178 @@
+import { BUCKETS } from '@troupe/contracts';
+import { LRUCache } from 'lru-cache';
+import type { KV, KvEntry, NatsConnection } from 'nats';
+import { VersionConflictError } from '../errors';
+import { compareIds, decodeCursor, encodeCursor, idMatches, pageSizeOf, recordMatches } from '../query';
+import { isWrongLastSequence } from './jetstream-errors';
+import { checkWorkflowId, decodeStoredJson, encodeJson, isWorkflowId, parseStoredWorkflowRecord } from '../records';
+import type { SnapshotStore, WorkflowPage, WorkflowQuery, WorkflowRecord } from '../types';
+
+/** Options of {@link KvSnapshotStore.open}. */
+export interface KvSnapshotStoreOptions {
+  /** A connection with JetStream enabled; the caller owns it (the store never closes it). */
+  nats: NatsConnection;
+  /** KV bucket name; default `BUCKETS.snapshots`. Created (history 1) when missing. */
+  bucket?: string;
+  /**
+   * How many workflows' `{ version, revision }` to remember so a save needs no read; default 10 000,
+   * 0 turns the cache off (every update reads first).
+   */
+  revisionCacheSize?: number;
+}
+
+/** Where a stored record was last seen: its version and the KV revision that holds it. */
+interface StoredAt {
+  version: number;
+  revision: number;
+}
+
+/** Records loaded concurrently while a list scans the bucket. */
+const LIST_LOAD_CONCURRENCY = 32;
+
+/**
+ * {@link SnapshotStore} over a JetStream KV bucket (the embedded default): key = workflow id, value =
+ * the record as UTF-8 JSON, one revision kept per key.
+ *
+ * Saves are compare-and-set on the KV revision (`kv.create` for version 0, `kv.update(key, value,
+ * revision)` otherwise), where the revision is the one at which the stored record had the expected
+ * version. A bounded cache of `workflowId → { version, revision }`, filled by load and save, spares the
+ * common load → save path a second read; a stale entry costs one extra read, never a wrong write.
+ * `list` scans every key; correct, not fast.
+ */
+export class KvSnapshotStore implements SnapshotStore {
+  /** `workflowId → { version, revision }` last seen by this process; null when turned off. */
+  private readonly storedAt: LRUCache<string, StoredAt> | null;
+
+  private constructor(
+    private readonly kv: KV,
+    revisionCacheSize: number,
+  ) {
+    this.storedAt = revisionCacheSize > 0 ? new LRUCache<string, StoredAt>({ max: revisionCacheSize }) : null;
+  }
+
+  /**
+   * Opens the store, creating its bucket (history 1) when missing; an existing bucket is used as it is.
+   *
+   * @throws NatsError when JetStream is unavailable or refuses the bucket.
+   */
+  static async open(options: KvSnapshotStoreOptions): Promise<KvSnapshotStore> {
+    const kv = await options.nats.jetstream().views.kv(options.bucket ?? BUCKETS.snapshots, { history: 1 });
+    return new KvSnapshotStore(kv, options.revisionCacheSize ?? 10_000);
+  }
+
+  /**
+   * The stored record, or null when none was saved (or `workflowId` is not a valid workflow id).
+   *
+   * @throws SchemaValidationError when the stored value is not a workflow record.
+   */
+  async load(workflowId: string): Promise<WorkflowRecord | null> {
+    if (!isWorkflowId(workflowId)) return null;
+    const entry = await this.kv.get(workflowId);
+    return entry === null ? null : this.decode(entry);
+  }
+
+  /**
+   * Writes `record` under `record.workflowId` if the stored version is still `expectedVersion`.
+   *
+   * @throws VersionConflictError when the stored version is not `expectedVersion` (0: a record exists).
+   * @throws SchemaValidationError when `record.workflowId` is not a valid workflow id.
+   */
+  async save(record: WorkflowRecord, expectedVersion: number): Promise<void> {
+    const { workflowId } = record;
+    checkWorkflowId(workflowId);
+    const value = encodeJson(record);
+
+    if (expectedVersion === 0) {
+      let revision: number;
+      try {
+        revision = await this.kv.create(workflowId, value);
+      } catch (error) {
+        if (isWrongLastSequence(error)) throw await this.conflict(workflowId, expectedVersion, error);
+        throw error;
+      }
+      this.remember(workflowId, { version: record.version, revision });
+      return;
+    }
+
+    const cached = this.storedAt?.get(workflowId);
+    if (cached !== undefined && cached.version === expectedVersion) {
+      try {
+        this.remember(workflowId, { version: record.version, revision: await this.kv.update(workflowId, value, cached.revision) });
+        return;
+      } catch (error) {
+        if (!isWrongLastSequence(error)) throw error;
+        // Someone wrote since we cached the revision; it may have kept the version (an outbox
+        // clear), so read what is stored rather than reporting a conflict from the cache alone.
+        this.storedAt?.delete(workflowId);
+      }
+    }
+
+    const entry = await this.kv.get(workflowId);
+    const stored = entry === null ? null : this.decode(entry);
+    if (entry === null || stored === null || stored.version !== expectedVersion) {
+      throw new VersionConflictError(workflowId, expectedVersion, stored?.version ?? null);
+    }
+    try {
+      this.remember(workflowId, { version: record.version, revision: await this.kv.update(workflowId, value, entry.revision) });
+    } catch (error) {
+      if (isWrongLastSequence(error)) throw await this.conflict(workflowId, expectedVersion, error);
+      throw error;
+    }
+  }
+
+  /**
+   * One page of records matching `query`, sorted by workflow id, by scanning every key of the bucket.
+   *
+   * @throws SchemaValidationError when `query.cursor` is not a cursor this store returned, or a stored
+   *   value is not a workflow record.
+   */
+  async list(query: WorkflowQuery): Promise<WorkflowPage> {
+    const pageSize = pageSizeOf(query);
+    const after = query.cursor === undefined ? null : decodeCursor(query.cursor);
+    const keys: string[] = [];
+    for await (const key of await this.kv.keys()) {
+      if (idMatches(key, query, after)) keys.push(key);
+    }
+    keys.sort(compareIds);
+
+    const items: WorkflowRecord[] = [];
+    // Load in small batches until one record more than a page matches: that one proves a next page.
+    for (let start = 0; start < keys.length; start += LIST_LOAD_CONCURRENCY) {
+      const batch = await Promise.all(keys.slice(start, start + LIST_LOAD_CONCURRENCY).map((key) => this.load(key)));
+      for (const record of batch) {
+        if (record === null || !recordMatches(record, query)) continue;
+        if (items.length === pageSize) {
+          return { items, nextCursor: encodeCursor(items[items.length - 1].workflowId) };
+        }
+        items.push(record);
+      }
+    }
+    return { items, nextCursor: null };
+  }
+
+  /** Parses a KV entry as a record and remembers its revision; null for a delete marker. */
+  private decode(entry: KvEntry): WorkflowRecord | null {
+    if (entry.operation !== 'PUT') return null;
+    const record = parseStoredWorkflowRecord(decodeStoredJson(entry.value, `stored workflow record ${entry.key}`), entry.key);
+    this.remember(entry.key, { version: record.version, revision: entry.revision });
+    return record;
+  }
+
+  /** Caches where a record is stored, unless a later revision is already known. */
+  private remember(workflowId: string, seen: StoredAt): void {
+    const known = this.storedAt?.get(workflowId);
+    if (known === undefined || known.revision < seen.revision) this.storedAt?.set(workflowId, seen);
+  }
+
+  /** A {@link VersionConflictError} naming the version stored now (best effort), the JetStream error as cause. */
+  private async conflict(workflowId: string, expectedVersion: number, cause: unknown): Promise<VersionConflictError> {
+    this.storedAt?.delete(workflowId);
+    let actualVersion: number | null = null;
+    try {
+      actualVersion = (await this.load(workflowId))?.version ?? null;
+    } catch {
+      // The conflict is the answer; the stored version only improves its message.
+    }
+    return new VersionConflictError(workflowId, expectedVersion, actualVersion, { cause });
+  }
+}

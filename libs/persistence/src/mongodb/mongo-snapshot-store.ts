@@ -1,0 +1,145 @@
+import type { Collection, Document, Filter, MongoClient } from 'mongodb';
+import { VersionConflictError } from '../errors';
+import { decodeCursor, encodeCursor, pageSizeOf } from '../query';
+import { checkWorkflowId, isWorkflowId, parseStoredWorkflowRecord } from '../records';
+import type { SnapshotStore, WorkflowPage, WorkflowQuery, WorkflowRecord } from '../types';
+import { isDuplicateKey, MAJORITY } from './mongo-errors';
+
+/** Options of the MongoDB adapters: a connected (or connectable) client and the database to use. */
+export interface MongoStoreOptions {
+  /** The caller's client; the adapters never close it. */
+  client: MongoClient;
+  dbName: string;
+}
+
+/** Collection of workflow snapshot documents. */
+export const WORKFLOWS_COLLECTION = 'workflows';
+
+/** A workflow record as stored: the record itself with `_id` = `workflowId`. */
+type WorkflowDocument = Document & { _id: string };
+
+/** Tag keys safe as a dotted field path (`tags.<key>`); others are matched with `$getField`. */
+const PLAIN_TAG_KEY = /^[A-Za-z0-9_-]+$/;
+
+/**
+ * {@link SnapshotStore} over the MongoDB collection `workflows`, one document per workflow with
+ * `_id` = workflow id; the document doubles as the read model (indexes from {@link ensureIndexes}).
+ * Saves are conditioned on the stored `version` and wait for a majority.
+ */
+export class MongoSnapshotStore implements SnapshotStore {
+  private readonly workflows: Collection<WorkflowDocument>;
+
+  constructor(options: MongoStoreOptions) {
+    this.workflows = options.client.db(options.dbName).collection<WorkflowDocument>(WORKFLOWS_COLLECTION, MAJORITY);
+  }
+
+  /**
+   * Creates the read model's indexes (idempotent): `workflowType`, `status`, `statePaths` (each with
+   * `_id` for paging), `updatedAt` and a wildcard index on `tags`.
+   */
+  async ensureIndexes(): Promise<void> {
+    await this.workflows.createIndexes([
+      { key: { workflowType: 1, _id: 1 } },
+      { key: { status: 1, _id: 1 } },
+      { key: { statePaths: 1, _id: 1 } },
+      { key: { updatedAt: -1 } },
+      { key: { 'tags.$**': 1 } },
+    ]);
+  }
+
+  /**
+   * The stored record, or null when none was saved (or `workflowId` is not a valid workflow id).
+   *
+   * @throws SchemaValidationError when the stored document is not a workflow record.
+   */
+  async load(workflowId: string): Promise<WorkflowRecord | null> {
+    if (!isWorkflowId(workflowId)) return null;
+    const document = await this.workflows.findOne({ _id: workflowId });
+    return document === null ? null : toRecord(document);
+  }
+
+  /**
+   * Inserts (`expectedVersion` 0) or replaces the document whose `version` is `expectedVersion`.
+   *
+   * @throws VersionConflictError when the stored version is not `expectedVersion` (0: a record exists).
+   * @throws SchemaValidationError when `record.workflowId` is not a valid workflow id.
+   */
+  async save(record: WorkflowRecord, expectedVersion: number): Promise<void> {
+    const workflowId = record.workflowId;
+    checkWorkflowId(workflowId);
+    if (expectedVersion === 0) {
+      try {
+        await this.workflows.insertOne({ ...record, _id: workflowId });
+        return;
+      } catch (error) {
+        if (isDuplicateKey(error)) throw await this.conflict(workflowId, expectedVersion, error);
+        throw error;
+      }
+    }
+    const result = await this.workflows.replaceOne({ _id: workflowId, version: expectedVersion }, { ...record });
+    if (result.matchedCount === 0) throw await this.conflict(workflowId, expectedVersion, undefined);
+  }
+
+  /**
+   * One page of records matching `query`, sorted by `_id` (= workflow id), resuming after the cursor.
+   *
+   * @throws SchemaValidationError when `query.cursor` is not a cursor this store returned, or a stored
+   *   document is not a workflow record.
+   */
+  async list(query: WorkflowQuery): Promise<WorkflowPage> {
+    const pageSize = pageSizeOf(query);
+    const documents = await this.workflows
+      .find(filterOf(query))
+      .sort({ _id: 1 })
+      .limit(pageSize + 1)
+      .toArray();
+    const items = documents.slice(0, pageSize).map(toRecord);
+    const nextCursor = documents.length > pageSize ? encodeCursor(items[items.length - 1].workflowId) : null;
+    return { items, nextCursor };
+  }
+
+  /** A {@link VersionConflictError} naming the version stored now (best effort). */
+  private async conflict(workflowId: string, expectedVersion: number, cause: unknown): Promise<VersionConflictError> {
+    let actualVersion: number | null = null;
+    try {
+      const stored = await this.workflows.findOne({ _id: workflowId }, { projection: { version: 1 } });
+      actualVersion = typeof stored?.version === 'number' ? stored.version : null;
+    } catch {
+      // The conflict is the answer; the stored version only improves its message.
+    }
+    return new VersionConflictError(workflowId, expectedVersion, actualVersion, { cause });
+  }
+}
+
+/** The MongoDB filter of a query, cursor included. */
+function filterOf(query: WorkflowQuery): Filter<WorkflowDocument> {
+  const filter: Document = {};
+  const idConditions: Document = {};
+  if (query.cursor !== undefined) idConditions.$gt = decodeCursor(query.cursor);
+  if (query.idPrefix !== undefined) idConditions.$regex = new RegExp(`^${escapeRegExp(query.idPrefix)}`);
+  if (Object.keys(idConditions).length > 0) filter._id = idConditions;
+  if (query.workflowType !== undefined) filter.workflowType = query.workflowType;
+  if (query.status !== undefined) filter.status = query.status;
+  // On an array field, equality matches documents whose array holds the value.
+  if (query.state !== undefined) filter.statePaths = query.state;
+  if (query.tag !== undefined) {
+    if (PLAIN_TAG_KEY.test(query.tag.key)) {
+      filter[`tags.${query.tag.key}`] = query.tag.value;
+    } else {
+      // A key with '.' or '$' cannot be a field path; $getField reads it literally.
+      filter.$expr = { $eq: [{ $getField: { field: { $literal: query.tag.key }, input: '$tags' } }, query.tag.value] };
+    }
+  }
+  return filter as Filter<WorkflowDocument>;
+}
+
+/** The record of a stored document (`_id` dropped), checked. */
+function toRecord(document: WorkflowDocument): WorkflowRecord {
+  const { _id, ...record } = document;
+  return parseStoredWorkflowRecord(record, _id);
+}
+
+/** `text` with every regular-expression metacharacter escaped. */
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
