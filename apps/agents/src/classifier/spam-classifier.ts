@@ -1,0 +1,21 @@
+import type { Email, EmailClassified, SpamLabel } from '@troupe/contracts';
+
+/**
+ * Decides whether an email is spam. `classify` answers `{ label, confidence, classifier }` where
+ * `confidence` is the classifier's probability (0–1) that `label` is right and `classifier` is `name`.
+ */
+export interface SpamClassifier {
+  /** Which classifier this is, e.g. `naive-bayes/spamassassin-train`; carried in every answer. */
+  readonly name: string;
+  classify(email: Email): Promise<EmailClassified>;
+}
+
+/**
+ * An email with its known label, for training and evaluation. `id` names the example (for the
+ * SpamAssassin corpus the `corpusId`, e.g. `easy-ham-1/00001`); it never travels inside `email`.
+ */
+export interface LabelledEmail {
+  id: string;
+  email: Email;
+  label: SpamLabel;
+}

@@ -1,0 +1,42 @@
+import { createAnthropic } from '@ai-sdk/anthropic';
+import { createOpenAI } from '@ai-sdk/openai';
+import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
+import type { LanguageModel } from 'ai';
+import type { ModelConfig } from './model-config';
+
+/**
+ * An AI SDK language model object (not a bare model-id string, which the AI SDK would resolve through
+ * its hosted gateway). Every Troupe agent takes one of these; tests pass `MockLanguageModelV3` from
+ * `ai/test`.
+ */
+export type ChatLanguageModel = Exclude<LanguageModel, string>;
+
+/**
+ * Creates the AI SDK model for `config` with the official provider packages: `@ai-sdk/openai`
+ * (Responses API), `@ai-sdk/anthropic` (Messages API) or `@ai-sdk/openai-compatible` (chat completions,
+ * JSON-schema response format requested). Creating the model performs no I/O; a wrong key or endpoint
+ * shows up on the first call as a {@link ModelCallError} from {@link generateStructured}.
+ */
+export function createLanguageModel(config: ModelConfig): ChatLanguageModel {
+  const apiKey = config.apiKey?.reveal();
+  const baseURL = config.baseUrl ?? undefined;
+  switch (config.provider) {
+    case 'openai':
+      return createOpenAI({ apiKey, baseURL })(config.modelName);
+    case 'anthropic':
+      return createAnthropic({ apiKey, baseURL })(config.modelName);
+    case 'openai-compatible':
+      return createOpenAICompatible({
+        name: 'openai-compatible',
+        // Required by the configuration schema for this provider.
+        baseURL: baseURL as string,
+        apiKey,
+        supportsStructuredOutputs: true,
+      }).chatModel(config.modelName);
+  }
+}
+
+/** `provider/modelId` of a model, e.g. `openai.responses/gpt-4o-mini`; used in agent names and errors. */
+export function modelLabel(model: ChatLanguageModel): string {
+  return `${model.provider}/${model.modelId}`;
+}

@@ -1,0 +1,106 @@
+import { z } from 'zod';
+import { ModelConfigError } from './errors';
+import { Secret } from './secret';
+
+/**
+ * How a language model is reached: OpenAI's API, Anthropic's API, or any server speaking the OpenAI
+ * chat-completions protocol (vLLM, Ollama, llama.cpp, LM Studio, hosted gateways).
+ */
+export const ModelProvider = z.enum(['openai', 'anthropic', 'openai-compatible']);
+export type ModelProvider = z.infer<typeof ModelProvider>;
+
+/**
+ * A configured language model. `baseUrl` is null for the provider's default endpoint; `apiKey` is null
+ * for a server that needs none (only allowed for `openai-compatible`).
+ */
+export interface ModelConfig {
+  provider: ModelProvider;
+  modelName: string;
+  baseUrl: string | null;
+  apiKey: Secret | null;
+}
+
+/** The environment variables {@link modelConfigFromEnv} reads. */
+export const MODEL_ENV_KEYS = {
+  provider: 'TROUPE_MODEL_PROVIDER',
+  modelName: 'TROUPE_MODEL_NAME',
+  baseUrl: 'TROUPE_MODEL_BASE_URL',
+  apiKey: 'TROUPE_MODEL_API_KEY',
+} as const;
+
+const optionalText = z
+  .string()
+  .transform((value) => value.trim())
+  .optional()
+  .transform((value) => (value === undefined || value === '' ? undefined : value));
+
+const ModelEnvironment = z
+  .object({
+    TROUPE_MODEL_PROVIDER: optionalText.pipe(ModelProvider.optional()),
+    TROUPE_MODEL_NAME: optionalText.pipe(z.string().max(256, 'at most 256 characters').optional()),
+    TROUPE_MODEL_BASE_URL: optionalText.pipe(
+      z
+        .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+        .optional(),
+    ),
+    // The key is checked for presence only, so no issue message can ever quote it.
+    TROUPE_MODEL_API_KEY: optionalText,
+  })
+  .superRefine((env, context) => {
+    const provider = env.TROUPE_MODEL_PROVIDER;
+    if (provider === undefined) {
+      for (const key of ['TROUPE_MODEL_NAME', 'TROUPE_MODEL_BASE_URL', 'TROUPE_MODEL_API_KEY'] as const) {
+        if (env[key] !== undefined) context.addIssue({ code: 'custom', path: [key], message: 'set, but TROUPE_MODEL_PROVIDER is not' });
+      }
+      return;
+    }
+    if (env.TROUPE_MODEL_NAME === undefined) {
+      context.addIssue({ code: 'custom', path: ['TROUPE_MODEL_NAME'], message: 'required when TROUPE_MODEL_PROVIDER is set' });
+    }
+    if (provider === 'openai-compatible' && env.TROUPE_MODEL_BASE_URL === undefined) {
+      context.addIssue({ code: 'custom', path: ['TROUPE_MODEL_BASE_URL'], message: 'required for openai-compatible' });
+    }
+    if (provider !== 'openai-compatible' && env.TROUPE_MODEL_API_KEY === undefined) {
+      context.addIssue({ code: 'custom', path: ['TROUPE_MODEL_API_KEY'], message: `required for ${provider}` });
+    }
+  });
+
+/**
+ * Reads the model configuration from the environment:
+ *
+ * - `TROUPE_MODEL_PROVIDER`: `openai` | `anthropic` | `openai-compatible`; absent or empty means no model
+ *   is configured and the result is `null` (callers use their non-LLM implementation).
+ * - `TROUPE_MODEL_NAME`: the provider's model id (`gpt-4o-mini`, `claude-sonnet-4-5`, `llama3.1:8b`); required.
+ * - `TROUPE_MODEL_BASE_URL`: http(s) endpoint; required for `openai-compatible`, optional otherwise.
+ * - `TROUPE_MODEL_API_KEY`: required for `openai` and `anthropic`, optional for `openai-compatible`;
+ *   kept as a {@link Secret}, never logged.
+ *
+ * @throws ModelConfigError naming every bad key at once (never the key's value).
+ */
+export function modelConfigFromEnv(env: NodeJS.ProcessEnv): ModelConfig | null {
+  const parsed = ModelEnvironment.safeParse({
+    TROUPE_MODEL_PROVIDER: env.TROUPE_MODEL_PROVIDER,
+    TROUPE_MODEL_NAME: env.TROUPE_MODEL_NAME,
+    TROUPE_MODEL_BASE_URL: env.TROUPE_MODEL_BASE_URL,
+    TROUPE_MODEL_API_KEY: env.TROUPE_MODEL_API_KEY,
+  });
+  if (!parsed.success) {
+    throw new ModelConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`));
+  }
+  const values = parsed.data;
+  if (values.TROUPE_MODEL_PROVIDER === undefined) return null;
+  return {
+    provider: values.TROUPE_MODEL_PROVIDER,
+    // Presence is guaranteed by the refinement above.
+    modelName: values.TROUPE_MODEL_NAME as string,
+    baseUrl: values.TROUPE_MODEL_BASE_URL ?? null,
+    apiKey: values.TROUPE_MODEL_API_KEY === undefined ? null : new Secret(values.TROUPE_MODEL_API_KEY),
+  };
+}
+
+/** One line for logs: `openai-compatible model llama3.1:8b at http://localhost:11434/v1 (API key set)`. Never shows the key. */
+export function describeModelConfig(config: ModelConfig | null): string {
+  if (config === null) return 'no language model configured';
+  const endpoint = config.baseUrl === null ? 'default endpoint' : config.baseUrl;
+  return `${config.provider} model ${config.modelName} at ${endpoint} (API key ${config.apiKey === null ? 'not set' : 'set'})`;
+}
