@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { SingleBar, Presets } from 'cli-progress';
@@ -74,7 +74,13 @@ async function main(): Promise<void> {
     await Promise.all(apps.map((app) => app.ready));
   }
 
-  const corpus = loadSpamAssassinCorpus().slice(0, options.limit);
+  // A fixed pseudo-random order (SHA-256 of each id), so that any --limit is a mix of every group,
+  // the same mix on every run.
+  const corpus = loadSpamAssassinCorpus()
+    .map((email) => ({ email, rank: createHash('sha256').update(`demo-order:${email.corpusId}`).digest('hex') }))
+    .sort((a, b) => (a.rank < b.rank ? -1 : a.rank > b.rank ? 1 : 0))
+    .map(({ email }) => email)
+    .slice(0, options.limit);
   const byWorkflow = new Map<string, { email: CorpusEmail; split: 'train' | 'test' }>();
   const workflowIds = corpus.map((email, index) => {
     const workflowId = `triage-${runId}-${String(index).padStart(5, '0')}`;
@@ -107,7 +113,7 @@ async function main(): Promise<void> {
   await tracker.start(new Date(startedAt.getTime() - 1_000));
 
   const bar = new SingleBar(
-    { format: ' {bar} {percentage}% | {value}/{total} settled | published {published} | {rate}/s', hideCursor: true, clearOnComplete: false },
+    { format: ' {bar} {percentage}% | {value}/{total} settled | published {published} | {rate}/s', hideCursor: true, clearOnComplete: false, noTTYOutput: true, notTTYSchedule: 5_000 },
     Presets.shades_classic,
   );
   bar.start(corpus.length, 0, { published: 0, rate: '0.0' });
@@ -195,7 +201,7 @@ function printReport(
   } else {
     const waiting = (report.byState.awaitingApproval ?? 0) + (report.byState.humanReview ?? 0);
     console.log(`\n${waiting} workflows wait for a human. Decide them over HTTP (the apps must be running: --keep-running):`);
-    console.log(`  curl '${run.gatewayUrl}/workflows?state=awaitingApproval&idPrefix=triage-${run.runId}&limit=10'`);
+    console.log(`  curl '${run.gatewayUrl}/workflows?state=awaitingApproval&idPrefix=triage-${run.runId}&limit=10'   (or state=humanReview)`);
     console.log(`  curl '${run.gatewayUrl}/workflows/<workflowId>'`);
     console.log(`  curl -X POST -H 'content-type: application/json' -d '{"decision":"approved"}' ${run.gatewayUrl}/workflows/<workflowId>/approvals`);
     console.log('  (decision: approved | rejected | edited with "editedText"; or rerun with --approve all)');

@@ -29,7 +29,7 @@ export function startApp(app: TroupeApp, options: { env: Record<string, string>;
   const log = createWriteStream(options.logFile, { flags: 'a' });
   const child = spawn(process.execPath, ['-r', path.join(REPOSITORY_ROOT, 'tools', 'register.cjs'), path.join(REPOSITORY_ROOT, 'apps', app, 'src', 'main.ts')], {
     cwd: REPOSITORY_ROOT,
-    env: { ...process.env, ...options.env },
+    env: { ...process.env, NO_COLOR: '1', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const timeoutMs = options.timeoutMs ?? 120_000;
@@ -37,7 +37,8 @@ export function startApp(app: TroupeApp, options: { env: Record<string, string>;
     let seen = '';
     const timer = setTimeout(() => reject(new Error(`${app} was not ready within ${timeoutMs} ms (log: ${options.logFile})`)), timeoutMs);
     const watch = (chunk: Buffer): void => {
-      seen = (seen + chunk.toString()).slice(-2_000);
+      // eslint-disable-next-line no-control-regex
+      seen = (seen + chunk.toString().replace(/\u001b\[[0-9;]*m/g, '')).slice(-2_000);
       if (/\bready\b/.test(seen)) {
         clearTimeout(timer);
         resolve();

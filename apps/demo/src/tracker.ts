@@ -46,7 +46,7 @@ export class RunTracker {
   /** Starts following changes made from `since` on. */
   async start(since: Date): Promise<void> {
     const consumer = await this.nats.jetstream().consumers.get(STREAMS.workflowChanges.name, {
-      filterSubjects: [ALL_WORKFLOW_CHANGES],
+      filterSubjects: ALL_WORKFLOW_CHANGES,
       deliver_policy: DeliverPolicy.StartTime,
       opt_start_time: since.toISOString(),
     });

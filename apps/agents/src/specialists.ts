@@ -1,0 +1,47 @@
+import path from 'node:path';
+import { Logger } from '@nestjs/common';
+import { createLanguageModel, describeModelConfig, modelConfigFromEnv } from '@troupe/agent-kit';
+import { ModelSpamClassifier } from './classifier/model-spam-classifier';
+import { trainNaiveBayesOnSpamAssassin } from './classifier/spamassassin-training';
+import type { SpamClassifier } from './classifier/spam-classifier';
+import type { AgentsEnvironment } from './config';
+import { ModelReplyDrafter } from './drafter/model-reply-drafter';
+import { TemplateReplyDrafter } from './drafter/template-reply-drafter';
+import { ExtractiveSummariser } from './summariser/extractive-summariser';
+import { ModelSummariser } from './summariser/model-summariser';
+import type { TriageSpecialists } from './tasks/agent-tasks.controller';
+
+/**
+ * Builds the triage specialists from configuration: with `TROUPE_MODEL_*` set, the drafter and the
+ * summariser (and the classifier with `TROUPE_CLASSIFIER=model`) use that model; otherwise the offline
+ * defaults run: naive Bayes trained on the corpus's training split, the template drafter and the
+ * extractive summariser.
+ *
+ * @throws ModelConfigError when `TROUPE_MODEL_*` is set but incomplete; ConfigurationError when
+ *   `TROUPE_CLASSIFIER=model` has no model configured.
+ */
+export async function createTriageSpecialists(env: AgentsEnvironment, processEnv: NodeJS.ProcessEnv): Promise<TriageSpecialists> {
+  const log = new Logger('agents');
+  const modelConfig = modelConfigFromEnv(processEnv);
+  const model = modelConfig === null ? null : createLanguageModel(modelConfig);
+  if (modelConfig !== null) log.log(`model: ${describeModelConfig(modelConfig)}`);
+
+  let classifier: SpamClassifier;
+  if (env.TROUPE_CLASSIFIER === 'model') {
+    if (model === null) throw new Error('TROUPE_CLASSIFIER=model needs TROUPE_MODEL_PROVIDER and its keys');
+    classifier = new ModelSpamClassifier(model);
+  } else {
+    const trained = await trainNaiveBayesOnSpamAssassin({ cacheFilePath: path.resolve(env.TROUPE_MODEL_CACHE_DIR, 'spam-naive-bayes.json') });
+    log.log(
+      trained.source === 'cache'
+        ? `classifier: ${trained.classifier.name} loaded from cache (${trained.exampleCount} training emails)`
+        : `classifier: ${trained.classifier.name} trained on ${trained.exampleCount} emails (parse ${trained.parseMs} ms, learn ${trained.trainingMs} ms)`,
+    );
+    classifier = trained.classifier;
+  }
+  return {
+    classifier,
+    drafter: model === null ? new TemplateReplyDrafter() : new ModelReplyDrafter(model),
+    summariser: model === null ? new ExtractiveSummariser() : new ModelSummariser(model),
+  };
+}

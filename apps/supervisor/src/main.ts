@@ -1,0 +1,37 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { createLanguageModel, describeModelConfig, modelConfigFromEnv } from '@troupe/agent-kit';
+import { connectToNats, createJetStreamMicroservice, provisionStreams } from '@troupe/bus';
+import { TRIAGE_AGENTS, agentConsumer, logLevelsFrom, parseEnvironment } from '@troupe/contracts';
+import { SupervisorEnvironment } from './config';
+import { HeaderRuleRouter } from './routing/header-rule-router';
+import { ModelRouter } from './routing/model-router';
+import { SupervisorModule } from './supervisor.module';
+
+/** Boots the supervisor: routes legitimate mail to a specialist (the configured model, else header rules). */
+async function bootstrap(): Promise<void> {
+  const env = parseEnvironment(SupervisorEnvironment);
+  const modelConfig = modelConfigFromEnv(process.env);
+  const router = modelConfig === null ? new HeaderRuleRouter() : new ModelRouter(createLanguageModel(modelConfig));
+  const nats = await connectToNats({ servers: env.NATS_URL, name: 'troupe-supervisor', user: env.NATS_USER, pass: env.NATS_PASSWORD });
+  await provisionStreams(await nats.jetstreamManager());
+  const { app } = await createJetStreamMicroservice(SupervisorModule.forRoot({ router, js: nats.jetstream() }), {
+    connection: nats,
+    consumers: [agentConsumer(TRIAGE_AGENTS.supervisor.agent)],
+    logger: logLevelsFrom(env.TROUPE_LOG_LEVEL),
+  });
+  await app.listen();
+  new Logger('supervisor').log(`ready (router ${router.name}${modelConfig === null ? '' : `, ${describeModelConfig(modelConfig)}`})`);
+  const shutdown = async (): Promise<void> => {
+    await app.close();
+    await nats.drain();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void shutdown());
+  process.once('SIGINT', () => void shutdown());
+}
+
+void bootstrap().catch((error: unknown) => {
+  new Logger('supervisor').error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+  process.exit(1);
+});

@@ -1,0 +1,172 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { publishEnvelope } from '@troupe/bus';
+import {
+  APPROVAL_DECIDED,
+  EMAIL_RECEIVED,
+  agentTaskSubject,
+  encodeEnvelope,
+  workflowEventSubject,
+  type JournalEntry,
+  type PendingApproval,
+} from '@troupe/contracts';
+import { corpusSplit, loadSpamAssassinCorpus } from '@troupe/email-corpus';
+import { createPersistence } from '@troupe/persistence';
+import { pollJson, publishEmails, readDeadLetters, startTroupeStack, type TroupeStack } from '@troupe/testing';
+
+interface WorkflowView {
+  workflowId: string;
+  status: string;
+  stateValue: unknown;
+  pendingApproval: PendingApproval | null;
+  context: Record<string, unknown> | null;
+  journal: JournalEntry[];
+}
+
+const FINAL_OR_WAITING = ['quarantined', 'summarised', 'sent', 'rejected', 'failed', 'awaitingApproval', 'humanReview'];
+
+describe('inbox triage across the apps on a real nats-server', () => {
+  let stack: TroupeStack;
+  let workflowIds: string[];
+
+  beforeAll(async () => {
+    stack = await startTroupeStack();
+    // Held-out emails: mostly ham (so some replies are drafted), some spam.
+    const test = corpusSplit(loadSpamAssassinCorpus(), 'test');
+    const emails = [...test.filter((e) => e.group === 'easy-ham-1').slice(0, 24), ...test.filter((e) => e.label === 'spam').slice(0, 8)];
+    workflowIds = await publishEmails(stack, 'e2e', emails);
+    const settled = await stack.tracker.waitFor(() => stack.tracker.progress().settled === workflowIds.length, 120_000);
+    expect(settled, `not every workflow settled; logs in ${stack.logDir}`).toBe(true);
+  });
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('brings every published email to a final state or a pending human decision', async () => {
+    const { items } = (await (await fetch(`${stack.gatewayUrl}/workflows?idPrefix=triage-e2e-&limit=1000`)).json()) as {
+      items: Array<{ workflowId: string; statePaths: string[] }>;
+    };
+    expect(items.map((i) => i.workflowId).sort()).toEqual([...workflowIds].sort());
+    for (const item of items) expect(FINAL_OR_WAITING).toContain(item.statePaths.at(-1));
+    expect(items.some((i) => i.statePaths.includes('quarantined'))).toBe(true);
+    expect(items.some((i) => i.statePaths.includes('awaitingApproval'))).toBe(true);
+  });
+
+  it('lists workflows filtered by state over HTTP', async () => {
+    const response = await fetch(`${stack.gatewayUrl}/workflows?state=awaitingApproval&idPrefix=triage-e2e-`);
+    const { items } = (await response.json()) as { items: Array<{ statePaths: string[]; pendingApproval: PendingApproval | null }> };
+    expect(items.length).toBeGreaterThan(0);
+    for (const item of items) {
+      expect(item.statePaths).toContain('awaitingApproval');
+      expect(item.pendingApproval?.gate).toBe('reply-approval');
+    }
+  });
+
+  it('sends a drafted reply once a human approves it over HTTP, and the journal shows each transition', async () => {
+    const { items } = (await (await fetch(`${stack.gatewayUrl}/workflows?state=awaitingApproval&idPrefix=triage-e2e-`)).json()) as {
+      items: Array<{ workflowId: string }>;
+    };
+    const workflowId = items[0].workflowId;
+    const response = await fetch(`${stack.gatewayUrl}/workflows/${workflowId}/approvals`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ decision: 'approved', comment: 'looks right' }),
+    });
+    expect(response.status).toBe(202);
+    const view = await pollJson<WorkflowView>(`${stack.gatewayUrl}/workflows/${workflowId}`, (body) => body.stateValue === 'sent');
+    expect(view.stateValue).toBe('sent');
+    expect(view.status).toBe('done');
+    expect(view.journal.map((e) => e.eventType)).toEqual([
+      'email.received',
+      'email.classified',
+      'email.routed',
+      'reply.drafted',
+      'approval.decided',
+      'reply.sent',
+    ]);
+    expect(view.journal.map((e) => e.stateValue)).toEqual(['classifying', 'routing', 'drafting', 'awaitingApproval', 'sending', 'sent']);
+    expect(view.journal.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+    const decided = view.journal[4].event as { payload: { approver: { id: string } } };
+    expect(decided.payload.approver.id).toBe('operator');
+
+    const persistence = await createPersistence({ nats: stack.connection });
+    const sent = (await persistence.sentMail.list()).filter((r) => r.workflowId === workflowId);
+    await persistence.close();
+    expect(sent).toHaveLength(1);
+    expect(sent[0].body).toBe((view.context as { finalReplyBody: string }).finalReplyBody);
+  });
+
+  it('journals a decision from a principal whose role is not allowed, and the workflow does not move', async () => {
+    const { items } = (await (await fetch(`${stack.gatewayUrl}/workflows?state=awaitingApproval&idPrefix=triage-e2e-`)).json()) as {
+      items: Array<{ workflowId: string; pendingApproval: PendingApproval }>;
+    };
+    const { workflowId, pendingApproval } = items[0];
+    await publishEnvelope(stack.connection.jetstream(), workflowEventSubject(workflowId), {
+      id: `${workflowId}:viewer-decision`,
+      type: APPROVAL_DECIDED,
+      workflowId,
+      correlationId: workflowId,
+      causationId: null,
+      occurredAt: new Date().toISOString(),
+      source: 'e2e-test',
+      payload: { gateId: pendingApproval.gateId, decision: 'approved', approver: { id: 'mallory', roles: ['viewer'] }, comment: null, editedText: null },
+    });
+    const view = await pollJson<WorkflowView>(`${stack.gatewayUrl}/workflows/${workflowId}`, (body) =>
+      body.journal.some((e) => e.eventId === `${workflowId}:viewer-decision`),
+    );
+    const entry = view.journal.find((e) => e.eventId === `${workflowId}:viewer-decision`);
+    expect(entry?.rejection).toMatch(/not accepted/);
+    expect(view.stateValue).toBe('awaitingApproval');
+  });
+
+  it('answers a malformed approval body with a problem+json 400 naming the field', async () => {
+    const response = await fetch(`${stack.gatewayUrl}/workflows/${workflowIds[0]}/approvals`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ decision: 'maybe' }),
+    });
+    expect(response.status).toBe(400);
+    expect(response.headers.get('content-type')).toContain('application/problem+json');
+    const problem = (await response.json()) as { issues: string[] };
+    expect(problem.issues.join(' ')).toContain('decision');
+  });
+
+  it('dead-letters malformed messages with the reason and keeps triaging', async () => {
+    const since = new Date();
+    const js = stack.connection.jetstream();
+    await js.publish(workflowEventSubject('wf-garbage'), new TextEncoder().encode('this is not json'));
+    await publishEnvelope(js, workflowEventSubject('wf-bad-email'), {
+      id: 'wf-bad-email:received',
+      type: EMAIL_RECEIVED,
+      workflowId: 'wf-bad-email',
+      correlationId: 'wf-bad-email',
+      causationId: null,
+      occurredAt: new Date().toISOString(),
+      source: 'e2e-test',
+      payload: { email: 42 },
+    });
+    await js.publish(agentTaskSubject('classifier'), encodeEnvelope({
+      id: 'task-without-input',
+      type: 'agent.task_requested',
+      workflowId: 'wf-no-input',
+      correlationId: 'wf-no-input',
+      causationId: null,
+      occurredAt: new Date().toISOString(),
+      source: 'e2e-test',
+      payload: { effectId: 'x', agent: 'classifier', task: 'email.classify', input: { nothing: true } },
+    }));
+    const letters = await readDeadLetters(stack.connection, since, 3);
+    expect(letters.map((l) => l.subject).sort()).toEqual(['troupe.dlq.agent-classifier', 'troupe.dlq.orchestrator', 'troupe.dlq.orchestrator']);
+    const reasons = letters.map((l) => l.letter.reason).join('\n');
+    expect(reasons).toContain('not UTF-8 JSON');
+    expect(reasons).toContain('email.received payload failed validation');
+    expect(reasons).toContain('classifier task input failed validation');
+    const garbage = letters.find((l) => l.letter.reason.includes('not UTF-8 JSON'));
+    expect(Buffer.from(garbage!.letter.dataBase64, 'base64').toString()).toBe('this is not json');
+
+    // The apps kept running: a new email still settles.
+    const test = corpusSplit(loadSpamAssassinCorpus(), 'test');
+    const [after] = await publishEmails(stack, 'e2e-after-dlq', [test[100]]);
+    expect(await stack.tracker.waitFor(() => stack.tracker.workflows.get(after)?.settledAtMs != null, 60_000)).toBe(true);
+  });
+});

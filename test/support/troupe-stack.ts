@@ -1,0 +1,109 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { connect, DeliverPolicy, type NatsConnection } from 'nats';
+import { provisionStreams, publishEnvelope } from '@troupe/bus';
+import { EMAIL_RECEIVED, STREAMS, DeadLetter, workflowEventSubject, type Envelope } from '@troupe/contracts';
+import { parseCorpusEmail, type CorpusEmail } from '@troupe/email-corpus';
+import { TROUPE_APPS, startApp, type AppProcess, type TroupeApp } from '../../apps/demo/src/stack';
+import { RunTracker } from '../../apps/demo/src/tracker';
+import { freePort, startNatsServer, type NatsServerHandle } from './nats-server';
+
+/** The four apps as real processes against a private nats-server, for end-to-end tests. */
+export interface TroupeStack {
+  nats: NatsServerHandle;
+  connection: NatsConnection;
+  gatewayUrl: string;
+  apps: Map<TroupeApp, AppProcess>;
+  logDir: string;
+  tracker: RunTracker;
+  /** Starts (or restarts) one app and waits until it is ready. */
+  start(app: TroupeApp): Promise<AppProcess>;
+  stop(): Promise<void>;
+}
+
+/** Starts nats-server on a free port, provisions the streams, starts every app and a change tracker. */
+export async function startTroupeStack(): Promise<TroupeStack> {
+  const nats = await startNatsServer();
+  const connection = await connect({ servers: nats.url });
+  await provisionStreams(await connection.jetstreamManager());
+  const httpPort = await freePort();
+  const logDir = mkdtempSync(path.join(tmpdir(), 'troupe-e2e-logs-'));
+  const apps = new Map<TroupeApp, AppProcess>();
+  const start = async (app: TroupeApp): Promise<AppProcess> => {
+    const process = startApp(app, { env: { NATS_URL: nats.url, TROUPE_HTTP_PORT: String(httpPort) }, logFile: path.join(logDir, `${app}.log`) });
+    apps.set(app, process);
+    await process.ready;
+    return process;
+  };
+  const tracker = new RunTracker(connection);
+  await tracker.start(new Date(Date.now() - 1_000));
+  await Promise.all(TROUPE_APPS.map((app) => start(app)));
+  return {
+    nats,
+    connection,
+    gatewayUrl: `http://127.0.0.1:${httpPort}`,
+    apps,
+    logDir,
+    tracker,
+    start,
+    async stop() {
+      await tracker.stop();
+      await Promise.all([...apps.values()].map((app) => app.stop('SIGTERM')));
+      await connection.drain();
+      await nats.stop();
+    },
+  };
+}
+
+/** Publishes `email.received` for each email under `triage-<prefix>-<n>`; returns the workflow ids. */
+export async function publishEmails(stack: TroupeStack, prefix: string, emails: CorpusEmail[]): Promise<string[]> {
+  const js = stack.connection.jetstream();
+  const ids: string[] = [];
+  for (const [index, corpusEmail] of emails.entries()) {
+    const workflowId = `triage-${prefix}-${index}`;
+    const envelope: Envelope = {
+      id: `${workflowId}:received`,
+      type: EMAIL_RECEIVED,
+      workflowId,
+      correlationId: workflowId,
+      causationId: null,
+      occurredAt: new Date().toISOString(),
+      source: 'e2e-test',
+      payload: { email: await parseCorpusEmail(corpusEmail) },
+    };
+    stack.tracker.track([workflowId]);
+    await publishEnvelope(js, workflowEventSubject(workflowId), envelope, { msgId: envelope.id });
+    ids.push(workflowId);
+  }
+  return ids;
+}
+
+/** Every dead letter published since `since`, read from the DEAD_LETTERS stream until `count` arrived or `timeoutMs`. */
+export async function readDeadLetters(connection: NatsConnection, since: Date, count: number, timeoutMs = 20_000): Promise<Array<{ subject: string; letter: DeadLetter }>> {
+  const consumer = await connection.jetstream().consumers.get(STREAMS.deadLetters.name, {
+    deliver_policy: DeliverPolicy.StartTime,
+    opt_start_time: since.toISOString(),
+  });
+  const letters: Array<{ subject: string; letter: DeadLetter }> = [];
+  const deadline = Date.now() + timeoutMs;
+  while (letters.length < count && Date.now() < deadline) {
+    const message = await consumer.next({ expires: 1_000 });
+    if (message === null) continue;
+    letters.push({ subject: message.subject, letter: DeadLetter.parse(message.json()) });
+  }
+  return letters;
+}
+
+/** Polls `GET url` until `predicate(body)` holds or `timeoutMs` passes; returns the last body. */
+export async function pollJson<T>(url: string, predicate: (body: T) => boolean, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let body: T | undefined;
+  for (;;) {
+    const response = await fetch(url);
+    body = (await response.json()) as T;
+    if (response.ok && predicate(body)) return body;
+    if (Date.now() > deadline) return body;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
