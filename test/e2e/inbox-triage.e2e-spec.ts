@@ -9,9 +9,10 @@ import {
   type JournalEntry,
   type PendingApproval,
 } from '@troupe/contracts';
-import { corpusSplit, loadSpamAssassinCorpus } from '@troupe/email-corpus';
+import { corpusSplit, loadSpamAssassinCorpus, parseCorpusEmail, type CorpusEmail } from '@troupe/email-corpus';
 import { createPersistence } from '@troupe/persistence';
 import { pollJson, publishEmails, readDeadLetters, startTroupeStack, type TroupeStack } from '@troupe/testing';
+import { HeaderRuleRouter } from '../../apps/supervisor/src/routing/header-rule-router';
 
 interface WorkflowView {
   workflowId: string;
@@ -30,9 +31,16 @@ describe('inbox triage across the apps on a real nats-server', () => {
 
   beforeAll(async () => {
     stack = await startTroupeStack();
-    // Held-out emails: mostly ham (so some replies are drafted), some spam.
+    // Held-out emails: ham the offline router sends to the drafter (most corpus ham is list mail, which
+    // it sends to the summariser), other ham, and spam.
     const test = corpusSplit(loadSpamAssassinCorpus(), 'test');
-    const emails = [...test.filter((e) => e.group === 'easy-ham-1').slice(0, 24), ...test.filter((e) => e.label === 'spam').slice(0, 8)];
+    const router = new HeaderRuleRouter();
+    const drafted: CorpusEmail[] = [];
+    for (const email of test.filter((e) => e.label === 'ham')) {
+      if ((await router.route(await parseCorpusEmail(email))).route === 'draft_reply') drafted.push(email);
+      if (drafted.length === 6) break;
+    }
+    const emails = [...drafted, ...test.filter((e) => e.group === 'easy-ham-1').slice(0, 16), ...test.filter((e) => e.label === 'spam').slice(0, 8)];
     workflowIds = await publishEmails(stack, 'e2e', emails);
     const settled = await stack.tracker.waitFor(() => stack.tracker.progress().settled === workflowIds.length, 120_000);
     expect(settled, `not every workflow settled; logs in ${stack.logDir}`).toBe(true);
