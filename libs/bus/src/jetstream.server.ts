@@ -52,7 +52,8 @@ export interface JetStreamServerCounters {
  * 2. The handler runs with the envelope and a {@link JetStreamContext}; while it runs, an in-progress ack
  *    is sent every half `ackWaitMs` so a slow handler (a model call) is not redelivered under it.
  * 3. Success: the message is acked (double-acked, waiting for the server's confirmation).
- * 4. A non-retryable error (`TroupeError` with `retryable: false`, e.g. a payload failing its schema), or
+ * 4. An error carrying a numeric `retryAfterMs` (e.g. a timer not yet due) is naked with exactly that
+ *    delay and not logged. A non-retryable error (`TroupeError` with `retryable: false`, e.g. a payload failing its schema), or
  *    a retryable one on the last allowed delivery: the message is published to `troupe.dlq.<durable>`
  *    with the reason, then terminated. Anything else: nak with the consumer's backoff delay.
  *
@@ -150,12 +151,12 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
       this.counters.acked += 1;
     } catch (error) {
       clearInterval(heartbeat);
-      const lastDelivery = message.info.redeliveryCount >= consumer.maxDeliver;
+      const lastDelivery = consumer.maxDeliver > 0 && message.info.redeliveryCount >= consumer.maxDeliver;
       if (isNonRetryable(error) || lastDelivery) {
         await this.deadLetter(consumer, message, error);
       } else {
-        const delayMs = consumer.backoffMs[Math.min(message.info.redeliveryCount - 1, consumer.backoffMs.length - 1)] ?? 1_000;
-        this.log.warn(
+        const delayMs = retryAfterMsOf(error) ?? consumer.backoffMs[Math.min(message.info.redeliveryCount - 1, consumer.backoffMs.length - 1)] ?? 1_000;
+        if (retryAfterMsOf(error) === undefined) this.log.warn(
           `${consumer.durable}: ${message.subject} delivery ${message.info.redeliveryCount}/${consumer.maxDeliver} failed, retry in ${delayMs} ms: ${(error as Error)?.message ?? String(error)}`,
         );
         message.nak(delayMs);
@@ -185,4 +186,10 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
       message.nak(5_000);
     }
   }
+}
+
+/** The delay a retryable error asks for (`retryAfterMs`, ms), if any. */
+function retryAfterMsOf(error: unknown): number | undefined {
+  const value = (error as { retryAfterMs?: unknown } | null)?.retryAfterMs;
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
 }

@@ -39,6 +39,11 @@ export function workflowEventSubject(workflowId: WorkflowId, partitionCount: num
   return `${SUBJECT_ROOT}.wf.${partitionOf(workflowId, partitionCount)}.${workflowId}`;
 }
 
+/** `troupe.wf.<partition>.*`: every workflow event of one partition. */
+export function partitionEventsFilter(partition: number): string {
+  return `${SUBJECT_ROOT}.wf.${partition}.*`;
+}
+
 /** Filter matching every workflow event of every partition. */
 export const ALL_WORKFLOW_EVENTS = `${SUBJECT_ROOT}.wf.*.*`;
 
@@ -72,6 +77,14 @@ export function journalSubject(workflowId: WorkflowId): string {
 export function deadLetterSubject(origin: string): string {
   return `${SUBJECT_ROOT}.dlq.${origin.replace(/[^A-Za-z0-9_-]/g, '_')}`;
 }
+
+/** `troupe.timer.<partition>`: durable timers of the workflows of one partition (stream `TIMERS`). */
+export function timerSubject(partition: number): string {
+  return `${SUBJECT_ROOT}.timer.${partition}`;
+}
+
+/** Filter matching every durable timer. */
+export const ALL_TIMERS = `${SUBJECT_ROOT}.timer.*`;
 
 /** Filter matching every dead letter. */
 export const ALL_DEAD_LETTERS = `${SUBJECT_ROOT}.dlq.>`;
@@ -142,6 +155,14 @@ export const STREAMS = {
     duplicateWindowMs: 10 * MINUTE_MS,
     description: 'Journal of applied events (embedded store)',
   },
+  timers: {
+    name: 'TIMERS',
+    subjects: [ALL_TIMERS],
+    retention: 'workqueue',
+    maxAgeMs: 0,
+    duplicateWindowMs: 10 * MINUTE_MS,
+    description: 'Durable timers: one message per scheduled timer, held back (nak with delay) until due',
+  },
   deadLetters: {
     name: 'DEAD_LETTERS',
     subjects: [ALL_DEAD_LETTERS],
@@ -158,12 +179,14 @@ export const BUCKETS = {
   snapshots: 'troupe_snapshots',
   /** The outbox of sent replies, key = idempotency key (written with create: at most once). */
   sentMail: 'troupe_sent_mail',
+  /** Partition ownership leases of orchestrator replicas, key = `partition.<n>`, TTL-bounded. */
+  partitionLeases: 'troupe_partition_leases',
 } as const;
 
 /**
- * A durable pull consumer as plain data. `backoffMs` are the redelivery delays after a nak or an ack
- * timeout (its length must be below `maxDeliver`); after `maxDeliver` deliveries the message is
- * dead-lettered.
+ * A durable pull consumer as plain data. `backoffMs` are the nak delays after failed deliveries 1, 2, …
+ * (the last repeats); after `maxDeliver` deliveries the message is dead-lettered. `maxDeliver` -1 means
+ * unlimited (used by the timer consumer, whose messages are held back by nak until due).
  */
 export interface ConsumerDefinition {
   stream: string;
@@ -184,6 +207,17 @@ export const ORCHESTRATOR_CONSUMER: ConsumerDefinition = {
   filterSubject: ALL_WORKFLOW_EVENTS,
   ...defaultDelivery,
   maxAckPending: 1024,
+};
+
+/** The orchestrators' consumer of due timers (one for all partitions in this slice). */
+export const TIMER_CONSUMER: ConsumerDefinition = {
+  stream: STREAMS.timers.name,
+  durable: 'orchestrator-timers',
+  filterSubject: ALL_TIMERS,
+  maxDeliver: -1,
+  ackWaitMs: 30_000,
+  backoffMs: [1_000],
+  maxAckPending: 10_000,
 };
 
 /** The consumer of one agent's work queue. */
