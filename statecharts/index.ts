@@ -5,6 +5,8 @@
 export {
   EMAIL_TRIAGE_MACHINE_VERSION,
   TRIAGE_APPROVER_ROLES,
+  TRIAGE_ESCALATION_ROLES,
+  type TriageGate,
   type EmailTriageInput,
   type EmailTriageContext,
   type EmailTriageEvent,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { initialTransition, transition, type AnyMachineSnapshot } from 'xstate';
 import type { ApprovalDecided, Effect, Email } from '@troupe/contracts';
-import { emailTriageMachine, triageGateId, type EmailTriageEvent } from '@troupe/statecharts';
+import { emailTriageMachine, triageGateId, type EmailTriageEvent, type TriageGate } from '@troupe/statecharts';
 
 const email: Email = {
   messageId: '<m1@example.org>',
@@ -16,10 +16,13 @@ const email: Email = {
 const workflowId = 'wf-1';
 
 function start() {
-  return initialTransition(emailTriageMachine, { workflowId, email, confidenceThreshold: 0.8 });
+  return initialTransition(emailTriageMachine, { workflowId, email, confidenceThreshold: 0.8, approvalTimeoutMs: 2_000, escalationTimeoutMs: 5_000 });
 }
 
+let lastActions: Array<{ type: string; params?: unknown }> = [];
+
 function effectsOf(actions: Array<{ type: string; params?: unknown }>): Effect[] {
+  lastActions = actions;
   return actions.filter((a) => a.type === 'requestEffect').map((a) => a.params as Effect);
 }
 
@@ -33,7 +36,7 @@ function run(events: EmailTriageEvent[]): { snapshot: AnyMachineSnapshot; effect
   return { snapshot, effects };
 }
 
-const decision = (gate: 'reply-approval' | 'classification-review', overrides: Partial<ApprovalDecided> = {}): EmailTriageEvent => ({
+const decision = (gate: TriageGate, overrides: Partial<ApprovalDecided> = {}): EmailTriageEvent => ({
   type: 'approval.decided',
   payload: {
     gateId: triageGateId(workflowId, gate),
@@ -150,5 +153,42 @@ describe('email-triage machine', () => {
     const { snapshot } = run([{ type: 'effect.failed', payload: { effectId: 'e1', kind: 'agent.task', reason: 'model down' } }]);
     expect(snapshot.value).toBe('failed');
     expect(snapshot.context.failure).toContain('model down');
+  });
+
+  describe('approval deadlines', () => {
+    const approvalDeadline = { type: 'xstate.after.approvalTimeout.email-triage.awaitingApproval' } as unknown as EmailTriageEvent;
+    const escalationDeadline = { type: 'xstate.after.escalationTimeout.email-triage.escalated' } as unknown as EmailTriageEvent;
+
+    it('asks the host for a delayed event of approvalTimeoutMs when a reply waits for a decision', () => {
+      run([classified('ham', 0.95), routed('draft_reply'), drafted]);
+      expect(lastActions).toContainEqual(expect.objectContaining({ type: 'xstate.raise', params: expect.objectContaining({ delay: 2_000, event: approvalDeadline }) }));
+    });
+
+    it('escalates to admins when the approval deadline passes, and only an admin may then decide', () => {
+      const { snapshot, effects } = run([classified('ham', 0.95), routed('draft_reply'), drafted, approvalDeadline]);
+      expect(snapshot.value).toBe('escalated');
+      expect(effects[4]).toMatchObject([{ kind: 'approval.request', gate: 'reply-approval-escalated', allowedRoles: ['admin'] }]);
+      const byApprover = run([classified('ham', 0.95), routed('draft_reply'), drafted, approvalDeadline, decision('reply-approval-escalated')]);
+      expect(byApprover.snapshot.value).toBe('escalated');
+      const byAdmin = run([
+        classified('ham', 0.95),
+        routed('draft_reply'),
+        drafted,
+        approvalDeadline,
+        decision('reply-approval-escalated', { approver: { id: 'root', roles: ['admin'] } }),
+      ]);
+      expect(byAdmin.snapshot.value).toBe('sending');
+    });
+
+    it('rejects the reply automatically when the escalation deadline passes too', () => {
+      const { snapshot } = run([classified('ham', 0.95), routed('draft_reply'), drafted, approvalDeadline, escalationDeadline]);
+      expect(snapshot.value).toBe('rejected');
+      expect(snapshot.context.replyDecision).toMatchObject({ decision: 'rejected', approverId: 'system:deadline' });
+    });
+
+    it('cancels the deadline when the reply is decided in time', () => {
+      run([classified('ham', 0.95), routed('draft_reply'), drafted, decision('reply-approval')]);
+      expect(lastActions).toContainEqual(expect.objectContaining({ type: 'xstate.cancel', params: { sendId: approvalDeadline.type } }));
+    });
   });
 });

@@ -20,18 +20,26 @@ import {
  *                                                          → routing → summarising → summarised
  *                                                                    → drafting → awaitingApproval → sending → sent
  *                                                                                                  → rejected
+ *                                                      awaitingApproval —(approval deadline)→ escalated (admins only)
+ *                                                      escalated —(escalation deadline)→ rejected
  * Any effect that fails for good → failed.
  *
  * Pure: it imports only xstate and contract types. Every effect leaves as a `requestEffect` action whose
- * params are an {@link Effect}; results come back as events. No delays (durable timers belong to the
- * runtime; gate deadlines come with them).
+ * params are an {@link Effect}; results come back as events. Delays (`after`) are named in `delays`
+ * and computed from context; the actor runtime turns them into durable timers.
  */
 
 /** Version of this definition, stored with every snapshot. Bump on any change to states or context. */
-export const EMAIL_TRIAGE_MACHINE_VERSION = '1';
+export const EMAIL_TRIAGE_MACHINE_VERSION = '2';
 
 /** Roles that may decide the reply gate and the classification review gate. */
 export const TRIAGE_APPROVER_ROLES: Role[] = ['approver', 'admin'];
+
+/** Roles that may decide a reply gate escalated after its deadline. */
+export const TRIAGE_ESCALATION_ROLES: Role[] = ['admin'];
+
+/** The gates of the triage workflow. */
+export type TriageGate = 'classification-review' | 'reply-approval' | 'reply-approval-escalated';
 
 /** Machine input: the email and the configured confidence threshold in [0, 1]. */
 export interface EmailTriageInput {
@@ -39,6 +47,10 @@ export interface EmailTriageInput {
   email: Email;
   /** Classifications with confidence below this go to human review instead of being routed. */
   confidenceThreshold: number;
+  /** How long a drafted reply waits for a decision before it escalates to an admin (ms). */
+  approvalTimeoutMs: number;
+  /** How long an escalated reply waits before it is rejected automatically (ms). */
+  escalationTimeoutMs: number;
 }
 
 /** A human decision as recorded in context. */
@@ -54,6 +66,8 @@ export interface EmailTriageContext {
   workflowId: string;
   email: Email;
   confidenceThreshold: number;
+  approvalTimeoutMs: number;
+  escalationTimeoutMs: number;
   classification: EmailClassified | null;
   /** The label the workflow acted on (the classifier's, or the reviewer's). */
   label: EmailClassified['label'] | null;
@@ -79,7 +93,7 @@ export type EmailTriageEvent =
   | { type: 'effect.failed'; payload: EffectFailed };
 
 /** The id of a gate instance: deterministic, so a decision can name it. */
-export function triageGateId(workflowId: string, gate: 'classification-review' | 'reply-approval'): string {
+export function triageGateId(workflowId: string, gate: TriageGate): string {
   return `${workflowId}:${gate}`;
 }
 
@@ -87,12 +101,9 @@ function agentTask(agent: keyof typeof TRIAGE_AGENTS, email: Email): Effect {
   return { kind: 'agent.task', agent: TRIAGE_AGENTS[agent].agent, task: TRIAGE_AGENTS[agent].task, input: { email } };
 }
 
-function decisionAllowed(context: EmailTriageContext, event: EmailTriageEvent, gate: 'classification-review' | 'reply-approval'): boolean {
+function decisionAllowed(context: EmailTriageContext, event: EmailTriageEvent, gate: TriageGate, roles: Role[]): boolean {
   if (event.type !== 'approval.decided') return false;
-  return (
-    event.payload.gateId === triageGateId(context.workflowId, gate) &&
-    event.payload.approver.roles.some((role) => TRIAGE_APPROVER_ROLES.includes(role))
-  );
+  return event.payload.gateId === triageGateId(context.workflowId, gate) && event.payload.approver.roles.some((role) => roles.includes(role));
 }
 
 function recordDecision(event: EmailTriageEvent): RecordedDecision | null {
@@ -132,15 +143,20 @@ export const emailTriageMachine = setup({
       classification: ({ event }) => (event.type === 'email.classified' ? event.payload : null),
     }),
   },
+  delays: {
+    approvalTimeout: ({ context }) => context.approvalTimeoutMs,
+    escalationTimeout: ({ context }) => context.escalationTimeoutMs,
+  },
   guards: {
     isConfident: ({ context, event }) =>
       event.type === 'email.classified' && event.payload.confidence >= context.confidenceThreshold,
     isSpam: ({ event }) => event.type === 'email.classified' && event.payload.label === 'spam',
-    reviewerAllowed: ({ context, event }) => decisionAllowed(context, event, 'classification-review'),
+    reviewerAllowed: ({ context, event }) => decisionAllowed(context, event, 'classification-review', TRIAGE_APPROVER_ROLES),
     reviewSaysSpam: ({ context, event }) => reviewedLabel(context, event) === 'spam',
     reviewSaysHam: ({ context, event }) => reviewedLabel(context, event) === 'ham',
     routedToSummary: ({ event }) => event.type === 'email.routed' && event.payload.route === 'summarise',
-    replyApproverAllowed: ({ context, event }) => decisionAllowed(context, event, 'reply-approval'),
+    replyApproverAllowed: ({ context, event }) => decisionAllowed(context, event, 'reply-approval', TRIAGE_APPROVER_ROLES),
+    escalatedApproverAllowed: ({ context, event }) => decisionAllowed(context, event, 'reply-approval-escalated', TRIAGE_ESCALATION_ROLES),
     replyApproved: ({ event }) => event.type === 'approval.decided' && event.payload.decision === 'approved',
     replyRejected: ({ event }) => event.type === 'approval.decided' && event.payload.decision === 'rejected',
     replyEdited: ({ event }) =>
@@ -153,6 +169,8 @@ export const emailTriageMachine = setup({
     workflowId: input.workflowId,
     email: input.email,
     confidenceThreshold: input.confidenceThreshold,
+    approvalTimeoutMs: input.approvalTimeoutMs,
+    escalationTimeoutMs: input.escalationTimeoutMs,
     classification: null,
     label: null,
     reviewDecision: null,
@@ -249,6 +267,7 @@ export const emailTriageMachine = setup({
           allowedRoles: TRIAGE_APPROVER_ROLES,
         }),
       },
+      after: { approvalTimeout: 'escalated' },
       on: {
         'approval.decided': [
           {
@@ -266,6 +285,58 @@ export const emailTriageMachine = setup({
           },
           {
             guard: and(['replyApproverAllowed', 'replyEdited']),
+            actions: assign({
+              replyDecision: ({ event }) => recordDecision(event),
+              finalReplyBody: ({ event }) => (event.type === 'approval.decided' ? (event.payload.editedText ?? '') : ''),
+            }),
+            target: 'sending',
+          },
+        ],
+      },
+    },
+    escalated: {
+      tags: ['approval'],
+      entry: {
+        type: 'requestEffect',
+        params: ({ context }) => ({
+          kind: 'approval.request',
+          gateId: triageGateId(context.workflowId, 'reply-approval-escalated'),
+          gate: 'reply-approval-escalated',
+          proposed: context.draft,
+          reason: `No decision within ${Math.round(context.approvalTimeoutMs / 1_000)} s; escalated to an admin. Without a decision within ${Math.round(context.escalationTimeoutMs / 1_000)} s the reply is rejected automatically. Drafter's reasoning: ${context.draft?.reasoning ?? 'none'}`,
+          allowedRoles: TRIAGE_ESCALATION_ROLES,
+        }),
+      },
+      after: {
+        escalationTimeout: {
+          target: 'rejected',
+          actions: assign({
+            replyDecision: ({ context }) => ({
+              gateId: triageGateId(context.workflowId, 'reply-approval-escalated'),
+              decision: 'rejected' as const,
+              approverId: 'system:deadline',
+              comment: 'No decision before the escalation deadline; rejected automatically.',
+            }),
+          }),
+        },
+      },
+      on: {
+        'approval.decided': [
+          {
+            guard: and(['escalatedApproverAllowed', 'replyRejected']),
+            actions: assign({ replyDecision: ({ event }) => recordDecision(event) }),
+            target: 'rejected',
+          },
+          {
+            guard: and(['escalatedApproverAllowed', 'replyApproved']),
+            actions: assign({
+              replyDecision: ({ event }) => recordDecision(event),
+              finalReplyBody: ({ context }) => context.draft?.body ?? '',
+            }),
+            target: 'sending',
+          },
+          {
+            guard: and(['escalatedApproverAllowed', 'replyEdited']),
             actions: assign({
               replyDecision: ({ event }) => recordDecision(event),
               finalReplyBody: ({ event }) => (event.type === 'approval.decided' ? (event.payload.editedText ?? '') : ''),

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { ActorRuntime } from '@troupe/actor-runtime';
 import { connectToNats, createJetStreamMicroservice, provisionStreams, publishEnvelope } from '@troupe/bus';
-import { ORCHESTRATOR_CONSUMER, logLevelsFrom, parseEnvironment } from '@troupe/contracts';
+import { ORCHESTRATOR_CONSUMER, TIMER_CONSUMER, logLevelsFrom, parseEnvironment } from '@troupe/contracts';
 import { createPersistence } from '@troupe/persistence';
 import { OrchestratorEnvironment } from './config';
 import { OrchestratorModule } from './orchestrator.module';
@@ -16,17 +16,24 @@ async function bootstrap(): Promise<void> {
   const persistence = await createPersistence({ nats, mongoUri: env.MONGODB_URI, mongoDbName: env.MONGODB_DB });
   const js = nats.jetstream();
   const runtime = new ActorRuntime({
-    definitions: [emailTriageWorkflow({ confidenceThreshold: env.TROUPE_CONFIDENCE_THRESHOLD })],
+    definitions: [
+      emailTriageWorkflow({
+        confidenceThreshold: env.TROUPE_CONFIDENCE_THRESHOLD,
+        approvalTimeoutMs: env.TROUPE_APPROVAL_TIMEOUT_MS,
+        escalationTimeoutMs: env.TROUPE_ESCALATION_TIMEOUT_MS,
+      }),
+    ],
     store: persistence.snapshots,
     journal: persistence.journal,
     publish: async (message) => {
       await publishEnvelope(js, message.subject, message.envelope, { msgId: message.id });
     },
     cacheSize: env.TROUPE_ACTOR_CACHE_SIZE,
+    idleMs: env.TROUPE_ACTOR_IDLE_MS,
   });
-  const { app } = await createJetStreamMicroservice(OrchestratorModule.forRoot(runtime), {
+  const { app } = await createJetStreamMicroservice(OrchestratorModule.forRoot(runtime, { js, now: () => new Date() }), {
     connection: nats,
-    consumers: [ORCHESTRATOR_CONSUMER],
+    consumers: [ORCHESTRATOR_CONSUMER, TIMER_CONSUMER],
     concurrency: env.TROUPE_ORCHESTRATOR_CONCURRENCY,
     logger: logLevelsFrom(env.TROUPE_LOG_LEVEL),
   });

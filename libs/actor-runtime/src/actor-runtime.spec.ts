@@ -186,3 +186,88 @@ describe('ActorRuntime', () => {
     expect((store.records.get('wf-1')!.snapshot as { context: { count: number } }).context.count).toBe(11);
   });
 });
+
+const gateMachine = setup({
+  types: { context: {} as { timeoutMs: number }, events: {} as { type: 'gate.decided'; payload: Record<string, never> }, input: {} as { timeoutMs: number } },
+  delays: { decisionTimeout: ({ context }) => context.timeoutMs },
+}).createMachine({
+  id: 'gate',
+  initial: 'waiting',
+  context: ({ input }) => ({ timeoutMs: input.timeoutMs }),
+  states: {
+    waiting: { after: { decisionTimeout: 'escalated' }, on: { 'gate.decided': 'decided' } },
+    escalated: { on: { 'gate.decided': 'decided' } },
+    decided: { type: 'final' },
+  },
+});
+
+const gateWorkflow = defineWorkflow({
+  workflowType: 'gate',
+  machine: gateMachine,
+  machineVersion: '1',
+  startEventType: 'gate.opened',
+  events: { 'gate.opened': z.object({ timeoutMs: z.number() }), 'gate.decided': z.object({}) },
+  input: ({ payload }) => ({ timeoutMs: (payload as { timeoutMs: number }).timeoutMs }),
+  tags: () => ({}),
+});
+
+function gateRuntime() {
+  const store = new InMemorySnapshotStore();
+  const journal = new InMemoryJournal();
+  const published: OutboxMessage[] = [];
+  const runtime = new ActorRuntime({
+    definitions: [gateWorkflow],
+    store,
+    journal,
+    publish: async (message) => void published.push(message),
+    now: () => new Date('2026-01-01T00:00:00.000Z'),
+  });
+  return { runtime, store, journal, published };
+}
+
+function firingOf(message: OutboxMessage): Envelope {
+  const scheduled = message.envelope.payload as { timerId: string; sendId: string; dueAt: string; event: { type: string } };
+  return event('timer.fired', { timerId: scheduled.timerId, sendId: scheduled.sendId, dueAt: scheduled.dueAt, event: scheduled.event }, `${scheduled.timerId}:fired`);
+}
+
+describe('ActorRuntime durable timers', () => {
+  it('persists a machine delay as a timer record and schedules it on the timer subject with its due time', async () => {
+    const { runtime, store, published } = gateRuntime();
+    await runtime.handle(event('gate.opened', { timeoutMs: 2_000 }));
+    const timer = published.find((m) => m.envelope.type === 'timer.scheduled')!;
+    expect(timer.subject).toMatch(/^troupe\.timer\.\d+$/);
+    expect(timer.envelope.payload).toMatchObject({ workflowId: 'wf-1', dueAt: '2026-01-01T00:00:02.000Z', event: { type: 'xstate.after.decisionTimeout.gate.waiting' } });
+    expect(store.records.get('wf-1')!.timers).toHaveLength(1);
+  });
+
+  it('applies a due timer once: the firing moves the workflow, a second firing is journaled as rejected', async () => {
+    const { runtime, store, journal, published } = gateRuntime();
+    await runtime.handle(event('gate.opened', { timeoutMs: 2_000 }));
+    const firing = firingOf(published.find((m) => m.envelope.type === 'timer.scheduled')!);
+    expect(await runtime.handle(firing)).toMatchObject({ kind: 'applied', stateValue: 'escalated' });
+    expect(store.records.get('wf-1')!.timers).toEqual([]);
+    expect(await runtime.handle({ ...firing, id: `${firing.id}:again` })).toMatchObject({ kind: 'rejected' });
+    expect((await journal.read('wf-1')).map((e) => e.stateValue)).toEqual(['waiting', 'escalated', 'escalated']);
+  });
+
+  it('never fires a timer into the actor after leaving its state cancelled it', async () => {
+    const { runtime, store, published } = gateRuntime();
+    await runtime.handle(event('gate.opened', { timeoutMs: 2_000 }));
+    const firing = firingOf(published.find((m) => m.envelope.type === 'timer.scheduled')!);
+    await runtime.handle(event('gate.decided', {}));
+    expect(store.records.get('wf-1')!.timers).toEqual([]);
+    const outcome = await runtime.handle(firing);
+    expect(outcome).toMatchObject({ kind: 'rejected' });
+    expect(store.records.get('wf-1')!.stateValue).toBe('decided');
+  });
+
+  it('rehydrates an actor evicted from the bounded cache and still applies its timer', async () => {
+    const store = new InMemorySnapshotStore();
+    const published: OutboxMessage[] = [];
+    const runtime = new ActorRuntime({ definitions: [gateWorkflow], store, journal: new InMemoryJournal(), publish: async (m) => void published.push(m), cacheSize: 2 });
+    for (const id of ['a', 'b', 'c', 'd']) await runtime.handle({ ...event('gate.opened', { timeoutMs: 10 }), workflowId: id, id: `${id}:open` });
+    expect(runtime.cachedActors).toBeLessThanOrEqual(2);
+    const timerOfA = published.find((m) => m.envelope.type === 'timer.scheduled' && m.envelope.workflowId === 'a')!;
+    expect(await runtime.handle({ ...firingOf(timerOfA), workflowId: 'a' })).toMatchObject({ kind: 'applied', stateValue: 'escalated' });
+  });
+});

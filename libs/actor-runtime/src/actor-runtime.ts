@@ -6,20 +6,26 @@ import {
   APPROVAL_REQUESTED_SUBJECT,
   Effect,
   REPLY_SEND_REQUESTED,
+  TIMER_FIRED,
+  TIMER_SCHEDULED,
+  TimerFired,
   WORKFLOW_CHANGED,
   agentTaskSubject,
   effectSubject,
   formatIssues,
   parseOrThrow,
+  partitionOf,
+  timerSubject,
   workflowChangedSubject,
   type Envelope,
   type JournalEntry,
   type PendingApproval,
   type StateValue,
+  type TimerScheduled,
   type WorkflowChanged,
   type WorkflowStatus,
 } from '@troupe/contracts';
-import type { Journal, OutboxMessage, SnapshotStore, WorkflowRecord } from '@troupe/persistence';
+import type { ActiveTimer, Journal, OutboxMessage, SnapshotStore, WorkflowRecord } from '@troupe/persistence';
 import { VersionConflictError } from '@troupe/persistence';
 import { InvalidEffectError, UnknownWorkflowError, UnsupportedEventError } from './errors';
 import { statePaths } from './state-paths';
@@ -42,6 +48,11 @@ export interface ActorRuntimeOptions {
   appliedIdsWindow?: number;
   /** Maximum actors kept in memory (default 10,000); the rest are reloaded from the store on demand. */
   cacheSize?: number;
+  /**
+   * Passivation: an actor not used for this long (ms) leaves memory and is rehydrated from its snapshot
+   * on its next event (default 300,000; 0 keeps actors until the cache size pushes them out).
+   */
+  idleMs?: number;
 }
 
 /** What happened to one inbound event. */
@@ -91,7 +102,8 @@ export class ActorRuntime {
       this.byType.set(definition.workflowType, definition);
       this.byStartEvent.set(definition.startEventType, definition);
     }
-    this.cache = new LRUCache({ max: options.cacheSize ?? 10_000 });
+    const idleMs = options.idleMs ?? 300_000;
+    this.cache = new LRUCache({ max: options.cacheSize ?? 10_000, ...(idleMs > 0 ? { ttl: idleMs, updateAgeOnGet: true, ttlAutopurge: true } : {}) });
     this.now = options.now ?? (() => new Date());
     this.source = options.source ?? 'orchestrator';
     this.appliedIdsWindow = options.appliedIdsWindow ?? 256;
@@ -159,29 +171,41 @@ export class ActorRuntime {
         ? new UnknownWorkflowError(envelope.workflowId, envelope.type)
         : new UnsupportedEventError(current.workflowType, envelope.type);
     }
-    const schema = definition.events[envelope.type];
-    if (schema === undefined) throw new UnsupportedEventError(definition.workflowType, envelope.type);
-    const payload = parseOrThrow(schema, envelope.payload, `${envelope.type} payload`);
-    const event = { type: envelope.type, payload };
     const at = this.now().toISOString();
+    const activeTimers: ActiveTimer[] = current?.timers ?? [];
+    let event: { type: string; payload?: unknown };
+    let firedTimer: ActiveTimer | null = null;
+    let rejection: string | null = null;
+    if (envelope.type === TIMER_FIRED && current !== null) {
+      // A firing is applied only while its timer is active: leaving the state cancelled it.
+      const fired = parseOrThrow(TimerFired, envelope.payload, `${envelope.type} payload`);
+      firedTimer = activeTimers.find((timer) => timer.timerId === fired.timerId) ?? null;
+      event = fired.event;
+      if (firedTimer === null) rejection = `timer ${fired.timerId} is no longer active (cancelled by leaving its state, or fired before)`;
+    } else {
+      const schema = definition.events[envelope.type];
+      if (schema === undefined) throw new UnsupportedEventError(definition.workflowType, envelope.type);
+      event = { type: envelope.type, payload: parseOrThrow(schema, envelope.payload, `${envelope.type} payload`) };
+    }
 
     let snapshot: AnyMachineSnapshot;
     let actions: MachineAction[];
-    let rejection: string | null = null;
     if (current === null) {
       [snapshot, actions] = initialTransition(
         definition.machine,
-        definition.input({ workflowId: envelope.workflowId, payload, envelope }),
+        definition.input({ workflowId: envelope.workflowId, payload: event.payload, envelope }),
       ) as [AnyMachineSnapshot, MachineAction[]];
     } else {
       const restored = definition.machine.resolveState(current.snapshot as never) as AnyMachineSnapshot;
-      if (current.status !== 'active') {
+      if (rejection !== null) {
+        // Already decided (a stale timer).
+      } else if (current.status !== 'active') {
         rejection = `workflow is ${current.status} in state ${JSON.stringify(current.stateValue)}`;
-      } else if (!restored.can(event)) {
+      } else if (!restored.can(event as never)) {
         rejection = `${envelope.type} is not accepted in state ${JSON.stringify(current.stateValue)} (no enabled transition; for a decision: wrong gate, or a role not allowed)`;
       }
       if (rejection === null) {
-        [snapshot, actions] = transition(definition.machine as AnyStateMachine, restored, event) as [AnyMachineSnapshot, MachineAction[]];
+        [snapshot, actions] = transition(definition.machine as AnyStateMachine, restored, event as never) as [AnyMachineSnapshot, MachineAction[]];
       } else {
         [snapshot, actions] = [restored, []];
       }
@@ -197,6 +221,15 @@ export class ActorRuntime {
     const outbox: OutboxMessage[] = effects.map((effect, n) =>
       this.outboxMessage(effect, `${envelope.workflowId}:${version}:${n}`, definition.workflowType, envelope, correlationId, at),
     );
+    const timers = this.nextTimers(envelope, version, status, activeTimers, firedTimer, actions, at);
+    for (const timer of timers.scheduled) {
+      const scheduled: TimerScheduled = { timerId: timer.timerId, workflowId: envelope.workflowId, sendId: timer.sendId, dueAt: timer.dueAt, event: timer.event };
+      outbox.push({
+        id: timer.timerId,
+        subject: timerSubject(partitionOf(envelope.workflowId)),
+        envelope: { id: timer.timerId, type: TIMER_SCHEDULED, workflowId: envelope.workflowId, correlationId, causationId: envelope.id, occurredAt: at, source: this.source, payload: scheduled },
+      });
+    }
     if (rejection === null) {
       const changed: WorkflowChanged = {
         workflowType: definition.workflowType,
@@ -252,6 +285,7 @@ export class ActorRuntime {
       outbox,
       pendingJournal: [journalEntry],
       pendingApproval,
+      timers: timers.active,
       correlationId,
       traceId: current?.traceId ?? null,
       createdAt: current?.createdAt ?? at,
@@ -281,6 +315,42 @@ export class ActorRuntime {
       this.cache.delete(record.workflowId);
       if (!(error instanceof VersionConflictError)) throw error;
     }
+  }
+
+  /**
+   * The timers active after this step and the ones newly scheduled: XState returns a delayed event as
+   * an `xstate.raise` action with a `delay` (ms) and a cancellation as `xstate.cancel` with its `sendId`.
+   * A finished workflow keeps no timers.
+   */
+  private nextTimers(
+    envelope: Envelope,
+    version: number,
+    status: WorkflowStatus,
+    previous: ActiveTimer[],
+    fired: ActiveTimer | null,
+    actions: MachineAction[],
+    at: string,
+  ): { active: ActiveTimer[]; scheduled: ActiveTimer[] } {
+    let active = previous.filter((timer) => timer !== fired);
+    const scheduled: ActiveTimer[] = [];
+    for (const action of actions) {
+      const params = action.params as { sendId?: unknown; id?: unknown; delay?: unknown; event?: unknown } | undefined;
+      if (action.type === 'xstate.cancel' && typeof params?.sendId === 'string') {
+        active = active.filter((timer) => timer.sendId !== params.sendId);
+      } else if (action.type === 'xstate.raise' && typeof params?.delay === 'number') {
+        const sendId = typeof params.id === 'string' ? params.id : `${(params.event as { type?: string })?.type ?? 'delayed'}`;
+        const timer: ActiveTimer = {
+          timerId: `${envelope.workflowId}:${version}:timer:${sendId}`,
+          sendId,
+          dueAt: new Date(Date.parse(at) + params.delay).toISOString(),
+          event: params.event as ActiveTimer['event'],
+        };
+        active = [...active.filter((t) => t.sendId !== sendId), timer];
+        scheduled.push(timer);
+      }
+    }
+    if (status !== 'active') active = [];
+    return { active, scheduled: scheduled.filter((timer) => active.includes(timer)) };
   }
 
   private collectEffects(definition: WorkflowDefinition, actions: MachineAction[]): Effect[] {
@@ -343,6 +413,8 @@ function effectKindOf(message: OutboxMessage): string {
       return 'approval.request';
     case REPLY_SEND_REQUESTED:
       return 'reply.send';
+    case TIMER_SCHEDULED:
+      return 'timer.schedule';
     default:
       return message.envelope.type;
   }

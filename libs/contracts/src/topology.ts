@@ -217,7 +217,7 @@ export const TIMER_CONSUMER: ConsumerDefinition = {
   maxDeliver: -1,
   ackWaitMs: 30_000,
   backoffMs: [1_000],
-  maxAckPending: 10_000,
+  maxAckPending: 100_000,
 };
 
 /** The consumer of one agent's work queue. */

@@ -15,6 +15,7 @@
  */
 export type {
   OutboxMessage,
+  ActiveTimer,
   WorkflowRecord,
   WorkflowQuery,
   WorkflowPage,

@@ -8,6 +8,14 @@ export interface OutboxMessage {
   envelope: Envelope;
 }
 
+/** A durable timer a workflow waits on. `dueAt` ISO-8601 UTC. */
+export interface ActiveTimer {
+  timerId: string;
+  sendId: string;
+  dueAt: string;
+  event: { type: string; [key: string]: unknown };
+}
+
 /**
  * The snapshot document of one workflow actor: the persisted XState snapshot plus what the runtime and
  * the read model need. Written only with a version precondition (optimistic concurrency).
@@ -35,6 +43,11 @@ export interface WorkflowRecord {
   /** Journal entries persisted with this version and not yet confirmed appended to the journal. */
   pendingJournal: JournalEntry[];
   pendingApproval: PendingApproval | null;
+  /**
+   * Durable timers the machine is waiting on (absent in records written before timers existed). Each is
+   * also a `timer.scheduled` message; a firing is applied only while its timer is listed here.
+   */
+  timers?: ActiveTimer[];
   correlationId: string;
   traceId: string | null;
   createdAt: string;

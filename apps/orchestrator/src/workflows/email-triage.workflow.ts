@@ -13,7 +13,7 @@ import {
 import { EMAIL_TRIAGE_MACHINE_VERSION, emailTriageMachine, emailTriageTags } from '@troupe/statecharts';
 
 /** Binds the email-triage machine to the bus: start event, payload schemas, input and tags. */
-export function emailTriageWorkflow(settings: { confidenceThreshold: number }) {
+export function emailTriageWorkflow(settings: { confidenceThreshold: number; approvalTimeoutMs: number; escalationTimeoutMs: number }) {
   return defineWorkflow({
     workflowType: EMAIL_TRIAGE,
     machine: emailTriageMachine,
@@ -33,6 +33,8 @@ export function emailTriageWorkflow(settings: { confidenceThreshold: number }) {
       workflowId,
       email: (payload as EmailReceived).email,
       confidenceThreshold: settings.confidenceThreshold,
+      approvalTimeoutMs: settings.approvalTimeoutMs,
+      escalationTimeoutMs: settings.escalationTimeoutMs,
     }),
     tags: (snapshot) => emailTriageTags(snapshot.context),
   });
