@@ -198,7 +198,7 @@ export interface ConsumerDefinition {
   maxAckPending: number;
 }
 
-const defaultDelivery = { maxDeliver: 5, ackWaitMs: 30_000, backoffMs: [500, 2_000, 5_000, 10_000], maxAckPending: 256 };
+const defaultDelivery = { maxDeliver: 5, ackWaitMs: 10_000, backoffMs: [500, 2_000, 5_000, 10_000], maxAckPending: 256 };
 
 /** The orchestrator's consumer of every workflow event. */
 export const ORCHESTRATOR_CONSUMER: ConsumerDefinition = {
