@@ -16,3 +16,4 @@ export {
   emailTriageMachine,
   emailTriageTags,
 } from './email-triage/email-triage.machine';
+export { recordCompensation, compensationsToRun } from './saga';

@@ -191,4 +191,19 @@ describe('email-triage machine', () => {
       expect(lastActions).toContainEqual(expect.objectContaining({ type: 'xstate.cancel', params: { sendId: approvalDeadline.type } }));
     });
   });
+
+  it('is cancelled by a cancel request while it waits, and drops the pending decision and its deadline', () => {
+    const { snapshot } = run([
+      classified('ham', 0.95),
+      routed('draft_reply'),
+      drafted,
+      { type: 'workflow.cancel_requested', payload: { reason: 'customer withdrew', requestedBy: { id: 'ops', roles: ['operator'] } } },
+    ]);
+    expect(snapshot.value).toBe('cancelled');
+    expect(snapshot.status).toBe('done');
+    expect(snapshot.hasTag('approval')).toBe(false);
+    expect(snapshot.context.cancellation).toEqual({ reason: 'customer withdrew', requestedBy: 'ops' });
+    expect(lastActions).toContainEqual(expect.objectContaining({ type: 'xstate.cancel' }));
+  });
 });
+

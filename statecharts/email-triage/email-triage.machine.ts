@@ -11,6 +11,7 @@ import {
   type ReplyDrafted,
   type ReplySent,
   type Role,
+  type WorkflowCancelRequested,
 } from '@troupe/contracts';
 
 /**
@@ -22,7 +23,7 @@ import {
  *                                                                                                  → rejected
  *                                                      awaitingApproval —(approval deadline)→ escalated (admins only)
  *                                                      escalated —(escalation deadline)→ rejected
- * Any effect that fails for good → failed.
+ * Any effect that fails for good → failed; `workflow.cancel_requested` in any non-final state → cancelled.
  *
  * Pure: it imports only xstate and contract types. Every effect leaves as a `requestEffect` action whose
  * params are an {@link Effect}; results come back as events. Delays (`after`) are named in `delays`
@@ -80,6 +81,8 @@ export interface EmailTriageContext {
   finalReplyBody: string | null;
   sent: ReplySent | null;
   failure: string | null;
+  /** Why and by whom the workflow was cancelled, when it was. */
+  cancellation: { reason: string; requestedBy: string } | null;
 }
 
 /** Events the machine accepts; `payload` is already validated by the runtime against the contract schema. */
@@ -90,7 +93,8 @@ export type EmailTriageEvent =
   | { type: 'reply.drafted'; payload: ReplyDrafted }
   | { type: 'approval.decided'; payload: ApprovalDecided }
   | { type: 'reply.sent'; payload: ReplySent }
-  | { type: 'effect.failed'; payload: EffectFailed };
+  | { type: 'effect.failed'; payload: EffectFailed }
+  | { type: 'workflow.cancel_requested'; payload: WorkflowCancelRequested };
 
 /** The id of a gate instance: deterministic, so a decision can name it. */
 export function triageGateId(workflowId: string, gate: TriageGate): string {
@@ -181,8 +185,17 @@ export const emailTriageMachine = setup({
     finalReplyBody: null,
     sent: null,
     failure: null,
+    cancellation: null,
   }),
   on: {
+    // Cancellation is accepted in every state that is not final. Nothing triage does before sending is
+    // irreversible, and nothing follows the send, so there is nothing to compensate.
+    'workflow.cancel_requested': {
+      target: '.cancelled',
+      actions: assign({
+        cancellation: ({ event }) => ({ reason: event.payload.reason, requestedBy: event.payload.requestedBy.id }),
+      }),
+    },
     'effect.failed': {
       target: '.failed',
       actions: assign({
@@ -364,6 +377,7 @@ export const emailTriageMachine = setup({
     sent: { type: 'final' },
     rejected: { type: 'final' },
     failed: { type: 'final' },
+    cancelled: { type: 'final' },
   },
 });
 

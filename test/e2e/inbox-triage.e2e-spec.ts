@@ -127,6 +127,29 @@ describe('inbox triage across the apps on a real nats-server', () => {
     expect(view.stateValue).toBe('awaitingApproval');
   });
 
+  it('cancels a waiting workflow over HTTP: it ends in cancelled with no pending decision', async () => {
+    const { items } = (await (await fetch(`${stack.gatewayUrl}/workflows?state=awaitingApproval&idPrefix=triage-e2e-`)).json()) as {
+      items: Array<{ workflowId: string }>;
+    };
+    const workflowId = items[items.length - 1].workflowId;
+    const response = await fetch(`${stack.gatewayUrl}/workflows/${workflowId}/cancel`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ reason: 'sender withdrew the request' }),
+    });
+    expect(response.status).toBe(202);
+    const view = await pollJson<WorkflowView>(`${stack.gatewayUrl}/workflows/${workflowId}`, (body) => body.stateValue === 'cancelled');
+    expect(view.stateValue).toBe('cancelled');
+    expect(view.pendingApproval).toBeNull();
+    expect(view.journal.at(-1)).toMatchObject({ eventType: 'workflow.cancel_requested', rejection: null });
+    const again = await fetch(`${stack.gatewayUrl}/workflows/${workflowId}/cancel`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ reason: 'twice' }),
+    });
+    expect(again.status).toBe(409);
+  });
+
   it('answers a malformed approval body with a problem+json 400 naming the field', async () => {
     const response = await fetch(`${stack.gatewayUrl}/workflows/${workflowIds[0]}/approvals`, {
       method: 'POST',

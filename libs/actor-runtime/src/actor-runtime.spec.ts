@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { assign, setup } from 'xstate';
+import { assign, enqueueActions, setup } from 'xstate';
 import { z } from 'zod';
 import { SchemaValidationError, type Effect, type Envelope, type JournalEntry } from '@troupe/contracts';
 import { VersionConflictError, type Journal, type OutboxMessage, type SnapshotStore, type WorkflowRecord } from '@troupe/persistence';
 import { ActorRuntime, UnknownWorkflowError, defineWorkflow } from '@troupe/actor-runtime';
+import { compensationsToRun, recordCompensation } from '@troupe/statecharts';
 
 /** Test double: an in-memory snapshot store with the same version precondition as the real ones. */
 class InMemorySnapshotStore implements SnapshotStore {
@@ -269,5 +270,93 @@ describe('ActorRuntime durable timers', () => {
     expect(runtime.cachedActors).toBeLessThanOrEqual(2);
     const timerOfA = published.find((m) => m.envelope.type === 'timer.scheduled' && m.envelope.workflowId === 'a')!;
     expect(await runtime.handle({ ...firingOf(timerOfA), workflowId: 'a' })).toMatchObject({ kind: 'applied', stateValue: 'escalated' });
+  });
+});
+
+/** A two-step booking saga: reserve a room (irreversible, compensated by releasing it), then charge. */
+const bookingMachine = setup({
+  types: {
+    context: {} as { compensations: Effect[] },
+    events: {} as
+      | { type: 'room.reserved'; payload: { reservationId: string } }
+      | { type: 'payment.failed'; payload: { reason: string } }
+      | { type: 'workflow.cancel_requested'; payload: { reason: string } },
+  },
+  actions: { requestEffect: (_, _effect: Effect) => undefined },
+}).createMachine({
+  id: 'booking',
+  initial: 'reserving',
+  context: { compensations: [] },
+  on: { 'workflow.cancel_requested': '.compensating' },
+  states: {
+    reserving: {
+      entry: { type: 'requestEffect', params: { kind: 'agent.task', agent: 'hotel', task: 'reserve', input: {} } },
+      on: {
+        'room.reserved': {
+          target: 'charging',
+          actions: assign({
+            compensations: ({ context, event }) =>
+              recordCompensation(context.compensations, { kind: 'agent.task', agent: 'hotel', task: 'release', input: { reservationId: event.payload.reservationId } }),
+          }),
+        },
+      },
+    },
+    charging: {
+      entry: { type: 'requestEffect', params: { kind: 'agent.task', agent: 'payments', task: 'charge', input: {} } },
+      on: { 'payment.failed': 'compensating' },
+    },
+    compensating: {
+      type: 'final',
+      entry: enqueueActions(({ context, enqueue }) => {
+        for (const effect of compensationsToRun(context.compensations)) enqueue({ type: 'requestEffect', params: effect });
+      }),
+    },
+  },
+});
+
+const bookingWorkflow = defineWorkflow({
+  workflowType: 'booking',
+  machine: bookingMachine,
+  machineVersion: '1',
+  startEventType: 'booking.requested',
+  events: {
+    'booking.requested': z.object({}),
+    'room.reserved': z.object({ reservationId: z.string() }),
+    'payment.failed': z.object({ reason: z.string() }),
+    'workflow.cancel_requested': z.object({ reason: z.string() }),
+  },
+  input: () => ({}),
+  tags: () => ({}),
+});
+
+describe('ActorRuntime compensation (saga)', () => {
+  function bookingRuntime() {
+    const published: OutboxMessage[] = [];
+    const runtime = new ActorRuntime({ definitions: [bookingWorkflow], store: new InMemorySnapshotStore(), journal: new InMemoryJournal(), publish: async (m) => void published.push(m) });
+    return { runtime, published };
+  }
+  const tasks = (published: OutboxMessage[]) =>
+    published.filter((m) => m.envelope.type === 'agent.task_requested').map((m) => (m.envelope.payload as { task: string }).task);
+
+  it('publishes the compensation of an irreversible step when a later step fails', async () => {
+    const { runtime, published } = bookingRuntime();
+    await runtime.handle(event('booking.requested', {}));
+    await runtime.handle(event('room.reserved', { reservationId: 'r-7' }));
+    await runtime.handle(event('payment.failed', { reason: 'card declined' }));
+    expect(tasks(published)).toEqual(['reserve', 'charge', 'release']);
+    expect(published.find((m) => (m.envelope.payload as { task?: string }).task === 'release')!.envelope.payload).toMatchObject({ input: { reservationId: 'r-7' } });
+  });
+
+  it('publishes the compensation when the workflow is cancelled after the irreversible step, and none before it', async () => {
+    const after = bookingRuntime();
+    await after.runtime.handle(event('booking.requested', {}));
+    await after.runtime.handle(event('room.reserved', { reservationId: 'r-8' }));
+    await after.runtime.handle(event('workflow.cancel_requested', { reason: 'customer withdrew' }));
+    expect(tasks(after.published)).toEqual(['reserve', 'charge', 'release']);
+
+    const before = bookingRuntime();
+    await before.runtime.handle(event('booking.requested', {}));
+    await before.runtime.handle(event('workflow.cancel_requested', { reason: 'customer withdrew' }));
+    expect(tasks(before.published)).toEqual(['reserve']);
   });
 });

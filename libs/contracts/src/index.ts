@@ -69,6 +69,8 @@ export {
   DEAD_LETTERED,
   DeadLetter,
   JournalEntry,
+  WORKFLOW_CANCEL_REQUESTED,
+  WorkflowCancelRequested,
 } from './workflow';
 export {
   EMAIL_TRIAGE,

@@ -87,3 +87,14 @@ export const JournalEntry = z.object({
   traceId: z.string().nullable(),
 });
 export type JournalEntry = z.infer<typeof JournalEntry>;
+
+/**
+ * `workflow.cancel_requested`: asks a workflow to stop. Machines accept it in every non-final state and
+ * run their compensations (saga style) for irreversible effects already done.
+ */
+export const WORKFLOW_CANCEL_REQUESTED = 'workflow.cancel_requested';
+export const WorkflowCancelRequested = z.object({
+  reason: z.string().min(1).max(4_000),
+  requestedBy: z.object({ id: z.string().min(1).max(256), roles: z.array(Role).min(1) }),
+});
+export type WorkflowCancelRequested = z.infer<typeof WorkflowCancelRequested>;

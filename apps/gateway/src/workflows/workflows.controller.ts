@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ZodValidationPipe } from '../http/zod-validation.pipe';
-import { DecideApprovalBody, ListWorkflowsQuery, WorkflowIdParam } from './workflows.schemas';
+import { CancelWorkflowBody, DecideApprovalBody, ListWorkflowsQuery, WorkflowIdParam } from './workflows.schemas';
 import { WorkflowsService } from './workflows.service';
 
 /** `/workflows`: list and inspect workflow actors, and decide their approvals. */
@@ -28,5 +28,15 @@ export class WorkflowsController {
     @Body(new ZodValidationPipe(DecideApprovalBody, 'body')) body: DecideApprovalBody,
   ) {
     return this.workflows.decide(id, body);
+  }
+
+  /** `POST /workflows/:id/cancel`: publishes a cancel request as an event (202: the workflow applies it). */
+  @Post(':id/cancel')
+  @HttpCode(202)
+  cancel(
+    @Param('id', new ZodValidationPipe(WorkflowIdParam, 'workflow id')) id: string,
+    @Body(new ZodValidationPipe(CancelWorkflowBody, 'body')) body: CancelWorkflowBody,
+  ) {
+    return this.workflows.cancel(id, body);
   }
 }

@@ -31,3 +31,7 @@ export const DecideApprovalBody = z.object({
   editedText: z.string().max(100_000).optional(),
 });
 export type DecideApprovalBody = z.infer<typeof DecideApprovalBody>;
+
+/** Body of `POST /workflows/:id/cancel`. */
+export const CancelWorkflowBody = z.object({ reason: z.string().min(1).max(4_000) });
+export type CancelWorkflowBody = z.infer<typeof CancelWorkflowBody>;

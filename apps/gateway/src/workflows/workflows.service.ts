@@ -1,10 +1,18 @@
 import { ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { publishEnvelope } from '@troupe/bus';
-import { APPROVAL_DECIDED, workflowEventSubject, type ApprovalDecided, type Envelope, type Role } from '@troupe/contracts';
+import {
+  APPROVAL_DECIDED,
+  WORKFLOW_CANCEL_REQUESTED,
+  workflowEventSubject,
+  type ApprovalDecided,
+  type Envelope,
+  type Role,
+  type WorkflowCancelRequested,
+} from '@troupe/contracts';
 import type { Journal, SnapshotStore, WorkflowRecord } from '@troupe/persistence';
 import type { JetStreamClient } from 'nats';
-import type { DecideApprovalBody, ListWorkflowsQuery } from './workflows.schemas';
+import type { CancelWorkflowBody, DecideApprovalBody, ListWorkflowsQuery } from './workflows.schemas';
 
 /** Injection tokens of the gateway's ports. */
 export const GATEWAY_PORTS = Symbol('GATEWAY_PORTS');
@@ -93,5 +101,33 @@ export class WorkflowsService {
     const subject = workflowEventSubject(workflowId);
     await publishEnvelope(this.ports.js, subject, envelope, { msgId: envelope.id });
     return { eventId: envelope.id, subject, gateId, decision: body.decision };
+  }
+
+  /**
+   * Publishes `workflow.cancel_requested` into the workflow with the caller's identity; the machine
+   * decides (a finished workflow journals it as rejected).
+   *
+   * @throws NotFoundException when the workflow does not exist; ConflictException when it is already finished.
+   */
+  async cancel(workflowId: string, body: CancelWorkflowBody) {
+    const record = await this.ports.store.load(workflowId);
+    if (record === null) throw new NotFoundException({ title: 'Workflow not found', message: `no workflow ${workflowId}` });
+    if (record.status !== 'active') {
+      throw new ConflictException({ title: 'Workflow finished', message: `workflow ${workflowId} is ${record.status} in ${JSON.stringify(record.stateValue)}` });
+    }
+    const payload: WorkflowCancelRequested = { reason: body.reason, requestedBy: this.ports.principal };
+    const envelope: Envelope = {
+      id: randomUUID(),
+      type: WORKFLOW_CANCEL_REQUESTED,
+      workflowId,
+      correlationId: record.correlationId,
+      causationId: null,
+      occurredAt: this.ports.now().toISOString(),
+      source: 'gateway',
+      payload,
+    };
+    const subject = workflowEventSubject(workflowId);
+    await publishEnvelope(this.ports.js, subject, envelope, { msgId: envelope.id });
+    return { eventId: envelope.id, subject };
   }
 }

@@ -9,6 +9,7 @@ import {
   EffectFailed,
   ReplyDrafted,
   ReplySent,
+  WorkflowCancelRequested,
 } from '@troupe/contracts';
 import { EMAIL_TRIAGE_MACHINE_VERSION, emailTriageMachine, emailTriageTags } from '@troupe/statecharts';
 
@@ -28,6 +29,7 @@ export function emailTriageWorkflow(settings: { confidenceThreshold: number; app
       'approval.decided': ApprovalDecided,
       'reply.sent': ReplySent,
       'effect.failed': EffectFailed,
+      'workflow.cancel_requested': WorkflowCancelRequested,
     },
     input: ({ workflowId, payload }) => ({
       workflowId,
