@@ -14,42 +14,78 @@ export interface TroupeStack {
   nats: NatsServerHandle;
   connection: NatsConnection;
   gatewayUrl: string;
+  /** One process per app; for the orchestrator, replica 0. */
   apps: Map<TroupeApp, AppProcess>;
+  /** Every orchestrator replica, in replica order (replica 0 is `apps.get('orchestrator')`). */
+  orchestrators: AppProcess[];
   logDir: string;
   tracker: RunTracker;
-  /** Starts (or restarts) one app and waits until it is ready. */
+  /** Starts (or restarts) one app and waits until it is ready; `orchestrator` is replica 0. */
   start(app: TroupeApp): Promise<AppProcess>;
+  /** Starts (or restarts) orchestrator replica `replica` (0-based) and waits until it is ready. */
+  startOrchestrator(replica: number): Promise<AppProcess>;
   stop(): Promise<void>;
 }
 
-/** Starts nats-server on a free port, provisions the streams, starts every app and a change tracker. */
-export async function startTroupeStack(): Promise<TroupeStack> {
+/** Options of {@link startTroupeStack}. */
+export interface TroupeStackOptions {
+  /** Orchestrator replicas to run (default 1); they share the partitions by leases. */
+  orchestrators?: number;
+  /**
+   * Partition lease TTL of the orchestrators, ms (default: `TROUPE_PARTITION_LEASE_TTL_MS` of this
+   * process if set, else 3,000, so a killed orchestrator's partitions move within seconds).
+   */
+  leaseTtlMs?: number;
+}
+
+/**
+ * Starts nats-server on a free port, provisions the streams, starts every app (the orchestrator as
+ * `options.orchestrators` replicas) and a change tracker.
+ */
+export async function startTroupeStack(options: TroupeStackOptions = {}): Promise<TroupeStack> {
   const nats = await startNatsServer();
   const connection = await connect({ servers: nats.url });
   await provisionStreams(await connection.jetstreamManager());
   const httpPort = await freePort();
   const logDir = mkdtempSync(path.join(tmpdir(), 'troupe-e2e-logs-'));
   const apps = new Map<TroupeApp, AppProcess>();
+  const orchestrators: AppProcess[] = [];
+  const env = {
+    NATS_URL: nats.url,
+    TROUPE_HTTP_PORT: String(httpPort),
+    TROUPE_PARTITION_LEASE_TTL_MS: String(options.leaseTtlMs ?? process.env.TROUPE_PARTITION_LEASE_TTL_MS ?? 3_000),
+  };
+  const startOrchestrator = async (replica: number): Promise<AppProcess> => {
+    const started = startApp('orchestrator', { env, logFile: path.join(logDir, replica === 0 ? 'orchestrator.log' : `orchestrator-${replica}.log`) });
+    orchestrators[replica] = started;
+    if (replica === 0) apps.set('orchestrator', started);
+    await started.ready;
+    return started;
+  };
   const start = async (app: TroupeApp): Promise<AppProcess> => {
-    const process = startApp(app, { env: { NATS_URL: nats.url, TROUPE_HTTP_PORT: String(httpPort) }, logFile: path.join(logDir, `${app}.log`) });
-    apps.set(app, process);
-    await process.ready;
-    return process;
+    if (app === 'orchestrator') return startOrchestrator(0);
+    const started = startApp(app, { env, logFile: path.join(logDir, `${app}.log`) });
+    apps.set(app, started);
+    await started.ready;
+    return started;
   };
   const tracker = new RunTracker(connection);
   await tracker.start(new Date(Date.now() - 1_000));
-  await Promise.all(TROUPE_APPS.map((app) => start(app)));
+  const replicas = Array.from({ length: Math.max(1, options.orchestrators ?? 1) }, (_, replica) => replica);
+  await Promise.all([...TROUPE_APPS.filter((app) => app !== 'orchestrator').map((app) => start(app)), ...replicas.map((replica) => startOrchestrator(replica))]);
   return {
     nats,
     connection,
     gatewayUrl: `http://127.0.0.1:${httpPort}`,
     apps,
+    orchestrators,
     logDir,
     tracker,
     start,
+    startOrchestrator,
     async stop() {
       await tracker.stop();
-      await Promise.all([...apps.values()].map((app) => app.stop('SIGTERM')));
+      await Promise.all([...new Set([...apps.values(), ...orchestrators])].map((app) => app.stop('SIGTERM')));
       await connection.drain();
       await nats.stop();
     },

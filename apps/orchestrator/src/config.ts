@@ -13,6 +13,11 @@ export const OrchestratorEnvironment = BaseEnvironment.extend({
   TROUPE_ACTOR_IDLE_MS: z.coerce.number().int().nonnegative().default(300_000),
   /** Workflow actors kept in memory (default 10,000). */
   TROUPE_ACTOR_CACHE_SIZE: z.coerce.number().int().positive().default(10_000),
+  /**
+   * Partition lease time to live, ms (default 10,000): a replica that stops renewing (crashed, cut off)
+   * loses its partitions to the others within this plus a third of it. Every replica must use the same.
+   */
+  TROUPE_PARTITION_LEASE_TTL_MS: z.coerce.number().int().min(1_000).default(10_000),
   /** Workflow events handled concurrently (different workflows; default 64). */
   TROUPE_ORCHESTRATOR_CONCURRENCY: z.coerce.number().int().positive().default(64),
 });

@@ -1,18 +1,45 @@
 import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { Logger } from '@nestjs/common';
 import { ActorRuntime } from '@troupe/actor-runtime';
-import { connectToNats, createJetStreamMicroservice, provisionStreams, publishEnvelope } from '@troupe/bus';
-import { ORCHESTRATOR_CONSUMER, TIMER_CONSUMER, logLevelsFrom, parseEnvironment } from '@troupe/contracts';
+import {
+  PartitionLeaseManager,
+  connectToNats,
+  createJetStreamMicroservice,
+  provisionReplacementConsumers,
+  provisionStreams,
+  publishEnvelope,
+} from '@troupe/bus';
+import {
+  ALL_WORKFLOW_EVENTS,
+  DEFAULT_PARTITION_COUNT,
+  ORCHESTRATOR_CONSUMER,
+  TIMER_CONSUMER,
+  logLevelsFrom,
+  orchestratorPartitionConsumer,
+  parseEnvironment,
+} from '@troupe/contracts';
 import { createPersistence } from '@troupe/persistence';
 import { OrchestratorEnvironment } from './config';
 import { OrchestratorModule } from './orchestrator.module';
 import { emailTriageWorkflow } from './workflows/email-triage.workflow';
 
-/** Boots the orchestrator: hosts workflow actors on the WF_EVENTS stream. */
+/**
+ * Boots the orchestrator: hosts workflow actors on the WF_EVENTS stream, consuming only the partitions
+ * this replica holds a lease on (one durable consumer `orchestrator-p<n>` per partition).
+ */
 async function bootstrap(): Promise<void> {
   const env = parseEnvironment(OrchestratorEnvironment);
+  const log = new Logger('orchestrator');
   const nats = await connectToNats({ servers: env.NATS_URL, name: 'troupe-orchestrator', user: env.NATS_USER, pass: env.NATS_PASSWORD });
-  await provisionStreams(await nats.jetstreamManager());
+  const jsm = await nats.jetstreamManager();
+  await provisionStreams(jsm);
+  // One consumer per partition replaces the single `orchestrator` consumer of earlier versions.
+  const partitionConsumers = Array.from({ length: DEFAULT_PARTITION_COUNT }, (_, partition) => orchestratorPartitionConsumer(partition));
+  if (await provisionReplacementConsumers(jsm, partitionConsumers, ORCHESTRATOR_CONSUMER)) {
+    log.log(`replaced consumer ${ORCHESTRATOR_CONSUMER.durable} by ${partitionConsumers.length} partition consumers`);
+  }
   const persistence = await createPersistence({ nats, mongoUri: env.MONGODB_URI, mongoDbName: env.MONGODB_DB });
   const js = nats.jetstream();
   const runtime = new ActorRuntime({
@@ -31,15 +58,38 @@ async function bootstrap(): Promise<void> {
     cacheSize: env.TROUPE_ACTOR_CACHE_SIZE,
     idleMs: env.TROUPE_ACTOR_IDLE_MS,
   });
-  const { app } = await createJetStreamMicroservice(OrchestratorModule.forRoot(runtime, { js, now: () => new Date() }), {
+  const { app, server } = await createJetStreamMicroservice(OrchestratorModule.forRoot(runtime, { js, now: () => new Date() }), {
     connection: nats,
-    consumers: [ORCHESTRATOR_CONSUMER, TIMER_CONSUMER],
+    consumers: [TIMER_CONSUMER],
     concurrency: env.TROUPE_ORCHESTRATOR_CONCURRENCY,
     logger: logLevelsFrom(env.TROUPE_LOG_LEVEL),
   });
   await app.listen();
-  new Logger('orchestrator').log(`ready (store: ${persistence.kind}, NATS: ${env.NATS_URL})`);
+  const partitions = new PartitionLeaseManager({
+    nats,
+    ownerId: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
+    partitionCount: DEFAULT_PARTITION_COUNT,
+    leaseTtlMs: env.TROUPE_PARTITION_LEASE_TTL_MS,
+    onAcquired: async (partition) => {
+      await server.startConsumer(orchestratorPartitionConsumer(partition), {
+        pattern: ALL_WORKFLOW_EVENTS,
+        // Poison workflow events of every partition go to troupe.dlq.orchestrator, as before partitions.
+        deadLetterOrigin: ORCHESTRATOR_CONSUMER.durable,
+      });
+      log.log(`partition ${partition} acquired; owning [${partitions.owned().join(',')}]`);
+    },
+    onLost: async (partition, reason) => {
+      log.log(`partition ${partition} ${reason === 'released' ? 'released' : `lost (${reason})`}; owning [${partitions.owned().join(',')}]`);
+      await server.stopConsumer(orchestratorPartitionConsumer(partition).durable);
+      runtime.evictPartition(partition, DEFAULT_PARTITION_COUNT);
+    },
+  });
+  await partitions.start();
+  log.log(`ready (store: ${persistence.kind}, NATS: ${env.NATS_URL}, owner ${partitions.ownerId}, partitions [${partitions.owned().join(',')}])`);
   const shutdown = async (): Promise<void> => {
+    // Hand the partitions over first (each stops being consumed, then its lease is deleted), so the
+    // other replicas take them on their next round instead of after the lease TTL.
+    await partitions.stop();
     await app.close();
     await persistence.close();
     await nats.drain();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { assign, enqueueActions, setup } from 'xstate';
 import { z } from 'zod';
-import { SchemaValidationError, type Effect, type Envelope, type JournalEntry } from '@troupe/contracts';
+import { SchemaValidationError, partitionOf, type Effect, type Envelope, type JournalEntry } from '@troupe/contracts';
 import { VersionConflictError, type Journal, type OutboxMessage, type SnapshotStore, type WorkflowRecord } from '@troupe/persistence';
 import { ActorRuntime, UnknownWorkflowError, defineWorkflow } from '@troupe/actor-runtime';
 import { compensationsToRun, recordCompensation } from '@troupe/statecharts';
@@ -260,6 +260,16 @@ describe('ActorRuntime durable timers', () => {
     const outcome = await runtime.handle(firing);
     expect(outcome).toMatchObject({ kind: 'rejected' });
     expect(store.records.get('wf-1')!.stateValue).toBe('decided');
+  });
+
+  it('drops the cached actors of a partition it lost, and only those', async () => {
+    const { runtime } = gateRuntime();
+    const ids = Array.from({ length: 40 }, (_, i) => `wf-${i}`);
+    for (const id of ids) await runtime.handle({ ...event('gate.opened', { timeoutMs: 10 }), workflowId: id, id: `${id}:open` });
+    const inPartition3 = ids.filter((id) => partitionOf(id, 16) === 3).length;
+    expect(inPartition3).toBeGreaterThan(0);
+    expect(runtime.evictPartition(3, 16)).toBe(inPartition3);
+    expect(runtime.cachedActors).toBe(ids.length - inPartition3);
   });
 
   it('rehydrates an actor evicted from the bounded cache and still applies its timer', async () => {

@@ -115,6 +115,22 @@ export class ActorRuntime {
   }
 
   /**
+   * Drops from memory every cached actor of `partition` (of `partitionCount`), e.g. when this replica
+   * loses the partition's lease: should the partition come back, its actors are reloaded rather than
+   * trusted stale. Returns how many were dropped.
+   */
+  evictPartition(partition: number, partitionCount: number): number {
+    let evicted = 0;
+    for (const workflowId of [...this.cache.keys()]) {
+      if (partitionOf(workflowId, partitionCount) === partition) {
+        this.cache.delete(workflowId);
+        evicted += 1;
+      }
+    }
+    return evicted;
+  }
+
+  /**
    * Applies one inbound event to its workflow actor.
    *
    * @throws SchemaValidationError, UnknownWorkflowError, UnsupportedEventError, InvalidEffectError (not

@@ -31,10 +31,32 @@ export class JetStreamContext {
 export interface JetStreamServerOptions {
   /** A connected NATS client; the server does not close it. */
   connection: NatsConnection;
-  /** One durable pull consumer per handler; the handler's `@EventPattern` is the consumer's `filterSubject`. */
+  /**
+   * Durable pull consumers consumed from `listen()` until `close()`, one per handler; the handler's
+   * `@EventPattern` is the consumer's `filterSubject`. More can be added and removed at run time with
+   * {@link JetStreamServer.startConsumer} and {@link JetStreamServer.stopConsumer}.
+   */
   consumers: ConsumerDefinition[];
-  /** Maximum handler calls in flight per consumer (default 32). Messages are pulled no faster than this. */
+  /**
+   * Maximum handler calls in flight per handler pattern (default 32), shared by every consumer serving
+   * that pattern; each consumer pulls at most this many messages ahead.
+   */
   concurrency?: number;
+}
+
+/** How {@link JetStreamServer.startConsumer} serves a consumer. */
+export interface StartConsumerOptions {
+  /**
+   * The `@EventPattern` whose handler receives the consumer's messages (default: the consumer's
+   * `filterSubject`). Several consumers may serve one pattern, e.g. one per partition with
+   * `troupe.wf.*.*`; they share the pattern's concurrency limit.
+   */
+  pattern?: string;
+  /**
+   * Names the dead-letter subject `troupe.dlq.<origin>` of this consumer's poison messages (default: the
+   * consumer's durable name), so the consumers of one role can share one, e.g. `orchestrator`.
+   */
+  deadLetterOrigin?: string;
 }
 
 /** Counters of what the server did with messages, for tests and metrics. */
@@ -44,18 +66,35 @@ export interface JetStreamServerCounters {
   deadLettered: number;
 }
 
+/** A consumer being pulled from, with its loop and the handler calls it has in flight. */
+interface ActiveConsumer {
+  definition: ConsumerDefinition;
+  pattern: string;
+  deadLetterOrigin: string;
+  messages: ConsumerMessages;
+  loop: Promise<void>;
+  inFlight: Set<Promise<void>>;
+  stopping: boolean;
+  stopped: Promise<void> | null;
+  /** Messages pulled but handed back (naked) because the consumer was stopping. */
+  returned: number;
+}
+
 /**
  * NestJS transport over JetStream durable pull consumers (`CustomTransportStrategy`), so apps use
- * `@EventPattern(subjectFilter)` handlers. Per message:
+ * `@EventPattern(subjectFilter)` handlers. The consumers of `options.consumers` run from `listen()` to
+ * `close()`; others can be started and stopped at run time (one per owned partition, say) and serve
+ * the handler of any pattern. Per message:
  *
  * 1. The body is parsed as an {@link Envelope}; one that fails is dead-lettered and terminated at once.
  * 2. The handler runs with the envelope and a {@link JetStreamContext}; while it runs, an in-progress ack
  *    is sent every half `ackWaitMs` so a slow handler (a model call) is not redelivered under it.
  * 3. Success: the message is acked (double-acked, waiting for the server's confirmation).
  * 4. An error carrying a numeric `retryAfterMs` (e.g. a timer not yet due) is naked with exactly that
- *    delay and not logged. A non-retryable error (`TroupeError` with `retryable: false`, e.g. a payload failing its schema), or
- *    a retryable one on the last allowed delivery: the message is published to `troupe.dlq.<durable>`
- *    with the reason, then terminated. Anything else: nak with the consumer's backoff delay.
+ *    delay and not logged. A non-retryable error (`TroupeError` with `retryable: false`, e.g. a payload
+ *    failing its schema), or a retryable one on the last allowed delivery (`maxDeliver` -1: never): the
+ *    message is published to `troupe.dlq.<durable>` (or the consumer's `deadLetterOrigin`) with the
+ *    reason, then terminated. Anything else: nak with the consumer's backoff delay.
  *
  * Handler errors reach the server intact only with {@link PreserveErrorsFilter} installed (Nest's
  * default RPC filter replaces them with a generic message).
@@ -63,9 +102,9 @@ export interface JetStreamServerCounters {
 export class JetStreamServer extends Server implements CustomTransportStrategy {
   private readonly log = new Logger(JetStreamServer.name);
   private readonly js: JetStreamClient;
-  private readonly subscriptions: ConsumerMessages[] = [];
-  private readonly loops: Promise<void>[] = [];
-  private readonly inFlight = new Set<Promise<void>>();
+  private readonly active = new Map<string, ActiveConsumer>();
+  private readonly starting = new Map<string, Promise<void>>();
+  private readonly limits = new Map<string, InFlightLimit>();
   private closing = false;
   readonly counters: JetStreamServerCounters = { acked: 0, naked: 0, deadLettered: 0 };
 
@@ -76,31 +115,72 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
 
   async listen(callback: (...optionalParams: unknown[]) => unknown): Promise<void> {
     try {
-      const jsm = await this.options.connection.jetstreamManager();
-      for (const consumer of this.options.consumers) {
-        const handler = this.getHandlerByPattern(consumer.filterSubject);
-        if (handler === null) {
-          throw new Error(`no @EventPattern('${consumer.filterSubject}') handler for consumer ${consumer.durable}`);
-        }
-        await provisionConsumer(jsm, consumer);
-        const pulled = await (await this.js.consumers.get(consumer.stream, consumer.durable)).consume({
-          max_messages: this.options.concurrency ?? 32,
-        });
-        this.subscriptions.push(pulled);
-        this.loops.push(this.run(consumer, pulled));
-      }
+      for (const consumer of this.options.consumers) await this.startConsumer(consumer);
       callback();
     } catch (error) {
       callback(error);
     }
   }
 
-  /** Stops pulling, waits for handlers in flight to finish (their messages are acked or naked). */
+  /**
+   * Provisions `consumer` (create or update, see {@link provisionConsumer}) and starts pulling from it,
+   * serving its messages with the handler of `options.pattern`. Resolves once pulling has started; a
+   * consumer already running is left as it is, one being stopped is started again after the stop.
+   *
+   * @throws Error when no `@EventPattern` handler matches the pattern, when the server is closing, or
+   *   from JetStream when the consumer cannot be provisioned.
+   */
+  async startConsumer(consumer: ConsumerDefinition, options: StartConsumerOptions = {}): Promise<void> {
+    const pending = this.starting.get(consumer.durable);
+    if (pending !== undefined) return pending;
+    const start = this.doStartConsumer(consumer, options.pattern ?? consumer.filterSubject, options.deadLetterOrigin ?? consumer.durable).finally(() =>
+      this.starting.delete(consumer.durable),
+    );
+    this.starting.set(consumer.durable, start);
+    return start;
+  }
+
+  /**
+   * Stops pulling from the consumer named `durable`: messages already pulled but not yet handed to the
+   * handler are naked with a 1 ms delay (so whoever consumes it next gets them at once), and the promise
+   * resolves when the handler calls in flight have finished (acked, naked or dead-lettered). A consumer
+   * not running is a no-op. The durable consumer itself stays on the server.
+   */
+  async stopConsumer(durable: string): Promise<void> {
+    // Only wait when a start is pending: otherwise mark the consumer stopping before anything else runs.
+    const pending = this.starting.get(durable);
+    if (pending !== undefined) await pending.catch(() => undefined);
+    const active = this.active.get(durable);
+    if (active === undefined) return;
+    if (active.stopped === null) {
+      active.stopping = true;
+      active.messages.stop();
+      this.limitFor(active.pattern).wake();
+      active.stopped = (async () => {
+        await active.loop;
+        if (active.returned > 0) {
+          // Let the server take the naks and their delay pass, so whoever pulls next (this process
+          // included) gets the returned messages first, in order.
+          await this.options.connection.flush().catch(() => undefined);
+          await new Promise((resolve) => setTimeout(resolve, HANDOVER_NAK_DELAY_MS * 10));
+        }
+        await Promise.allSettled([...active.inFlight]);
+        if (this.active.get(durable) === active) this.active.delete(durable);
+      })();
+    }
+    await active.stopped;
+  }
+
+  /** Durable names of the consumers being pulled from, in start order. */
+  consumerNames(): string[] {
+    return [...this.active.values()].filter((active) => !active.stopping).map((active) => active.definition.durable);
+  }
+
+  /** Stops every consumer (see {@link stopConsumer}) and waits for the handler calls in flight to finish. */
   async close(): Promise<void> {
     this.closing = true;
-    for (const subscription of this.subscriptions) subscription.stop();
-    await Promise.allSettled(this.loops);
-    await Promise.allSettled([...this.inFlight]);
+    await Promise.allSettled([...this.starting.values()]);
+    await Promise.all([...this.active.keys()].map((durable) => this.stopConsumer(durable)));
   }
 
   on(): never {
@@ -111,33 +191,61 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
     return this.options.connection as T;
   }
 
-  private async run(consumer: ConsumerDefinition, messages: ConsumerMessages): Promise<void> {
-    const limit = this.options.concurrency ?? 32;
-    const mine = new Set<Promise<void>>();
-    for await (const message of messages) {
-      if (this.closing) {
-        message.nak();
+  private async doStartConsumer(consumer: ConsumerDefinition, pattern: string, deadLetterOrigin: string): Promise<void> {
+    const previous = this.active.get(consumer.durable);
+    if (previous !== undefined && !previous.stopping) return;
+    // Not stopConsumer(): it waits for this very start.
+    if (previous !== undefined) await previous.stopped;
+    if (this.closing) throw new Error(`cannot start consumer ${consumer.durable}: the server is closing`);
+    if (this.getHandlerByPattern(pattern) === null) {
+      throw new Error(`no @EventPattern('${pattern}') handler for consumer ${consumer.durable}`);
+    }
+    await provisionConsumer(await this.options.connection.jetstreamManager(), consumer);
+    const messages = await (await this.js.consumers.get(consumer.stream, consumer.durable)).consume({
+      max_messages: this.options.concurrency ?? 32,
+    });
+    const active: ActiveConsumer = { definition: consumer, pattern, deadLetterOrigin, messages, loop: Promise.resolve(), inFlight: new Set(), stopping: false, stopped: null, returned: 0 };
+    active.loop = this.run(active).catch((error: unknown) => {
+      this.log.error(`${consumer.durable}: consumer loop ended: ${(error as Error)?.message ?? String(error)}`);
+    });
+    this.active.set(consumer.durable, active);
+  }
+
+  private limitFor(pattern: string): InFlightLimit {
+    let limit = this.limits.get(pattern);
+    if (limit === undefined) {
+      limit = new InFlightLimit(this.options.concurrency ?? 32);
+      this.limits.set(pattern, limit);
+    }
+    return limit;
+  }
+
+  private async run(active: ActiveConsumer): Promise<void> {
+    const limit = this.limitFor(active.pattern);
+    for await (const message of active.messages) {
+      if (active.stopping || !(await limit.acquire(() => active.stopping))) {
+        message.nak(HANDOVER_NAK_DELAY_MS);
+        active.returned += 1;
         continue;
       }
-      const task = this.handle(consumer, message).finally(() => {
-        mine.delete(task);
-        this.inFlight.delete(task);
+      const task = this.handle(active, message).finally(() => {
+        active.inFlight.delete(task);
+        limit.release();
       });
-      mine.add(task);
-      this.inFlight.add(task);
-      if (mine.size >= limit) await Promise.race(mine);
+      active.inFlight.add(task);
     }
   }
 
-  private async handle(consumer: ConsumerDefinition, message: JsMsg): Promise<void> {
+  private async handle(active: ActiveConsumer, message: JsMsg): Promise<void> {
+    const consumer = active.definition;
     let envelope: Envelope;
     try {
       envelope = decodeEnvelope(message.data);
     } catch (error) {
-      await this.deadLetter(consumer, message, error);
+      await this.deadLetter(active, message, error);
       return;
     }
-    const handler = this.getHandlerByPattern(consumer.filterSubject);
+    const handler = this.getHandlerByPattern(active.pattern);
     if (handler === null) {
       message.nak(1_000);
       return;
@@ -153,7 +261,7 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
       clearInterval(heartbeat);
       const lastDelivery = consumer.maxDeliver > 0 && message.info.redeliveryCount >= consumer.maxDeliver;
       if (isNonRetryable(error) || lastDelivery) {
-        await this.deadLetter(consumer, message, error);
+        await this.deadLetter(active, message, error);
       } else {
         const delayMs = retryAfterMsOf(error) ?? consumer.backoffMs[Math.min(message.info.redeliveryCount - 1, consumer.backoffMs.length - 1)] ?? 1_000;
         if (retryAfterMsOf(error) === undefined) this.log.warn(
@@ -165,10 +273,11 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
     }
   }
 
-  private async deadLetter(consumer: ConsumerDefinition, message: JsMsg, error: unknown): Promise<void> {
+  private async deadLetter(active: ActiveConsumer, message: JsMsg, error: unknown): Promise<void> {
+    const consumer = active.definition;
     try {
       await publishDeadLetter(this.js, {
-        origin: consumer.durable,
+        origin: active.deadLetterOrigin,
         stream: message.info.stream,
         subject: message.subject,
         streamSequence: message.info.streamSequence,
@@ -188,8 +297,50 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
   }
 }
 
+/**
+ * Delay of the nak that returns a message pulled but never handled (the consumer is stopping), ms. Not
+ * 0: nats-server 2.9 answers an undelayed nak of the last delivered messages by rewinding the consumer
+ * and delivering them twice (and one of them only after the ack wait); a delayed nak redelivers each
+ * once, in order, to whoever pulls next.
+ */
+const HANDOVER_NAK_DELAY_MS = 1;
+
 /** The delay a retryable error asks for (`retryAfterMs`, ms), if any. */
 function retryAfterMsOf(error: unknown): number | undefined {
   const value = (error as { retryAfterMs?: unknown } | null)?.retryAfterMs;
   return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
+}
+
+/**
+ * A counting limit on handler calls in flight, shared by the consumers of one pattern. Waiters are
+ * woken on every release (and by `wake()` when a consumer stops), then check again.
+ */
+class InFlightLimit {
+  private inUse = 0;
+  private waiters: Array<() => void> = [];
+
+  constructor(private readonly max: number) {}
+
+  /** Takes a slot, waiting for one if needed; false (no slot taken) once `cancelled()` holds. */
+  async acquire(cancelled: () => boolean): Promise<boolean> {
+    while (this.inUse >= this.max) {
+      if (cancelled()) return false;
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    }
+    if (cancelled()) return false;
+    this.inUse += 1;
+    return true;
+  }
+
+  release(): void {
+    this.inUse -= 1;
+    this.wake();
+  }
+
+  /** Wakes every waiter so it checks for a free slot or its cancellation. */
+  wake(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const resolve of waiters) resolve();
+  }
 }

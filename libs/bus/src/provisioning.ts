@@ -50,33 +50,92 @@ export async function provisionStreams(
   }
 }
 
+/** How {@link provisionConsumer} creates a consumer that does not exist yet. */
+export interface ProvisionConsumerOptions {
+  /**
+   * Stream sequence the new consumer starts at (`DeliverPolicy.StartSequence`); default: the start of
+   * the stream. Ignored when the consumer exists.
+   */
+  startSequence?: number;
+}
+
 /**
  * Creates or updates a durable pull consumer (explicit ack; deliveries capped by `maxDeliver`).
  * Redelivery delays come from the nak (see `JetStreamServer`), not from server-side backoff, so a slow
- * handler is never redelivered while it still works (it sends in-progress acks instead).
+ * handler is never redelivered while it still works (it sends in-progress acks instead). Safe to run
+ * from several processes at once.
+ *
+ * @throws Error from JetStream when the stream is missing or the definition conflicts with the
+ *   consumer's immutable settings.
  */
-export async function provisionConsumer(jsm: JetStreamManager, definition: ConsumerDefinition): Promise<void> {
+export async function provisionConsumer(jsm: JetStreamManager, definition: ConsumerDefinition, options: ProvisionConsumerOptions = {}): Promise<void> {
   const config = {
     durable_name: definition.durable,
     ack_policy: AckPolicy.Explicit,
-    deliver_policy: DeliverPolicy.All,
     filter_subject: definition.filterSubject,
     max_deliver: definition.maxDeliver,
     ack_wait: nanos(definition.ackWaitMs),
     max_ack_pending: definition.maxAckPending,
+    ...(options.startSequence === undefined
+      ? { deliver_policy: DeliverPolicy.All }
+      : { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: options.startSequence }),
   };
-  try {
-    await jsm.consumers.info(definition.stream, definition.durable);
-    await jsm.consumers.update(definition.stream, definition.durable, {
+  const update = () =>
+    jsm.consumers.update(definition.stream, definition.durable, {
       max_deliver: config.max_deliver,
       ack_wait: config.ack_wait,
       max_ack_pending: config.max_ack_pending,
       filter_subject: config.filter_subject,
     });
+  try {
+    await jsm.consumers.info(definition.stream, definition.durable);
+    await update();
   } catch (error) {
     if (!isNotFound(error)) throw error;
-    await jsm.consumers.add(definition.stream, config);
+    try {
+      await jsm.consumers.add(definition.stream, config);
+    } catch (addError) {
+      // Another process created it between our info and add.
+      if (!/already exists|already in use/i.test(String((addError as Error).message))) throw addError;
+      await update();
+    }
   }
+}
+
+/**
+ * Provisions `consumers`, which together take over the work of the durable `replaces` on the same
+ * stream (e.g. one consumer per partition replacing one consumer of every partition), then deletes
+ * `replaces`. Consumers created while `replaces` still exists start after its ack floor, so events it
+ * had acknowledged are not delivered again (those acked out of order above the floor are, once, and
+ * the receiving handler deduplicates them). Idempotent and safe to run from several processes at boot;
+ * processes still consuming `replaces` must be stopped first.
+ *
+ * @returns Whether a leftover `replaces` consumer was found and deleted.
+ * @throws Error from JetStream when provisioning or deleting fails for another reason than "not found".
+ */
+export async function provisionReplacementConsumers(
+  jsm: JetStreamManager,
+  consumers: ConsumerDefinition[],
+  replaces: Pick<ConsumerDefinition, 'stream' | 'durable'>,
+): Promise<boolean> {
+  let startSequence: number | undefined;
+  try {
+    const legacy = await jsm.consumers.info(replaces.stream, replaces.durable);
+    startSequence = legacy.ack_floor.stream_seq + 1;
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+  }
+  for (const consumer of consumers) {
+    if (consumer.stream !== replaces.stream) throw new Error(`consumer ${consumer.durable} is not on stream ${replaces.stream}`);
+    await provisionConsumer(jsm, consumer, { startSequence });
+  }
+  if (startSequence === undefined) return false;
+  try {
+    await jsm.consumers.delete(replaces.stream, replaces.durable);
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+  }
+  return true;
 }
 
 function isNotFound(error: unknown): boolean {

@@ -39,6 +39,7 @@ export {
   BUCKETS,
   type ConsumerDefinition,
   ORCHESTRATOR_CONSUMER,
+  orchestratorPartitionConsumer,
   agentConsumer,
   effectConsumer,
 } from './topology';

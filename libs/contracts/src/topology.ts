@@ -209,6 +209,18 @@ export const ORCHESTRATOR_CONSUMER: ConsumerDefinition = {
   maxAckPending: 1024,
 };
 
+/**
+ * The orchestrator's durable consumer of one partition's workflow events, `orchestrator-p<n>` with filter
+ * `troupe.wf.<n>.*` and the delivery settings of {@link ORCHESTRATOR_CONSUMER}. Only the replica holding
+ * the partition's lease pulls from it (DESIGN.md "Ownership").
+ *
+ * @throws RangeError when `partition` is not an integer from 0.
+ */
+export function orchestratorPartitionConsumer(partition: number): ConsumerDefinition {
+  if (!Number.isInteger(partition) || partition < 0) throw new RangeError(`partition must be an integer >= 0, got ${partition}`);
+  return { ...ORCHESTRATOR_CONSUMER, durable: `orchestrator-p${partition}`, filterSubject: partitionEventsFilter(partition) };
+}
+
 /** The orchestrators' consumer of due timers (one for all partitions in this slice). */
 export const TIMER_CONSUMER: ConsumerDefinition = {
   stream: STREAMS.timers.name,
