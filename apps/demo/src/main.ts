@@ -56,7 +56,7 @@ async function main(): Promise<void> {
   const natsProcess = await ensureNatsServer(env.NATS_URL, path.join(stateDir, 'nats'));
   console.log(natsProcess === null ? `NATS: using the server at ${env.NATS_URL}` : `NATS: started nats-server -js at ${env.NATS_URL} (store ${path.join(stateDir, 'nats')})`);
   const nats = await connectToNats({ servers: env.NATS_URL, name: 'troupe-demo', user: env.NATS_USER, pass: env.NATS_PASSWORD });
-  await provisionStreams(await nats.jetstreamManager());
+  await provisionStreams(await nats.jetstreamManager(), undefined, { replicas: env.TROUPE_STREAM_REPLICAS });
 
   const apps: AppProcess[] = [];
   const stopAll = async (): Promise<void> => {

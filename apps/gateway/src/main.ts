@@ -13,7 +13,7 @@ import { ProblemDetailsFilter } from './http/problem-details.filter';
 async function bootstrap(): Promise<void> {
   const env = parseEnvironment(GatewayEnvironment);
   const nats = await connectToNats({ servers: env.NATS_URL, name: 'troupe-gateway', user: env.NATS_USER, pass: env.NATS_PASSWORD });
-  await provisionStreams(await nats.jetstreamManager());
+  await provisionStreams(await nats.jetstreamManager(), undefined, { replicas: env.TROUPE_STREAM_REPLICAS });
   const persistence = await createPersistence({ nats, mongoUri: env.MONGODB_URI, mongoDbName: env.MONGODB_DB });
   const app = await NestFactory.create<NestExpressApplication>(
     GatewayModule.forRoot({

@@ -34,7 +34,7 @@ async function bootstrap(): Promise<void> {
   const log = new Logger('orchestrator');
   const nats = await connectToNats({ servers: env.NATS_URL, name: 'troupe-orchestrator', user: env.NATS_USER, pass: env.NATS_PASSWORD });
   const jsm = await nats.jetstreamManager();
-  await provisionStreams(jsm);
+  await provisionStreams(jsm, undefined, { replicas: env.TROUPE_STREAM_REPLICAS });
   // One consumer per partition replaces the single `orchestrator` consumer of earlier versions.
   const partitionConsumers = Array.from({ length: DEFAULT_PARTITION_COUNT }, (_, partition) => orchestratorPartitionConsumer(partition));
   if (await provisionReplacementConsumers(jsm, partitionConsumers, ORCHESTRATOR_CONSUMER)) {

@@ -14,7 +14,7 @@ async function bootstrap(): Promise<void> {
   const modelConfig = modelConfigFromEnv(process.env);
   const router = modelConfig === null ? new HeaderRuleRouter() : new ModelRouter(createLanguageModel(modelConfig));
   const nats = await connectToNats({ servers: env.NATS_URL, name: 'troupe-supervisor', user: env.NATS_USER, pass: env.NATS_PASSWORD });
-  await provisionStreams(await nats.jetstreamManager());
+  await provisionStreams(await nats.jetstreamManager(), undefined, { replicas: env.TROUPE_STREAM_REPLICAS });
   const { app } = await createJetStreamMicroservice(SupervisorModule.forRoot({ router, js: nats.jetstream() }), {
     connection: nats,
     consumers: [agentConsumer(TRIAGE_AGENTS.supervisor.agent)],

@@ -9,7 +9,7 @@ import {
 } from 'nats';
 import { STREAMS, type ConsumerDefinition, type StreamDefinition } from '@troupe/contracts';
 
-function streamConfig(definition: StreamDefinition): Partial<StreamConfig> & { name: string } {
+function streamConfig(definition: StreamDefinition, replicas: number): Partial<StreamConfig> & { name: string } {
   return {
     name: definition.name,
     subjects: definition.subjects,
@@ -18,13 +18,13 @@ function streamConfig(definition: StreamDefinition): Partial<StreamConfig> & { n
     storage: StorageType.File,
     max_age: nanos(definition.maxAgeMs),
     duplicate_window: nanos(definition.duplicateWindowMs),
-    num_replicas: 1,
+    num_replicas: replicas,
   };
 }
 
 /**
  * Creates each stream, or updates it to the definition when it exists (idempotent; safe to run from
- * every process at boot). Replicas are 1 here; a cluster deployment raises them in deploy/.
+ * every process at boot). `options.replicas` (default 1) sets every stream's replica count: 3 on a JetStream cluster (`TROUPE_STREAM_REPLICAS`).
  *
  * @throws Error from JetStream when a definition conflicts with an existing stream's immutable settings
  *   (e.g. retention) or with another stream's subjects.
@@ -32,9 +32,10 @@ function streamConfig(definition: StreamDefinition): Partial<StreamConfig> & { n
 export async function provisionStreams(
   jsm: JetStreamManager,
   definitions: StreamDefinition[] = Object.values(STREAMS),
+  options: { replicas?: number } = {},
 ): Promise<void> {
   for (const definition of definitions) {
-    const config = streamConfig(definition);
+    const config = streamConfig(definition, options.replicas ?? 1);
     try {
       await jsm.streams.info(definition.name);
       await jsm.streams.update(definition.name, config);

@@ -15,6 +15,8 @@ export const BaseEnvironment = z.object({
   NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
   NATS_USER: z.string().min(1).optional(),
   NATS_PASSWORD: z.string().min(1).optional(),
+  /** Replicas of every stream Troupe provisions: 1 on a single server, 3 on a JetStream cluster (R3). */
+  TROUPE_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
   /** When set, snapshots, journal and sent mail live in MongoDB instead of JetStream (embedded default). */
   MONGODB_URI: z.string().min(1).optional(),
   MONGODB_DB: z.string().min(1).default('troupe'),
