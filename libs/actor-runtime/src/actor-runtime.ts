@@ -80,8 +80,9 @@ interface MachineAction {
  * load the snapshot (cache, else store) → drop an event id already applied (after re-publishing any
  * outbox a crash left behind) → compute the transition with XState's pure `transition()` → collect the
  * effects the machine emitted → persist snapshot + outbox + journal entry in one write conditioned on
- * the version read → append the journal entry → publish the outbox (`Nats-Msg-Id = <workflowId>:<version>:<n>`)
- * → clear the outbox. The caller (the JetStream transport) acks the inbound message after `handle`
+ * the version read → append the journal entry and publish the outbox (`Nats-Msg-Id =
+ * <workflowId>:<version>:<n>`), in parallel. The outbox stays in the record until the next write; a
+ * record loaded from the store (after a crash or passivation) has its outbox published again first. The caller (the JetStream transport) acks the inbound message after `handle`
  * resolves, so the ack is last.
  *
  * Events of one workflow are applied one at a time in arrival order; different workflows in parallel.
@@ -92,6 +93,8 @@ export class ActorRuntime {
   private readonly byStartEvent = new Map<string, WorkflowDefinition>();
   private readonly cache: LRUCache<string, WorkflowRecord>;
   private readonly chains = new Map<string, Promise<unknown>>();
+  /** Records whose outbox and journal entries this process has published. */
+  private readonly published = new WeakSet<WorkflowRecord>();
   private readonly now: () => Date;
   private readonly source: string;
   private readonly appliedIdsWindow: number;
@@ -164,22 +167,19 @@ export class ActorRuntime {
 
   private async applyOnce(envelope: Envelope): Promise<HandleOutcome> {
     const existing = this.cache.get(envelope.workflowId) ?? (await this.options.store.load(envelope.workflowId));
-    if (existing !== null && existing.appliedEventIds.includes(envelope.id)) {
-      // Applied before; a crash may have left the outbox unpublished, so publish it before the ack.
-      if (existing.outbox.length > 0 || existing.pendingJournal.length > 0) {
-        this.counters.outboxRepublished += 1;
-        await this.flush(existing);
-      } else {
-        this.cache.set(existing.workflowId, existing);
-      }
-      this.counters.duplicates += 1;
-      return { kind: 'duplicate', workflowId: envelope.workflowId, version: existing.version };
-    }
-    if (existing !== null && (existing.outbox.length > 0 || existing.pendingJournal.length > 0)) {
+    // A record this process did not publish itself (loaded after a restart or passivation) may carry
+    // an outbox a crash left unpublished: publish it again before anything else. Duplicates are dropped
+    // by Nats-Msg-Id within the stream's window and by event ids after it.
+    if (existing !== null && !this.published.has(existing) && (existing.outbox.length > 0 || existing.pendingJournal.length > 0)) {
       this.counters.outboxRepublished += 1;
       await this.flush(existing);
     }
-    const current = existing === null ? null : (this.cache.get(envelope.workflowId) ?? existing);
+    if (existing !== null && existing.appliedEventIds.includes(envelope.id)) {
+      this.cache.set(existing.workflowId, existing);
+      this.counters.duplicates += 1;
+      return { kind: 'duplicate', workflowId: envelope.workflowId, version: existing.version };
+    }
+    const current = existing;
 
     const definition = current === null ? this.byStartEvent.get(envelope.type) : this.byType.get(current.workflowType);
     if (definition === undefined) {
@@ -318,19 +318,17 @@ export class ActorRuntime {
     return { kind: 'applied', workflowId: record.workflowId, version, stateValue, effects: effects.length };
   }
 
-  /** Appends pending journal entries, publishes the outbox, then clears both with the same version. */
+  /**
+   * Appends the pending journal entries and publishes the outbox, in parallel (both are idempotent).
+   * The record keeps them until its next write replaces them: clearing them would cost a second write
+   * per step (see bench/README.md); instead this process remembers which records it has published.
+   */
   private async flush(record: WorkflowRecord): Promise<void> {
-    for (const entry of record.pendingJournal) await this.options.journal.append(entry);
-    await Promise.all(record.outbox.map((message) => this.options.publish(message)));
-    const cleared: WorkflowRecord = { ...record, outbox: [], pendingJournal: [] };
-    try {
-      await this.options.store.save(cleared, record.version);
-      this.cache.set(record.workflowId, cleared);
-    } catch (error) {
-      // Harmless: the outbox will be re-published (deduplicated by Nats-Msg-Id and by event ids).
-      this.cache.delete(record.workflowId);
-      if (!(error instanceof VersionConflictError)) throw error;
-    }
+    await Promise.all([
+      ...record.pendingJournal.map((entry) => this.options.journal.append(entry)),
+      ...record.outbox.map((message) => this.options.publish(message)),
+    ]);
+    this.published.add(record);
   }
 
   /**

@@ -1,0 +1,171 @@
+import type { JsMsg } from 'nats';
+import type { OutboxPublisher } from '@troupe/actor-runtime';
+import type { Journal, SnapshotStore } from '@troupe/persistence';
+import { deferred, nowMs, type Deferred } from './measure';
+
+/**
+ * Where a durable step spends its wall time, in the order the runtime and the transport do things.
+ * Each phase runs from the end of the previous mark to its own end mark, so the phases of one step add
+ * up to its time from handler entry to ack confirmed.
+ */
+export const PHASES = [
+  /** Handler entry → first KV write starts: cache lookup, payload parse, XState transition, record build. */
+  'transition',
+  /** Snapshot + outbox + pending journal written (JSON encode + KV compare-and-set). */
+  'persist',
+  /** Journal entry appended (schema check + JetStream publish with msgID). */
+  'journal',
+  /** Outbox published (effect + change-feed message, in parallel, each with msgID). */
+  'publish',
+  /** Outbox and pending journal cleared (second KV compare-and-set, same version). */
+  'clearOutbox',
+  /** `handle` resolved → back through Nest and the transport → ack sent. */
+  'handoff',
+  /** `ackAck`: the ack and the server's confirmation. */
+  'ack',
+] as const;
+export type Phase = (typeof PHASES)[number];
+
+/** Mean and total milliseconds per phase over the steps a probe saw. */
+export interface PhaseBreakdown {
+  steps: number;
+  meanMs: Record<Phase, number>;
+  /** Mean time from handler entry to ack confirmed. */
+  stepMeanMs: number;
+}
+
+interface Timeline {
+  marks: Partial<Record<Phase, number>>;
+  start: number;
+}
+
+/**
+ * A measurement probe around one {@link ActorRuntime}: it wraps the store, journal and publisher the
+ * runtime gets and the ack of each inbound message, timestamps each phase of every step (keyed by
+ * workflow id: the runtime applies one event per workflow at a time), and counts confirmed acks so a
+ * bench can wait for them. Overhead: a few `performance.now()` calls and map operations per step.
+ */
+export class StepProbe {
+  private readonly open = new Map<string, Timeline>();
+  private readonly totals = Object.fromEntries(PHASES.map((phase) => [phase, 0])) as Record<Phase, number>;
+  private readonly ackWaiters = new Map<string, Deferred<number>>();
+  private steps = 0;
+  private stepTotalMs = 0;
+  private countWaiter: { target: number; done: Deferred<number> } | null = null;
+  acked = 0;
+  firstAckAt = 0;
+  lastAckAt = 0;
+
+  /** @param fireAndForgetAck what-if: `ackAck` becomes `ack()` and resolves at once (see what-if.ts). */
+  constructor(private readonly fireAndForgetAck = false) {}
+
+  /** Forgets the phase totals (steps in flight count in the next period); ack counts go on. */
+  resetPhases(): void {
+    for (const phase of PHASES) this.totals[phase] = 0;
+    this.steps = 0;
+    this.stepTotalMs = 0;
+  }
+
+  /**
+   * Called at handler entry with the inbound message; taps its ack to time and count it. The transport
+   * acks with `ack()` (fire-and-forget), so the ack counts when it is handed to the connection.
+   */
+  received(workflowId: string, eventId: string, message: JsMsg): void {
+    const start = nowMs();
+    this.open.set(workflowId, { marks: {}, start });
+    const ack = message.ack.bind(message);
+    message.ack = () => {
+      this.mark(workflowId, 'handoff');
+      ack();
+      this.mark(workflowId, 'ack');
+      this.finish(workflowId, eventId);
+    };
+  }
+
+  /** Resolves with the time (`nowMs`) the ack of `eventId` was confirmed. */
+  ackOf(eventId: string): Promise<number> {
+    const waiter = deferred<number>();
+    this.ackWaiters.set(eventId, waiter);
+    return waiter.promise;
+  }
+
+  /** Resolves with the time (`nowMs`) of the `target`-th confirmed ack. */
+  acks(target: number): Promise<number> {
+    const done = deferred<number>();
+    if (this.acked >= target) done.resolve(this.lastAckAt);
+    else this.countWaiter = { target, done };
+    return done.promise;
+  }
+
+  breakdown(): PhaseBreakdown {
+    const meanMs = Object.fromEntries(PHASES.map((phase) => [phase, this.steps === 0 ? 0 : this.totals[phase] / this.steps])) as Record<Phase, number>;
+    return { steps: this.steps, meanMs, stepMeanMs: this.steps === 0 ? 0 : this.stepTotalMs / this.steps };
+  }
+
+  /** The store as the runtime should see it: a save at a new version is `persist`, at the same version `clearOutbox`. */
+  wrapStore(store: SnapshotStore): SnapshotStore {
+    return {
+      load: (workflowId) => store.load(workflowId),
+      list: (query) => store.list(query),
+      save: async (record, expectedVersion) => {
+        const phase: Phase = record.version === expectedVersion ? 'clearOutbox' : 'persist';
+        if (phase === 'persist') this.mark(record.workflowId, 'transition');
+        await store.save(record, expectedVersion);
+        this.mark(record.workflowId, phase);
+      },
+    };
+  }
+
+  wrapJournal(journal: Journal): Journal {
+    return {
+      read: (workflowId) => journal.read(workflowId),
+      append: async (entry) => {
+        await journal.append(entry);
+        this.mark(entry.workflowId, 'journal');
+      },
+    };
+  }
+
+  /** Marks `publish` at the end of each message; the last one of a step wins (they run in parallel). */
+  wrapPublisher(publish: OutboxPublisher): OutboxPublisher {
+    return async (message) => {
+      await publish(message);
+      this.mark(message.envelope.workflowId, 'publish');
+    };
+  }
+
+  private mark(workflowId: string, phase: Phase): void {
+    const timeline = this.open.get(workflowId);
+    if (timeline === undefined) return;
+    timeline.marks[phase] = nowMs();
+  }
+
+  private finish(workflowId: string, eventId: string): void {
+    const timeline = this.open.get(workflowId);
+    const at = nowMs();
+    if (timeline !== undefined) {
+      this.open.delete(workflowId);
+      let previous = timeline.start;
+      for (const phase of PHASES) {
+        const end = timeline.marks[phase];
+        if (end === undefined) continue;
+        this.totals[phase] += end - previous;
+        previous = end;
+      }
+      this.steps += 1;
+      this.stepTotalMs += at - timeline.start;
+    }
+    this.acked += 1;
+    if (this.firstAckAt === 0) this.firstAckAt = at;
+    this.lastAckAt = at;
+    const waiter = this.ackWaiters.get(eventId);
+    if (waiter !== undefined) {
+      this.ackWaiters.delete(eventId);
+      waiter.resolve(at);
+    }
+    if (this.countWaiter !== null && this.acked >= this.countWaiter.target) {
+      this.countWaiter.done.resolve(at);
+      this.countWaiter = null;
+    }
+  }
+}
