@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import { connectToNats, createJetStreamMicroservice, provisionStreams } from '@troupe/bus';
+import { connectToNats, createJetStreamMicroservice, provisionStreams, runApp, shutdownOnSignal } from '@troupe/bus';
 import { REPLY_SEND, TRIAGE_AGENTS, agentConsumer, effectConsumer, logLevelsFrom, parseEnvironment } from '@troupe/contracts';
 import { createPersistence } from '@troupe/persistence';
 import { AgentsModule } from './agents.module';
@@ -27,17 +27,11 @@ async function bootstrap(): Promise<void> {
   });
   await app.listen();
   new Logger('agents').log(`ready (classifier ${specialists.classifier.name}, drafter ${specialists.drafter.name}, summariser ${specialists.summariser.name})`);
-  const shutdown = async (): Promise<void> => {
-    await app.close();
-    await persistence.close();
-    await nats.drain();
-    process.exit(0);
-  };
-  process.once('SIGTERM', () => void shutdown());
-  process.once('SIGINT', () => void shutdown());
+  shutdownOnSignal('agents', [
+    () => app.close(),
+    () => persistence.close(),
+    () => nats.drain(),
+  ]);
 }
 
-void bootstrap().catch((error: unknown) => {
-  new Logger('agents').error(error instanceof Error ? (error.stack ?? error.message) : String(error));
-  process.exit(1);
-});
+runApp('agents', bootstrap);

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { connectToNats, provisionStreams } from '@troupe/bus';
+import { connectToNats, provisionStreams, runApp, shutdownOnSignal } from '@troupe/bus';
 import { logLevelsFrom, parseEnvironment } from '@troupe/contracts';
 import { createPersistence } from '@troupe/persistence';
 import { GatewayEnvironment } from './config';
@@ -29,17 +29,11 @@ async function bootstrap(): Promise<void> {
   app.useGlobalFilters(new ProblemDetailsFilter());
   await app.listen(env.TROUPE_HTTP_PORT, env.TROUPE_HTTP_HOST);
   new Logger('gateway').log(`ready on http://${env.TROUPE_HTTP_HOST}:${env.TROUPE_HTTP_PORT} (store: ${persistence.kind})`);
-  const shutdown = async (): Promise<void> => {
-    await app.close();
-    await persistence.close();
-    await nats.drain();
-    process.exit(0);
-  };
-  process.once('SIGTERM', () => void shutdown());
-  process.once('SIGINT', () => void shutdown());
+  shutdownOnSignal('gateway', [
+    () => app.close(),
+    () => persistence.close(),
+    () => nats.drain(),
+  ]);
 }
 
-void bootstrap().catch((error: unknown) => {
-  new Logger('gateway').error(error instanceof Error ? (error.stack ?? error.message) : String(error));
-  process.exit(1);
-});
+runApp('gateway', bootstrap);

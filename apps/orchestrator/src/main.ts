@@ -10,6 +10,8 @@ import {
   provisionReplacementConsumers,
   provisionStreams,
   publishEnvelope,
+  runApp,
+  shutdownOnSignal,
 } from '@troupe/bus';
 import {
   ALL_WORKFLOW_EVENTS,
@@ -86,20 +88,14 @@ async function bootstrap(): Promise<void> {
   });
   await partitions.start();
   log.log(`ready (store: ${persistence.kind}, NATS: ${env.NATS_URL}, owner ${partitions.ownerId}, partitions [${partitions.owned().join(',')}])`);
-  const shutdown = async (): Promise<void> => {
-    // Hand the partitions over first (each stops being consumed, then its lease is deleted), so the
-    // other replicas take them on their next round instead of after the lease TTL.
-    await partitions.stop();
-    await app.close();
-    await persistence.close();
-    await nats.drain();
-    process.exit(0);
-  };
-  process.once('SIGTERM', () => void shutdown());
-  process.once('SIGINT', () => void shutdown());
+  // Hand the partitions over first (each stops being consumed, then its lease is deleted), so the
+  // other replicas take them on their next round instead of after the lease TTL.
+  shutdownOnSignal('orchestrator', [
+    () => partitions.stop(),
+    () => app.close(),
+    () => persistence.close(),
+    () => nats.drain(),
+  ]);
 }
 
-void bootstrap().catch((error: unknown) => {
-  new Logger('orchestrator').error(error instanceof Error ? (error.stack ?? error.message) : String(error));
-  process.exit(1);
-});
+runApp('orchestrator', bootstrap);

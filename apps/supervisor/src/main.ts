@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { createLanguageModel, describeModelConfig, modelConfigFromEnv } from '@troupe/agent-kit';
-import { connectToNats, createJetStreamMicroservice, provisionStreams } from '@troupe/bus';
+import { connectToNats, createJetStreamMicroservice, provisionStreams, runApp, shutdownOnSignal } from '@troupe/bus';
 import { TRIAGE_AGENTS, agentConsumer, logLevelsFrom, parseEnvironment } from '@troupe/contracts';
 import { SupervisorEnvironment } from './config';
 import { HeaderRuleRouter } from './routing/header-rule-router';
@@ -22,16 +22,10 @@ async function bootstrap(): Promise<void> {
   });
   await app.listen();
   new Logger('supervisor').log(`ready (router ${router.name}${modelConfig === null ? '' : `, ${describeModelConfig(modelConfig)}`})`);
-  const shutdown = async (): Promise<void> => {
-    await app.close();
-    await nats.drain();
-    process.exit(0);
-  };
-  process.once('SIGTERM', () => void shutdown());
-  process.once('SIGINT', () => void shutdown());
+  shutdownOnSignal('supervisor', [
+    () => app.close(),
+    () => nats.drain(),
+  ]);
 }
 
-void bootstrap().catch((error: unknown) => {
-  new Logger('supervisor').error(error instanceof Error ? (error.stack ?? error.message) : String(error));
-  process.exit(1);
-});
+runApp('supervisor', bootstrap);

@@ -20,3 +20,4 @@ export { type ChatLanguageModel, createLanguageModel, modelLabel } from './langu
 export { type StructuredRequest, type StructuredAnswer, generateStructured } from './structured-output';
 export { type EmailPromptOptions, formatEmailForPrompt } from './email-prompt';
 export { type ScriptedAnswer, scriptedLanguageModel } from './scripted-model';
+export { handleEmailTask } from './email-task';

@@ -54,3 +54,4 @@ export {
   type StoredDeadLetter,
   type DeadLetterReplay,
 } from './dead-letters';
+export { runApp, shutdownOnSignal } from './lifecycle';

@@ -1,12 +1,12 @@
 import { Controller, Inject } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import { handleEmailTask } from '@troupe/agent-kit';
 import { JetStreamContext } from '@troupe/bus';
 import { EMAIL_CLASSIFIED, EMAIL_SUMMARISED, REPLY_DRAFTED, TRIAGE_AGENTS, agentTaskSubject, type Envelope } from '@troupe/contracts';
 import type { JetStreamClient } from 'nats';
 import type { SpamClassifier } from '../classifier/spam-classifier';
 import type { ReplyDrafter } from '../drafter/reply-drafter';
 import type { EmailSummariser } from '../summariser/email-summariser';
-import { handleEmailTask } from './agent-task';
 
 /** Injection token of the agents this process hosts. */
 export const TRIAGE_SPECIALISTS = Symbol('TRIAGE_SPECIALISTS');

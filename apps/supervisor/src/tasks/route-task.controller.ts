@@ -1,7 +1,8 @@
 import { Controller, Inject } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import { JetStreamContext, runEffect } from '@troupe/bus';
-import { AgentTaskRequested, EMAIL_ROUTED, EmailTaskInput, TRIAGE_AGENTS, agentTaskSubject, parseOrThrow, type Envelope } from '@troupe/contracts';
+import { handleEmailTask } from '@troupe/agent-kit';
+import { JetStreamContext } from '@troupe/bus';
+import { EMAIL_ROUTED, TRIAGE_AGENTS, agentTaskSubject, type Envelope } from '@troupe/contracts';
 import type { JetStreamClient } from 'nats';
 import type { TriageRouter } from '../routing/triage-router';
 
@@ -20,9 +21,7 @@ export class RouteTaskController {
 
   @EventPattern(agentTaskSubject(TRIAGE_AGENTS.supervisor.agent))
   route(@Payload() envelope: Envelope, @Ctx() context: JetStreamContext): Promise<string> {
-    const task = parseOrThrow(AgentTaskRequested, envelope.payload, `${envelope.type} payload`);
-    const { email } = parseOrThrow(EmailTaskInput, task.input, 'supervisor task input');
-    return runEffect(this.js, { envelope, context, effectId: task.effectId, kind: 'agent.task', source: 'supervisor' }, async () => ({
+    return handleEmailTask(this.js, envelope, context, 'supervisor', async (email) => ({
       type: EMAIL_ROUTED,
       payload: await this.router.route(email),
     }));

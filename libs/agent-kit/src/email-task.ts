@@ -3,7 +3,7 @@ import { AgentTaskRequested, EmailTaskInput, parseOrThrow, type Email, type Enve
 import type { JetStreamClient } from 'nats';
 
 /**
- * Handles one agent task message: validates the task and its email input at the edge (a failure is
+ * Handles one agent task whose input is an email (every triage agent and the supervisor's routing): validates the task and its email input at the edge (a failure is
  * dead-lettered by the transport), runs `work`, and publishes the result into the workflow.
  */
 export async function handleEmailTask(
