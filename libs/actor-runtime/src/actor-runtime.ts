@@ -319,15 +319,19 @@ export class ActorRuntime {
   }
 
   /**
-   * Appends the pending journal entries and publishes the outbox, in parallel (both are idempotent).
+   * Appends the pending journal entries and publishes the effects, in parallel (both are idempotent),
+   * then the `workflow.changed` message.
    * The record keeps them until its next write replaces them: clearing them would cost a second write
    * per step (see bench/README.md); instead this process remembers which records it has published.
    */
   private async flush(record: WorkflowRecord): Promise<void> {
+    const isChange = (message: OutboxMessage): boolean => message.envelope.type === WORKFLOW_CHANGED;
     await Promise.all([
       ...record.pendingJournal.map((entry) => this.options.journal.append(entry)),
-      ...record.outbox.map((message) => this.options.publish(message)),
+      ...record.outbox.filter((message) => !isChange(message)).map((message) => this.options.publish(message)),
     ]);
+    // The change feed goes last, so whoever sees a change can read its journal entry.
+    await Promise.all(record.outbox.filter(isChange).map((message) => this.options.publish(message)));
     this.published.add(record);
   }
 

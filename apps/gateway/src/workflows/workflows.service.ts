@@ -63,7 +63,11 @@ export class WorkflowsService {
   async get(workflowId: string) {
     const record = await this.ports.store.load(workflowId);
     if (record === null) throw new NotFoundException({ title: 'Workflow not found', message: `no workflow ${workflowId}` });
-    const journal = await this.ports.journal.read(workflowId);
+    // The snapshot is written before its journal entry is appended; the record's pending entries close
+    // that gap, so the journal shown always reaches the state shown.
+    const appended = await this.ports.journal.read(workflowId);
+    const seen = new Set(appended.map((entry) => entry.seq));
+    const journal = [...appended, ...record.pendingJournal.filter((entry) => !seen.has(entry.seq))].sort((a, b) => a.seq - b.seq);
     const persisted = record.snapshot as { context?: unknown };
     return { ...summary(record), context: persisted.context ?? null, createdAt: record.createdAt, journal };
   }
