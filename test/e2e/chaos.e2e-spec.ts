@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { corpusSplit, loadSpamAssassinCorpus, parseCorpusEmail, type CorpusEmail } from '@troupe/email-corpus';
 import { createPersistence } from '@troupe/persistence';
-import { publishEmails, startTroupeStack, type TroupeStack } from '@troupe/testing';
+import { publishEmails, readJournalAtVersion, startTroupeStack, type TroupeStack } from '@troupe/testing';
 import { trainNaiveBayesOnSpamAssassin } from '../../apps/agents/src/classifier/spamassassin-training';
 import { HeaderRuleRouter } from '../../apps/supervisor/src/routing/header-rule-router';
 
@@ -88,7 +88,7 @@ describe(`chaos: ${WORKFLOWS} triage workflows while orchestrator, supervisor an
       const state = typeof record?.stateValue === 'string' ? record.stateValue : JSON.stringify(record?.stateValue);
       if (state !== expected.get(index)) mismatches.push(`${workflowId}: ${state}, expected ${expected.get(index)}`);
       if (state === 'sent') sent.push(workflowId);
-      const journal = await persistence.journal.read(workflowId);
+      const journal = await readJournalAtVersion(persistence, workflowId);
       const applied = journal.filter((e) => e.rejection === null).map((e) => e.eventId);
       expect(new Set(applied).size, `${workflowId} applied an event twice`).toBe(applied.length);
       expect(journal.map((e) => e.seq)).toEqual(journal.map((_, i) => i + 1));

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JournalEntry } from '@troupe/contracts';
 import { corpusSplit, loadSpamAssassinCorpus, parseCorpusEmail, type CorpusEmail } from '@troupe/email-corpus';
 import { createPersistence } from '@troupe/persistence';
-import { publishEmails, startTroupeStack, type TroupeStack } from '@troupe/testing';
+import { publishEmails, readJournalAtVersion, startTroupeStack, type TroupeStack } from '@troupe/testing';
 import { HeaderRuleRouter } from '../../apps/supervisor/src/routing/header-rule-router';
 
 const APPROVAL_TIMEOUT_MS = 2_000;
@@ -52,7 +52,7 @@ describe('a durable approval deadline', () => {
     // Give a duplicate firing time to show up, then check the journal: one firing applied, one escalation.
     const escalatedVersion = tracked().last!.version;
     await new Promise((resolve) => setTimeout(resolve, 1_500));
-    const journal: JournalEntry[] = await persistence.journal.read(workflowId);
+    const journal: JournalEntry[] = await readJournalAtVersion(persistence, workflowId);
     await persistence.close();
     const firings = journal.filter((e) => e.eventType === 'timer.fired');
     expect(firings.filter((e) => e.rejection === null)).toHaveLength(1);

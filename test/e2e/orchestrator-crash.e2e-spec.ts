@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { corpusSplit, loadSpamAssassinCorpus } from '@troupe/email-corpus';
 import { createPersistence } from '@troupe/persistence';
-import { publishEmails, startTroupeStack, type TroupeStack } from '@troupe/testing';
+import { publishEmails, readJournalAtVersion, startTroupeStack, type TroupeStack } from '@troupe/testing';
 
 describe('an orchestrator killed with SIGKILL in the middle of a run', () => {
   let stack: TroupeStack;
@@ -56,7 +56,7 @@ describe('an orchestrator killed with SIGKILL in the middle of a run', () => {
     // Exactly one recorded reply per sent workflow, and none for any other.
     expect(ledger.map((r) => r.workflowId).sort()).toEqual([...sentWorkflows].sort());
     for (const workflowId of sentWorkflows) {
-      const journal = await persistence.journal.read(workflowId);
+      const journal = await readJournalAtVersion(persistence, workflowId);
       expect(journal.filter((e) => e.eventType === 'reply.sent' && e.rejection === null)).toHaveLength(1);
       expect(journal.map((e) => e.seq)).toEqual(journal.map((_, i) => i + 1));
     }

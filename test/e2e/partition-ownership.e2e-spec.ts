@@ -4,7 +4,7 @@ import { readPartitionLeases } from '@troupe/bus';
 import { DEFAULT_PARTITION_COUNT, EMAIL_CLASSIFIED, EMAIL_RECEIVED, type JournalEntry } from '@troupe/contracts';
 import { corpusSplit, loadSpamAssassinCorpus } from '@troupe/email-corpus';
 import { createPersistence } from '@troupe/persistence';
-import { publishEmails, readDeadLetters, startTroupeStack, type TroupeStack } from '@troupe/testing';
+import { publishEmails, readDeadLetters, readJournalAtVersion, startTroupeStack, type TroupeStack } from '@troupe/testing';
 
 const LEASE_TTL_MS = 3_000;
 const RENEW_MS = LEASE_TTL_MS / 3;
@@ -109,7 +109,8 @@ describe('three orchestrator replicas sharing 16 partitions by leases', () => {
     const persistence = await createPersistence({ nats: stack.connection });
     const problems: string[] = [];
     for (const workflowId of workflowIds) {
-      const [record, journal] = await Promise.all([persistence.snapshots.load(workflowId), persistence.journal.read(workflowId)]);
+      const journal = await readJournalAtVersion(persistence, workflowId);
+      const record = await persistence.snapshots.load(workflowId);
       for (const problem of journalProblems(journal)) problems.push(`${workflowId}: ${problem}`);
       if (record === null || record.version !== journal.length) problems.push(`${workflowId}: version ${record?.version}, journal ${journal.length}`);
       else if (!isDeepStrictEqual(record.stateValue, journal.at(-1)!.stateValue)) problems.push(`${workflowId}: state ${JSON.stringify(record.stateValue)} is not the journal's last`);

@@ -2,4 +2,4 @@
  * @troupe/testing: helpers for integration and end-to-end tests (real servers, never mocks of them).
  */
 export { startNatsServer, freePort, waitForPort, type NatsServerHandle } from './nats-server';
-export { startTroupeStack, publishEmails, readDeadLetters, pollJson, type TroupeStack } from './troupe-stack';
+export { startTroupeStack, publishEmails, readDeadLetters, pollJson, readJournalAtVersion, type TroupeStack } from './troupe-stack';

@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { connect, DeliverPolicy, type NatsConnection } from 'nats';
 import { provisionStreams, publishEnvelope } from '@troupe/bus';
-import { EMAIL_RECEIVED, STREAMS, DeadLetter, workflowEventSubject, type Envelope } from '@troupe/contracts';
+import { EMAIL_RECEIVED, STREAMS, DeadLetter, workflowEventSubject, type Envelope, type JournalEntry } from '@troupe/contracts';
 import { parseCorpusEmail, type CorpusEmail } from '@troupe/email-corpus';
+import type { Persistence } from '@troupe/persistence';
 import { TROUPE_APPS, startApp, type AppProcess, type TroupeApp } from '../../apps/demo/src/stack';
 import { RunTracker } from '../../apps/demo/src/tracker';
 import { freePort, startNatsServer, type NatsServerHandle } from './nats-server';
@@ -141,5 +142,19 @@ export async function pollJson<T>(url: string, predicate: (body: T) => boolean, 
     if (response.ok && predicate(body)) return body;
     if (Date.now() > deadline) return body;
     await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/**
+ * A workflow's journal once it reaches the record's version: the journal is appended alongside the
+ * outbox, so right after a change is seen its entry may still be on its way (polls up to `timeoutMs`).
+ */
+export async function readJournalAtVersion(persistence: Persistence, workflowId: string, timeoutMs = 5_000): Promise<JournalEntry[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const record = await persistence.snapshots.load(workflowId);
+    const journal = await persistence.journal.read(workflowId);
+    if (record === null || journal.at(-1)?.seq === record.version || Date.now() > deadline) return journal;
+    await new Promise((r) => setTimeout(r, 50));
   }
 }
