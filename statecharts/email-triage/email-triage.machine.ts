@@ -133,6 +133,19 @@ export function reviewedLabel(context: EmailTriageContext, event: EmailTriageEve
   return edited === 'spam' || edited === 'ham' ? edited : null;
 }
 
+/**
+ * The transitions of a reply gate on `approval.decided`, the same for the first gate and the escalated
+ * one: reject → rejected; approve → sending the draft; edit → sending the edited text. Only a principal
+ * allowed at `gate` moves the workflow (guard `replyDecision`).
+ */
+function replyDecisionTransitions(gate: 'reply-approval' | 'reply-approval-escalated') {
+  return [
+    { guard: { type: 'replyDecision', params: { gate, decision: 'rejected' } }, actions: 'recordReplyDecision', target: 'rejected' },
+    { guard: { type: 'replyDecision', params: { gate, decision: 'approved' } }, actions: ['recordReplyDecision', 'sendDraft'], target: 'sending' },
+    { guard: { type: 'replyDecision', params: { gate, decision: 'edited' } }, actions: ['recordReplyDecision', 'sendEditedText'], target: 'sending' },
+  ] as const;
+}
+
 /** The email-triage machine definition (pure). */
 export const emailTriageMachine = setup({
   types: {
@@ -143,6 +156,11 @@ export const emailTriageMachine = setup({
   actions: {
     /** Emits an effect. The host collects it from the transition result; it never runs here. */
     requestEffect: (_, _effect: Effect) => undefined,
+    recordReplyDecision: assign({ replyDecision: ({ event }) => recordDecision(event) }),
+    sendDraft: assign({ finalReplyBody: ({ context }) => context.draft?.body ?? '' }),
+    sendEditedText: assign({
+      finalReplyBody: ({ event }) => (event.type === 'approval.decided' ? (event.payload.editedText ?? '') : ''),
+    }),
     recordClassification: assign({
       classification: ({ event }) => (event.type === 'email.classified' ? event.payload : null),
     }),
@@ -159,12 +177,12 @@ export const emailTriageMachine = setup({
     reviewSaysSpam: ({ context, event }) => reviewedLabel(context, event) === 'spam',
     reviewSaysHam: ({ context, event }) => reviewedLabel(context, event) === 'ham',
     routedToSummary: ({ event }) => event.type === 'email.routed' && event.payload.route === 'summarise',
-    replyApproverAllowed: ({ context, event }) => decisionAllowed(context, event, 'reply-approval', TRIAGE_APPROVER_ROLES),
-    escalatedApproverAllowed: ({ context, event }) => decisionAllowed(context, event, 'reply-approval-escalated', TRIAGE_ESCALATION_ROLES),
-    replyApproved: ({ event }) => event.type === 'approval.decided' && event.payload.decision === 'approved',
-    replyRejected: ({ event }) => event.type === 'approval.decided' && event.payload.decision === 'rejected',
-    replyEdited: ({ event }) =>
-      event.type === 'approval.decided' && event.payload.decision === 'edited' && (event.payload.editedText ?? '').trim() !== '',
+    /** A decision at `gate` by a principal allowed there, with this outcome (an edit must carry text). */
+    replyDecision: ({ context, event }, params: { gate: 'reply-approval' | 'reply-approval-escalated'; decision: ApprovalDecided['decision'] }) =>
+      decisionAllowed(context, event, params.gate, params.gate === 'reply-approval' ? TRIAGE_APPROVER_ROLES : TRIAGE_ESCALATION_ROLES) &&
+      event.type === 'approval.decided' &&
+      event.payload.decision === params.decision &&
+      (params.decision !== 'edited' || (event.payload.editedText ?? '').trim() !== ''),
   },
 }).createMachine({
   id: 'email-triage',
@@ -282,29 +300,7 @@ export const emailTriageMachine = setup({
       },
       after: { approvalTimeout: 'escalated' },
       on: {
-        'approval.decided': [
-          {
-            guard: and(['replyApproverAllowed', 'replyRejected']),
-            actions: assign({ replyDecision: ({ event }) => recordDecision(event) }),
-            target: 'rejected',
-          },
-          {
-            guard: and(['replyApproverAllowed', 'replyApproved']),
-            actions: assign({
-              replyDecision: ({ event }) => recordDecision(event),
-              finalReplyBody: ({ context }) => context.draft?.body ?? '',
-            }),
-            target: 'sending',
-          },
-          {
-            guard: and(['replyApproverAllowed', 'replyEdited']),
-            actions: assign({
-              replyDecision: ({ event }) => recordDecision(event),
-              finalReplyBody: ({ event }) => (event.type === 'approval.decided' ? (event.payload.editedText ?? '') : ''),
-            }),
-            target: 'sending',
-          },
-        ],
+        'approval.decided': replyDecisionTransitions('reply-approval'),
       },
     },
     escalated: {
@@ -334,29 +330,7 @@ export const emailTriageMachine = setup({
         },
       },
       on: {
-        'approval.decided': [
-          {
-            guard: and(['escalatedApproverAllowed', 'replyRejected']),
-            actions: assign({ replyDecision: ({ event }) => recordDecision(event) }),
-            target: 'rejected',
-          },
-          {
-            guard: and(['escalatedApproverAllowed', 'replyApproved']),
-            actions: assign({
-              replyDecision: ({ event }) => recordDecision(event),
-              finalReplyBody: ({ context }) => context.draft?.body ?? '',
-            }),
-            target: 'sending',
-          },
-          {
-            guard: and(['escalatedApproverAllowed', 'replyEdited']),
-            actions: assign({
-              replyDecision: ({ event }) => recordDecision(event),
-              finalReplyBody: ({ event }) => (event.type === 'approval.decided' ? (event.payload.editedText ?? '') : ''),
-            }),
-            target: 'sending',
-          },
-        ],
+        'approval.decided': replyDecisionTransitions('reply-approval-escalated'),
       },
     },
     sending: {
