@@ -12,7 +12,21 @@ export const REGISTER = path.join(__dirname, '..', 'tools', 'register.cjs');
  * @throws Error when the child fails or prints no result.
  */
 export async function measureMemory(options: MemoryChildOptions): Promise<MemoryChildResult> {
-  const child = spawn(process.execPath, ['--expose-gc', '-r', REGISTER, path.join(__dirname, 'memory-child.ts'), JSON.stringify(options)], {
+  const { code, lastLine, stderr } = await runTypeScriptChild(['--expose-gc'], 'memory-child.ts', [JSON.stringify(options)]);
+  if (code !== 0 || lastLine === '') throw new Error(`memory bench failed (exit ${code}): ${stderr}`);
+  return JSON.parse(lastLine) as MemoryChildResult;
+}
+
+/**
+ * Runs `bench/<script>` in a fresh node process with `nodeFlags`, through tools/register.cjs, and
+ * resolves when it exits with its exit code, the last line it printed and the tail of its stderr.
+ */
+export async function runTypeScriptChild(
+  nodeFlags: string[],
+  script: string,
+  args: string[],
+): Promise<{ code: number | null; lastLine: string; stderr: string }> {
+  const child = spawn(process.execPath, [...nodeFlags, '-r', REGISTER, path.join(__dirname, script), ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -23,7 +37,5 @@ export async function measureMemory(options: MemoryChildOptions): Promise<Memory
     child.once('error', reject);
     child.once('exit', resolve);
   });
-  const line = stdout.trim().split('\n').pop() ?? '';
-  if (code !== 0 || line === '') throw new Error(`memory bench failed (exit ${code}): ${stderr}`);
-  return JSON.parse(line) as MemoryChildResult;
+  return { code, lastLine: stdout.trim().split('\n').pop() ?? '', stderr };
 }

@@ -1,8 +1,7 @@
-import { spawn } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { REGISTER } from './memory';
+import { runTypeScriptChild } from './memory';
 import type { TroupeStepOptions, TroupeStepResult } from './troupe-steps';
 
 /** Self time of one group of code (a package, a library, the GC, idle) in a CPU profile. */
@@ -41,20 +40,10 @@ interface CpuProfile {
 export async function profileTroupeSteps(natsUrl: string, options: TroupeStepOptions, keepIn?: string): Promise<ProfileSummary> {
   const dir = mkdtempSync(path.join(tmpdir(), 'troupe-bench-prof-'));
   try {
-    const child = spawn(
-      process.execPath,
-      ['--cpu-prof', '--cpu-prof-dir', dir, '-r', REGISTER, path.join(__dirname, 'profile-child.ts'), natsUrl, JSON.stringify(options)],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4_000)));
-    const code = await new Promise<number | null>((resolve, reject) => {
-      child.once('error', reject);
-      child.once('exit', resolve);
-    });
-    const line = stdout.trim().split('\n').pop() ?? '';
+    const { code, lastLine: line, stderr } = await runTypeScriptChild(['--cpu-prof', '--cpu-prof-dir', dir], 'profile-child.ts', [
+      natsUrl,
+      JSON.stringify(options),
+    ]);
     const file = readdirSync(dir).find((name) => name.endsWith('.cpuprofile'));
     if (code !== 0 || line === '' || file === undefined) throw new Error(`profiled run failed (exit ${code}): ${stderr}`);
     const summary = summarise(JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as CpuProfile);

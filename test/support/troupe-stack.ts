@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { connect, DeliverPolicy, type NatsConnection } from 'nats';
 import { provisionStreams, publishEnvelope } from '@troupe/bus';
-import { EMAIL_RECEIVED, STREAMS, DeadLetter, workflowEventSubject, type Envelope, type JournalEntry } from '@troupe/contracts';
+import { STREAMS, DeadLetter, emailReceivedEnvelope, workflowEventSubject, type JournalEntry } from '@troupe/contracts';
 import { parseCorpusEmail, type CorpusEmail } from '@troupe/email-corpus';
 import type { Persistence } from '@troupe/persistence';
 import { TROUPE_APPS, startApp, type AppProcess, type TroupeApp } from '../../apps/demo/src/stack';
@@ -99,16 +99,7 @@ export async function publishEmails(stack: TroupeStack, prefix: string, emails: 
   const ids: string[] = [];
   for (const [index, corpusEmail] of emails.entries()) {
     const workflowId = `triage-${prefix}-${index}`;
-    const envelope: Envelope = {
-      id: `${workflowId}:received`,
-      type: EMAIL_RECEIVED,
-      workflowId,
-      correlationId: workflowId,
-      causationId: null,
-      occurredAt: new Date().toISOString(),
-      source: 'e2e-test',
-      payload: { email: await parseCorpusEmail(corpusEmail) },
-    };
+    const envelope = emailReceivedEnvelope(workflowId, await parseCorpusEmail(corpusEmail), { source: 'e2e-test', occurredAt: new Date().toISOString() });
     stack.tracker.track([workflowId]);
     await publishEnvelope(js, workflowEventSubject(workflowId), envelope, { msgId: envelope.id });
     ids.push(workflowId);

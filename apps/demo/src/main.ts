@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { SingleBar, Presets } from 'cli-progress';
 import { z } from 'zod';
 import { connectToNats, provisionStreams, publishEnvelope } from '@troupe/bus';
-import { BaseEnvironment, EMAIL_RECEIVED, parseEnvironment, workflowEventSubject, type Envelope } from '@troupe/contracts';
+import { BaseEnvironment, emailReceivedEnvelope, parseEnvironment, workflowEventSubject } from '@troupe/contracts';
 import { loadSpamAssassinCorpus, parseCorpusEmail, splitOf, type CorpusEmail } from '@troupe/email-corpus';
 import { buildReport, type DemoReport } from './report';
 import { REPOSITORY_ROOT, TROUPE_APPS, ensureNatsServer, startApp, type AppProcess } from './stack';
@@ -134,16 +134,7 @@ async function main(): Promise<void> {
       const index = next++;
       const workflowId = workflowIds[index];
       const email = await parseCorpusEmail(corpus[index]);
-      const envelope: Envelope = {
-        id: `${workflowId}:received`,
-        type: EMAIL_RECEIVED,
-        workflowId,
-        correlationId: workflowId,
-        causationId: null,
-        occurredAt: new Date().toISOString(),
-        source: 'demo',
-        payload: { email },
-      };
+      const envelope = emailReceivedEnvelope(workflowId, email, { source: 'demo', occurredAt: new Date().toISOString() });
       const tracked = tracker.workflows.get(workflowId);
       if (tracked !== undefined) tracked.publishedAtMs = Date.now();
       await publishEnvelope(js, workflowEventSubject(workflowId), envelope, { msgId: envelope.id });

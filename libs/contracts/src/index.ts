@@ -94,6 +94,7 @@ export {
   TRIAGE_AGENTS,
   EmailTaskInput,
   REPLY_SEND,
+  emailReceivedEnvelope,
 } from './triage';
 export { ConfigurationError, BaseEnvironment, parseEnvironment, logLevelsFrom } from './environment';
 export { DelayedEvent, TIMER_SCHEDULED, TimerScheduled, TIMER_FIRED, TimerFired, timerFiredEventId } from './timers';

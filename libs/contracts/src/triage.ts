@@ -97,3 +97,20 @@ export type EmailTaskInput = z.infer<typeof EmailTaskInput>;
 
 /** Effect kind of sending a reply. */
 export const REPLY_SEND = 'reply.send';
+
+/**
+ * The envelope that starts an email-triage workflow: id `<workflowId>:received` (so publishing the same
+ * email twice starts one workflow), correlation id = workflow id, no cause.
+ */
+export function emailReceivedEnvelope(workflowId: string, email: Email, meta: { source: string; occurredAt: string }) {
+  return {
+    id: `${workflowId}:received`,
+    type: EMAIL_RECEIVED,
+    workflowId,
+    correlationId: workflowId,
+    causationId: null,
+    occurredAt: meta.occurredAt,
+    source: meta.source,
+    payload: { email } satisfies EmailReceived,
+  };
+}

@@ -61,8 +61,7 @@ export class WorkflowsService {
 
   /** @throws NotFoundException when no such workflow exists. */
   async get(workflowId: string) {
-    const record = await this.ports.store.load(workflowId);
-    if (record === null) throw new NotFoundException({ title: 'Workflow not found', message: `no workflow ${workflowId}` });
+    const record = await this.loadOrNotFound(workflowId);
     // The snapshot is written before its journal entry is appended; the record's pending entries close
     // that gap, so the journal shown always reaches the state shown.
     const appended = await this.ports.journal.read(workflowId);
@@ -79,8 +78,7 @@ export class WorkflowsService {
    * @throws NotFoundException when the workflow does not exist; ConflictException when it has no pending approval.
    */
   async decide(workflowId: string, body: DecideApprovalBody) {
-    const record = await this.ports.store.load(workflowId);
-    if (record === null) throw new NotFoundException({ title: 'Workflow not found', message: `no workflow ${workflowId}` });
+    const record = await this.loadOrNotFound(workflowId);
     const gateId = body.gateId ?? record.pendingApproval?.gateId;
     if (gateId === undefined) {
       throw new ConflictException({ title: 'No pending approval', message: `workflow ${workflowId} is in ${JSON.stringify(record.stateValue)}` });
@@ -92,19 +90,8 @@ export class WorkflowsService {
       comment: body.comment ?? null,
       editedText: body.editedText ?? null,
     };
-    const envelope: Envelope = {
-      id: randomUUID(),
-      type: APPROVAL_DECIDED,
-      workflowId,
-      correlationId: record.correlationId,
-      causationId: null,
-      occurredAt: this.ports.now().toISOString(),
-      source: 'gateway',
-      payload: decision,
-    };
-    const subject = workflowEventSubject(workflowId);
-    await publishEnvelope(this.ports.js, subject, envelope, { msgId: envelope.id });
-    return { eventId: envelope.id, subject, gateId, decision: body.decision };
+    const { eventId, subject } = await this.publishToWorkflow(record, APPROVAL_DECIDED, decision);
+    return { eventId, subject, gateId, decision: body.decision };
   }
 
   /**
@@ -114,23 +101,34 @@ export class WorkflowsService {
    * @throws NotFoundException when the workflow does not exist; ConflictException when it is already finished.
    */
   async cancel(workflowId: string, body: CancelWorkflowBody) {
-    const record = await this.ports.store.load(workflowId);
-    if (record === null) throw new NotFoundException({ title: 'Workflow not found', message: `no workflow ${workflowId}` });
+    const record = await this.loadOrNotFound(workflowId);
     if (record.status !== 'active') {
       throw new ConflictException({ title: 'Workflow finished', message: `workflow ${workflowId} is ${record.status} in ${JSON.stringify(record.stateValue)}` });
     }
     const payload: WorkflowCancelRequested = { reason: body.reason, requestedBy: this.ports.principal };
+    return this.publishToWorkflow(record, WORKFLOW_CANCEL_REQUESTED, payload);
+  }
+
+  /** @throws NotFoundException when no such workflow exists. */
+  private async loadOrNotFound(workflowId: string): Promise<WorkflowRecord> {
+    const record = await this.ports.store.load(workflowId);
+    if (record === null) throw new NotFoundException({ title: 'Workflow not found', message: `no workflow ${workflowId}` });
+    return record;
+  }
+
+  /** Publishes an event from the gateway into the workflow of `record` (a fresh id, no cause). */
+  private async publishToWorkflow(record: WorkflowRecord, type: string, payload: unknown): Promise<{ eventId: string; subject: string }> {
     const envelope: Envelope = {
       id: randomUUID(),
-      type: WORKFLOW_CANCEL_REQUESTED,
-      workflowId,
+      type,
+      workflowId: record.workflowId,
       correlationId: record.correlationId,
       causationId: null,
       occurredAt: this.ports.now().toISOString(),
       source: 'gateway',
       payload,
     };
-    const subject = workflowEventSubject(workflowId);
+    const subject = workflowEventSubject(record.workflowId);
     await publishEnvelope(this.ports.js, subject, envelope, { msgId: envelope.id });
     return { eventId: envelope.id, subject };
   }
