@@ -71,6 +71,7 @@ export {
   DeadLetter,
   JournalEntry,
   WORKFLOW_CANCEL_REQUESTED,
+  WORKFLOW_MIGRATED,
   WorkflowCancelRequested,
 } from './workflow';
 export {

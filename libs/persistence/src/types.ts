@@ -54,9 +54,20 @@ export interface WorkflowRecord {
   updatedAt: string;
 }
 
-/** A read-model query. Every filter is optional; results are sorted by `workflowId` ascending. */
-export interface WorkflowQuery {
+/** Fields a read-model query can sort by; ties are broken by `workflowId` in the same order. */
+export type WorkflowSortField = 'workflowId' | 'updatedAt';
+
+/** Sort order of a read-model query (default `{ field: 'workflowId', order: 'asc' }`). */
+export interface WorkflowSort {
+  field: WorkflowSortField;
+  order: 'asc' | 'desc';
+}
+
+/** The filters of a read-model query. Every filter is optional; given ones combine with "and". */
+export interface WorkflowFilter {
   workflowType?: string;
+  /** Matches records written by this machine version. */
+  machineVersion?: string;
   status?: WorkflowStatus;
   /** Matches records with this exact dotted path in `statePaths` (e.g. `awaitingApproval`). */
   state?: string;
@@ -64,10 +75,32 @@ export interface WorkflowQuery {
   tag?: { key: string; value: string };
   /** Only workflow ids starting with this prefix. */
   idPrefix?: string;
+  /**
+   * Only records with `updatedAt` strictly before / strictly after this instant. ISO-8601 UTC with
+   * milliseconds and `Z` (as `Date.toISOString()` writes, and as every record's `updatedAt` is): the
+   * stores compare the strings.
+   */
+  updatedBefore?: string;
+  updatedAfter?: string;
+}
+
+/** A read-model query: filters, sort, and a page. */
+export interface WorkflowQuery extends WorkflowFilter {
+  /** Default: by `workflowId` ascending. */
+  sort?: WorkflowSort;
   /** Page size, 1–1000 (default 100). */
   limit?: number;
-  /** Opaque cursor from a previous page's `nextCursor`. */
+  /** Opaque cursor from a previous page's `nextCursor`, made under the same sort. */
   cursor?: string;
+}
+
+/** Counts of the records matching a filter. */
+export interface WorkflowCounts {
+  total: number;
+  /** Records per status; statuses with none are absent. */
+  byStatus: Record<string, number>;
+  /** Records per state path: a record counts once under each of its `statePaths` (parents and leaves). */
+  byState: Record<string, number>;
 }
 
 /** One page of a query. `nextCursor` is null on the last page. */
@@ -90,8 +123,21 @@ export interface SnapshotStore {
    * @throws VersionConflictError when another writer got there first.
    */
   save(record: WorkflowRecord, expectedVersion: number): Promise<void>;
-  /** Read-model query (the embedded store may scan; it must stay correct). */
+  /**
+   * Read-model query (the embedded store may scan; it must stay correct).
+   *
+   * @throws SchemaValidationError when `query.cursor` was not made by this store under `query.sort`.
+   */
   list(query: WorkflowQuery): Promise<WorkflowPage>;
+}
+
+/**
+ * A snapshot store that also counts (both adapters are one). Kept apart from {@link SnapshotStore} so
+ * runtime test doubles need not count.
+ */
+export interface ReadModelStore extends SnapshotStore {
+  /** Counts per status and per state path of the records matching `filter` (the embedded store scans). */
+  count(filter: WorkflowFilter): Promise<WorkflowCounts>;
 }
 
 /** The append-only journal of applied events (the audit trail and the source of replay). */
@@ -128,7 +174,7 @@ export interface SentMailLedger {
 export interface Persistence {
   /** `embedded` (JetStream KV + stream) or `mongodb`. */
   kind: 'embedded' | 'mongodb';
-  snapshots: SnapshotStore;
+  snapshots: ReadModelStore;
   journal: Journal;
   sentMail: SentMailLedger;
   close(): Promise<void>;
