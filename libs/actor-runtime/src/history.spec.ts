@@ -13,13 +13,14 @@ import {
   planFork,
   replayJournal,
   writeFork,
+  type WorkflowDefinition,
 } from '@troupe/actor-runtime';
 import { InMemoryJournal, InMemorySnapshotStore } from './history.fakes';
 import { counterEvent, counterV1, counterV1ToV2, counterV2 } from './history.fixtures';
 
 const NOW = new Date('2026-01-01T00:00:00.000Z');
 
-function host(definitions = [counterV1]) {
+function host(definitions: WorkflowDefinition[] = [counterV1]) {
   const store = new InMemorySnapshotStore();
   const journal = new InMemoryJournal();
   const published: OutboxMessage[] = [];
