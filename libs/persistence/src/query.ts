@@ -1,4 +1,5 @@
 import { SchemaValidationError } from '@troupe/contracts';
+import { isWorkflowId } from './records';
 import type { WorkflowCounts, WorkflowFilter, WorkflowQuery, WorkflowRecord, WorkflowSort } from './types';
 
 /** Page size of {@link WorkflowQuery} when `limit` is not given. */
@@ -63,8 +64,13 @@ export function encodePageCursor(record: WorkflowRecord, sort: WorkflowSort): st
  * @throws SchemaValidationError when `cursor` was not made by {@link encodePageCursor} under `sort`.
  */
 export function decodePageCursor(cursor: string, sort: WorkflowSort): CursorPosition {
-  if (sort.field === 'workflowId' && sort.order === 'asc') return { value: null, workflowId: decodeCursor(cursor) };
   const invalid = new SchemaValidationError('cursor', [`(root): not a cursor returned by a previous page sorted by ${sort.field} ${sort.order}`]);
+  if (sort.field === 'workflowId' && sort.order === 'asc') {
+    // A cursor of another sort decodes to JSON text, which is no workflow id.
+    const workflowId = decodeCursor(cursor);
+    if (!isWorkflowId(workflowId)) throw invalid;
+    return { value: null, workflowId };
+  }
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
