@@ -89,9 +89,7 @@ export function planFork(request: ForkRequest): ForkPlan {
     appliedEventIds: replay.eventIds.slice(-(request.appliedIdsWindow ?? 256)),
     outbox,
     pendingJournal: entries,
-    // The gate's details live in the effect payload, which the journal does not keep: the next event
-    // (given by whoever forks) names its gate itself.
-    pendingApproval: null,
+    pendingApproval: replay.pendingApproval,
     timers,
     correlationId: forkId,
     traceId: null,

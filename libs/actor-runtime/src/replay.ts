@@ -1,6 +1,6 @@
 import { initialTransition, transition, type AnyMachineSnapshot, type AnyStateMachine } from 'xstate';
 import { z } from 'zod';
-import { TIMER_FIRED, TimerFired, WORKFLOW_MIGRATED, formatIssues, type JournalEntry, type StateValue, type WorkflowStatus } from '@troupe/contracts';
+import { Effect, TIMER_FIRED, TimerFired, WORKFLOW_MIGRATED, formatIssues, type JournalEntry, type PendingApproval, type StateValue, type WorkflowStatus } from '@troupe/contracts';
 import type { ActiveTimer } from '@troupe/persistence';
 import { definitionKey } from './definition-registry';
 import { ReplayError } from './errors';
@@ -43,6 +43,8 @@ export interface ReplayResult {
   snapshotDigest: string;
   /** Durable timers active after this step (ids as the runtime made them). */
   timers: ActiveTimer[];
+  /** The decision pending after this step, as the runtime derives it (from the last approval request). */
+  pendingApproval: PendingApproval | null;
   /** Ids of the events applied up to this step, oldest first. */
   eventIds: string[];
   /** True when every step up to `step` reproduced its journaled digest, state value and status. */
@@ -100,6 +102,7 @@ export function replayJournal(entries: readonly JournalEntry[], definitions: rea
   let snapshot = initial;
   let persisted: unknown = machine.getPersistedSnapshot(snapshot);
   let timers = nextTimers([], null, initialActions, workflowId, 1, start.appliedAt, snapshot.status as WorkflowStatus);
+  let pendingApproval = nextPendingApproval(snapshot, initialActions, null, start.appliedAt);
   const eventIds = [start.eventId];
   const mismatches: ReplayMismatch[] = [];
   check(start, snapshot, persisted, mismatches);
@@ -115,12 +118,14 @@ export function replayJournal(entries: readonly JournalEntry[], definitions: rea
       snapshot = machine.resolveState(entry.snapshot as never) as AnyMachineSnapshot;
       persisted = entry.snapshot;
       if (snapshot.status !== 'active') timers = [];
+      if (!snapshot.hasTag('approval')) pendingApproval = null;
       check(entry, snapshot, persisted, mismatches);
       continue;
     }
     const restored = machine.resolveState(persisted as never) as AnyMachineSnapshot;
     if (entry.rejection !== null) {
       snapshot = restored;
+      pendingApproval = nextPendingApproval(snapshot, [], pendingApproval, entry.appliedAt);
     } else {
       const payload = payloadOf(entry);
       let event: { type: string; payload?: unknown } = { type: entry.eventType, payload };
@@ -133,6 +138,7 @@ export function replayJournal(entries: readonly JournalEntry[], definitions: rea
       }
       const [next, actions] = transition(machine, restored, event as never) as [AnyMachineSnapshot, MachineAction[]];
       snapshot = next;
+      pendingApproval = nextPendingApproval(snapshot, actions, pendingApproval, entry.appliedAt);
       timers = nextTimers(timers, fired, actions, workflowId, entry.seq, entry.appliedAt, snapshot.status as WorkflowStatus);
     }
     if (snapshot.status !== 'active') timers = [];
@@ -151,6 +157,7 @@ export function replayJournal(entries: readonly JournalEntry[], definitions: rea
     snapshot: JSON.parse(JSON.stringify(persisted)) as unknown,
     snapshotDigest: snapshotDigest(persisted),
     timers,
+    pendingApproval,
     eventIds,
     matchesSnapshot: mismatches.length === 0,
     mismatches,
@@ -175,6 +182,16 @@ function check(entry: JournalEntry, snapshot: AnyMachineSnapshot, persisted: unk
     mismatches.push({ seq: entry.seq, field: 'stateValue', expected: entry.stateValue, actual: snapshot.value });
   }
   if (entry.status !== snapshot.status) mismatches.push({ seq: entry.seq, field: 'status', expected: entry.status, actual: snapshot.status });
+}
+
+/** The pending approval after a step, as the runtime derives it: the last approval request while the state has the `approval` tag. */
+function nextPendingApproval(snapshot: AnyMachineSnapshot, actions: MachineAction[], previous: PendingApproval | null, at: string): PendingApproval | null {
+  if (!snapshot.hasTag('approval')) return null;
+  const requests = actions.filter((action) => action.type === 'requestEffect').map((action) => Effect.safeParse(action.params));
+  const requested = requests.reverse().find((parsed) => parsed.success && parsed.data.kind === 'approval.request');
+  if (requested === undefined || !requested.success || requested.data.kind !== 'approval.request') return previous;
+  const { gateId, gate, proposed, reason, allowedRoles } = requested.data;
+  return { gateId, gate, proposed, reason, allowedRoles, requestedAt: at };
 }
 
 /** The timers after a step, as the runtime keeps them (same ids: `<workflowId>:<version>:timer:<sendId>`). */
