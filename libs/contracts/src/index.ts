@@ -32,6 +32,7 @@ export {
   workflowChangedSubject,
   ALL_WORKFLOW_CHANGES,
   journalSubject,
+  journalArchiveSubject,
   deadLetterSubject,
   ALL_DEAD_LETTERS,
   type StreamDefinition,

@@ -8,6 +8,22 @@ export interface OutboxMessage {
   envelope: Envelope;
 }
 
+/** What retention did to a completed workflow's journal, recorded on its snapshot document. */
+export interface JournalRetention {
+  /** `archive`: the entries were copied to the archive, then removed; `delete`: removed (compacted away). */
+  mode: 'archive' | 'delete';
+  /** When (ISO-8601 UTC). */
+  at: string;
+  /** How many entries, and the last one's seq and snapshot digest (what replay would have checked). */
+  entries: number;
+  lastSeq: number;
+  lastSnapshotDigest: string | null;
+  /** Where archived entries are (`TROUPE_JOURNAL_ARCHIVE` stream or `journal_archive` collection); null for `delete`. */
+  archive: string | null;
+  /** The policy that did it, e.g. `completed-older-than:2592000000ms`. */
+  policy: string;
+}
+
 /** A durable timer a workflow waits on. `dueAt` ISO-8601 UTC. */
 export interface ActiveTimer {
   timerId: string;
@@ -38,6 +54,11 @@ export interface WorkflowRecord {
   tags: Record<string, string>;
   /** Ids of the most recently applied events, oldest first (the dedupe window). */
   appliedEventIds: string[];
+  /**
+   * Set once retention archived or deleted this workflow's journal (the record stays; its version does
+   * not change). Absent while the journal is whole.
+   */
+  journalRetention?: JournalRetention;
   /** Messages persisted with this version and not yet confirmed published. */
   outbox: OutboxMessage[];
   /** Journal entries persisted with this version and not yet confirmed appended to the journal. */
@@ -148,6 +169,12 @@ export interface Journal {
   read(workflowId: string): Promise<JournalEntry[]>;
 }
 
+/** A journal whose entries of one workflow can be removed (by retention only, never by the runtime). */
+export interface RetainableJournal extends Journal {
+  /** Removes every entry of `workflowId`; returns how many were removed (0 for none or an invalid id). */
+  remove(workflowId: string): Promise<number>;
+}
+
 /** A reply recorded by the send effect. `sentAt` ISO-8601. */
 export interface SentMailRecord {
   idempotencyKey: string;
@@ -175,7 +202,9 @@ export interface Persistence {
   /** `embedded` (JetStream KV + stream) or `mongodb`. */
   kind: 'embedded' | 'mongodb';
   snapshots: ReadModelStore;
-  journal: Journal;
+  journal: RetainableJournal;
+  /** Where retention moves archived journal entries: stream `TROUPE_JOURNAL_ARCHIVE` or collection `journal_archive`. */
+  journalArchive: RetainableJournal;
   sentMail: SentMailLedger;
   close(): Promise<void>;
 }

@@ -103,11 +103,19 @@ export class HistoryService {
     return record;
   }
 
-  /** The journal up to the record's version: appended entries plus the record's pending ones (appended alongside the outbox). */
+  /**
+   * The journal up to the record's version: appended entries plus the record's pending ones (appended
+   * alongside the outbox); the archive's when retention archived them.
+   */
   private async journalOf(record: WorkflowRecord): Promise<JournalEntry[]> {
-    const appended = await this.ports.journal.read(record.workflowId);
-    const seen = new Set(appended.map((entry) => entry.seq));
-    return [...appended, ...record.pendingJournal.filter((entry) => !seen.has(entry.seq))].sort((a, b) => a.seq - b.seq);
+    const archived = record.journalRetention?.mode === 'archive' && this.ports.journalArchive !== undefined;
+    const appended = [
+      ...(archived ? await this.ports.journalArchive!.read(record.workflowId) : []),
+      ...(await this.ports.journal.read(record.workflowId)),
+    ];
+    const bySeq = new Map<number, JournalEntry>();
+    for (const entry of [...appended, ...record.pendingJournal]) if (!bySeq.has(entry.seq)) bySeq.set(entry.seq, entry);
+    return [...bySeq.values()].sort((a, b) => a.seq - b.seq);
   }
 
   /** Runs `work`, answering a ReplayError as 400 (a step outside the journal) or 409 (anything else). */

@@ -21,6 +21,8 @@ export const GATEWAY_PORTS = Symbol('GATEWAY_PORTS');
 export interface GatewayPorts {
   store: ReadModelStore;
   journal: Journal;
+  /** Journal entries moved out by retention (read by replay when the journal was archived). */
+  journalArchive?: Journal;
   js: JetStreamClient;
   principal: { id: string; roles: Role[] };
   now: () => Date;
@@ -80,7 +82,7 @@ export class WorkflowsService {
     const seen = new Set(appended.map((entry) => entry.seq));
     const journal = [...appended, ...record.pendingJournal.filter((entry) => !seen.has(entry.seq))].sort((a, b) => a.seq - b.seq);
     const persisted = record.snapshot as { context?: unknown };
-    return { ...summary(record), context: persisted.context ?? null, createdAt: record.createdAt, journal };
+    return { ...summary(record), context: persisted.context ?? null, createdAt: record.createdAt, journal, journalRetention: record.journalRetention ?? null };
   }
 
   /**
