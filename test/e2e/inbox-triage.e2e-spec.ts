@@ -6,12 +6,13 @@ import {
   agentTaskSubject,
   encodeEnvelope,
   workflowEventSubject,
+  STREAMS,
   type JournalEntry,
   type PendingApproval,
 } from '@troupe/contracts';
 import { corpusSplit, loadSpamAssassinCorpus, parseCorpusEmail, type CorpusEmail } from '@troupe/email-corpus';
 import { replayJournal, canonicalJson } from '@troupe/actor-runtime';
-import { createPersistence } from '@troupe/persistence';
+import { applyJournalRetention, createPersistence } from '@troupe/persistence';
 import { HISTORY_DEFINITIONS } from '../../apps/gateway/src/history/history.definitions';
 import { pollJson, publishEmails, readDeadLetters, readJournalAtVersion, startTroupeStack, type TroupeStack } from '@troupe/testing';
 import { HeaderRuleRouter } from '../../apps/supervisor/src/routing/header-rule-router';
@@ -288,5 +289,30 @@ describe('inbox triage across the apps on a real nats-server', () => {
       items: Array<{ updatedAt: string }>;
     };
     expect(newer.items.length).toBe(times.filter((time) => time > middle).length);
+  });
+
+  it('archives the journals of finished workflows by policy, says so on each record, and still replays them from the archive', async () => {
+    const { items } = (await (await fetch(`${stack.gatewayUrl}/workflows?limit=1000`)).json()) as { items: Array<{ workflowId: string; status: string }> };
+    const finished = items.filter((item) => item.status !== 'active').map((item) => item.workflowId);
+    expect(finished.length).toBeGreaterThan(0);
+    const persistence = await createPersistence({ nats: stack.connection });
+    const report = await applyJournalRetention({
+      store: persistence.snapshots,
+      journal: persistence.journal,
+      archive: persistence.journalArchive,
+      archiveName: STREAMS.journalArchive.name,
+      policy: { olderThanMs: 0, mode: 'archive' },
+      now: () => new Date(Date.now() + 1_000),
+    });
+    await persistence.close();
+    expect(report.skipped).toEqual([]);
+    expect(report.archived.map((a) => a.workflowId).sort()).toEqual([...finished].sort());
+
+    const archived = finished[0];
+    const view = (await (await fetch(`${stack.gatewayUrl}/workflows/${archived}`)).json()) as WorkflowView & { version: number; journalRetention: Record<string, unknown> | null };
+    expect(view.journal).toEqual([]);
+    expect(view.journalRetention).toMatchObject({ mode: 'archive', archive: 'TROUPE_JOURNAL_ARCHIVE', lastSeq: view.version });
+    const replay = (await (await fetch(`${stack.gatewayUrl}/workflows/${archived}/replay`)).json()) as Record<string, unknown>;
+    expect(replay).toMatchObject({ step: view.version, matchesSnapshot: true, matchesStoredSnapshot: true });
   });
 });
