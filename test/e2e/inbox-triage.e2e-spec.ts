@@ -281,6 +281,10 @@ describe('inbox triage across the apps on a real nats-server', () => {
     };
     expect(counts.total).toBe(items.length);
     expect(counts.byState.awaitingApproval).toBe(items.filter((item) => item.statePaths.includes('awaitingApproval')).length);
+    const waiting = (await (await fetch(`${stack.gatewayUrl}/workflows?state=awaitingApproval&type=email-triage&idPrefix=triage-e2e-&limit=1000`)).json()) as {
+      items: unknown[];
+    };
+    expect(waiting.items).toHaveLength(counts.byState.awaitingApproval);
     expect(Object.values(counts.byStatus).reduce((a, b) => a + b, 0)).toBe(items.length);
     const times = items.map((item) => item.updatedAt);
     expect(times).toEqual([...times].sort().reverse());
