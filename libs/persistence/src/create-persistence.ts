@@ -19,6 +19,8 @@ export interface CreatePersistenceOptions {
   mongoUri?: string;
   /** Database of the MongoDB stores; default {@link DEFAULT_MONGO_DB_NAME}. */
   mongoDbName?: string;
+  /** Context paths the MongoDB snapshot store indexes for the read model's `context` filter. */
+  indexedContextPaths?: readonly string[];
 }
 
 /**
@@ -35,7 +37,7 @@ export async function createPersistence(options: CreatePersistenceOptions): Prom
     try {
       await client.connect();
       const stores = { client, dbName: options.mongoDbName ?? DEFAULT_MONGO_DB_NAME };
-      const snapshots = new MongoSnapshotStore(stores);
+      const snapshots = new MongoSnapshotStore({ ...stores, indexedContextPaths: options.indexedContextPaths });
       const journal = new MongoJournal(stores);
       const journalArchive = new MongoJournal({ ...stores, role: 'archive' });
       const sentMail = new MongoSentMailLedger(stores);

@@ -116,6 +116,10 @@ export function recordMatches(record: WorkflowRecord, query: WorkflowFilter): bo
   if (query.tag !== undefined && !(Object.hasOwn(record.tags, query.tag.key) && record.tags[query.tag.key] === query.tag.value)) {
     return false;
   }
+  if (query.context !== undefined) {
+    checkContextPath(query.context.path);
+    if (!valueAtPathMatches((record.snapshot as { context?: unknown } | null)?.context, query.context.path.split('.'), query.context.value)) return false;
+  }
   if (query.updatedBefore !== undefined && !(record.updatedAt < query.updatedBefore)) return false;
   if (query.updatedAfter !== undefined && !(record.updatedAt > query.updatedAfter)) return false;
   return true;
@@ -140,4 +144,25 @@ export function bump(counts: Record<string, number>, key: string, by: number): v
  */
 export function compareIds(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** A context path a query may name: dotted segments, each a letter or `_` then `[A-Za-z0-9_]` (no array indexes). */
+export const CONTEXT_PATH = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
+
+/**
+ * @throws SchemaValidationError when `path` is not such dotted segments.
+ */
+export function checkContextPath(path: string): void {
+  if (!CONTEXT_PATH.test(path)) throw new SchemaValidationError('context path', [`(root): ${JSON.stringify(path)} is not dotted [A-Za-z_][A-Za-z0-9_]* segments`]);
+}
+
+/**
+ * True when `value` is at `segments` under `node`, as a MongoDB equality on a dotted path matches: an
+ * array met on the way (or at the end) matches when any element does.
+ */
+function valueAtPathMatches(node: unknown, segments: string[], value: string | number | boolean): boolean {
+  if (Array.isArray(node)) return node.some((element) => valueAtPathMatches(element, segments, value));
+  if (segments.length === 0) return node === value;
+  if (node === null || typeof node !== 'object' || !Object.hasOwn(node, segments[0])) return false;
+  return valueAtPathMatches((node as Record<string, unknown>)[segments[0]], segments.slice(1), value);
 }

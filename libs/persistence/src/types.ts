@@ -97,6 +97,12 @@ export interface WorkflowFilter {
   /** Only workflow ids starting with this prefix. */
   idPrefix?: string;
   /**
+   * Matches records whose machine context holds `value` at the dotted `path` (`[A-Za-z0-9_]` segments,
+   * e.g. `classification.label`), with MongoDB's semantics: an array on the way matches when any
+   * element does. Values compare by type and value (`"3"` is not `3`).
+   */
+  context?: { path: string; value: string | number | boolean };
+  /**
    * Only records with `updatedAt` strictly before / strictly after this instant. ISO-8601 UTC with
    * milliseconds and `Z` (as `Date.toISOString()` writes, and as every record's `updatedAt` is): the
    * stores compare the strings.

@@ -2,7 +2,7 @@ import { BUCKETS } from '@troupe/contracts';
 import { LRUCache } from 'lru-cache';
 import type { KV, KvEntry, NatsConnection } from 'nats';
 import { VersionConflictError } from '../errors';
-import { addToCounts, compareIds, compareRecords, decodePageCursor, encodePageCursor, idMatches, isAfterCursor, pageSizeOf, recordMatches, sortOf } from '../query';
+import { addToCounts, checkContextPath, compareIds, compareRecords, decodePageCursor, encodePageCursor, idMatches, isAfterCursor, pageSizeOf, recordMatches, sortOf } from '../query';
 import { isWrongLastSequence } from './jetstream-errors';
 import { checkWorkflowId, decodeStoredJson, encodeJson, isWorkflowId, parseStoredWorkflowRecord } from '../records';
 import type { ReadModelStore, WorkflowCounts, WorkflowFilter, WorkflowPage, WorkflowQuery, WorkflowRecord } from '../types';
@@ -129,6 +129,7 @@ export class KvSnapshotStore implements ReadModelStore {
    *   `query.sort`, or a stored value is not a workflow record.
    */
   async list(query: WorkflowQuery): Promise<WorkflowPage> {
+    if (query.context !== undefined) checkContextPath(query.context.path);
     const pageSize = pageSizeOf(query);
     const sort = sortOf(query);
     const after = query.cursor === undefined ? null : decodePageCursor(query.cursor, sort);
@@ -168,6 +169,7 @@ export class KvSnapshotStore implements ReadModelStore {
    * @throws SchemaValidationError when a stored value is not a workflow record.
    */
   async count(filter: WorkflowFilter): Promise<WorkflowCounts> {
+    if (filter.context !== undefined) checkContextPath(filter.context.path);
     const keys: string[] = [];
     for await (const key of await this.kv.keys()) {
       if (idMatches(key, filter, null)) keys.push(key);

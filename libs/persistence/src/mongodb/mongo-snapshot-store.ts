@@ -1,6 +1,6 @@
 import type { Collection, Document, Filter, MongoClient } from 'mongodb';
 import { VersionConflictError } from '../errors';
-import { bump, decodePageCursor, encodePageCursor, pageSizeOf, sortOf } from '../query';
+import { bump, checkContextPath, decodePageCursor, encodePageCursor, pageSizeOf, sortOf } from '../query';
 import { checkWorkflowId, isWorkflowId, parseStoredWorkflowRecord } from '../records';
 import type { ReadModelStore, WorkflowCounts, WorkflowFilter, WorkflowPage, WorkflowQuery, WorkflowRecord } from '../types';
 import { isDuplicateKey, MAJORITY } from './mongo-errors';
@@ -10,6 +10,11 @@ export interface MongoStoreOptions {
   /** The caller's client; the adapters never close it. */
   client: MongoClient;
   dbName: string;
+  /**
+   * Context paths the snapshot store indexes (`snapshot.context.<path>`, each with `_id`), for the
+   * `context` filter of the read model on large fleets; default none (the filter still works, scanning).
+   */
+  indexedContextPaths?: readonly string[];
 }
 
 /** Collection of workflow snapshot documents. */
@@ -29,15 +34,21 @@ const PLAIN_TAG_KEY = /^[A-Za-z0-9_-]+$/;
 export class MongoSnapshotStore implements ReadModelStore {
   private readonly workflows: Collection<WorkflowDocument>;
 
+  private readonly indexedContextPaths: readonly string[];
+
+  /** @throws SchemaValidationError when an indexed context path is not dotted `[A-Za-z_][A-Za-z0-9_]*` segments. */
   constructor(options: MongoStoreOptions) {
     this.workflows = options.client.db(options.dbName).collection<WorkflowDocument>(WORKFLOWS_COLLECTION, MAJORITY);
+    this.indexedContextPaths = options.indexedContextPaths ?? [];
+    for (const path of this.indexedContextPaths) checkContextPath(path);
   }
 
   /**
    * Creates the read model's indexes (idempotent: `createIndexes` with the same keys and names is a
    * no-op, so every process calls it at start-up): `workflowType` with `machineVersion` (migrations),
    * `status`, `statePaths` (each with `_id` for paging by id), `updatedAt` with `_id` (sorting and
-   * paging by time), a wildcard index on `tags`, and `timers.dueAt` (records waiting on a timer).
+   * paging by time), a wildcard index on `tags`, `timers.dueAt` (records waiting on a timer), and
+   * `snapshot.context.<path>` for each of `indexedContextPaths`.
    */
   async ensureIndexes(): Promise<void> {
     await this.workflows.createIndexes([
@@ -48,6 +59,7 @@ export class MongoSnapshotStore implements ReadModelStore {
       { key: { updatedAt: -1, _id: -1 } },
       { key: { 'tags.$**': 1 } },
       { key: { 'timers.dueAt': 1 }, sparse: true },
+      ...this.indexedContextPaths.map((path) => ({ key: { [`snapshot.context.${path}`]: 1, _id: 1 } })),
     ]);
   }
 
@@ -159,6 +171,10 @@ function filterOf(query: WorkflowQuery): Filter<WorkflowDocument> {
   if (Object.keys(idConditions).length > 0) filter._id = idConditions;
   if (query.workflowType !== undefined) filter.workflowType = query.workflowType;
   if (query.machineVersion !== undefined) filter.machineVersion = query.machineVersion;
+  if (query.context !== undefined) {
+    checkContextPath(query.context.path);
+    filter[`snapshot.context.${query.context.path}`] = query.context.value;
+  }
   const updated: Document = {};
   if (query.updatedBefore !== undefined) updated.$lt = query.updatedBefore;
   if (query.updatedAfter !== undefined) updated.$gt = query.updatedAfter;

@@ -354,6 +354,16 @@ export function describeSnapshotStoreContract(name: string, factory: () => Promi
             machineVersion: n % 5 === 0 ? '2' : '1',
             ...state,
             tags: n % 3 === 0 ? { label: 'spam' } : { label: 'ham', route: n % 4 === 0 ? 'draft_reply' : 'summarise' },
+            snapshot: {
+              status: state.status,
+              value: state.stateValue,
+              context: {
+                attempts: n % 4,
+                classification: { label: n % 3 === 0 ? 'spam' : 'ham', confident: n % 2 === 0 },
+                recipients: [{ address: `r${n % 5}@example.org` }, { address: 'all@example.org' }],
+                flags: n % 6 === 0 ? ['urgent', 'vip'] : [],
+              },
+            },
             updatedAt: new Date(Date.UTC(2025, 0, 1, 0, 0, Math.floor(n / 3))).toISOString(),
           });
         });
@@ -409,6 +419,13 @@ export function describeSnapshotStoreContract(name: string, factory: () => Promi
         { updatedBefore: '2025-01-01T00:00:05.000Z' },
         { updatedAfter: '2025-01-01T00:00:03.000Z', updatedBefore: '2025-01-01T00:00:09.000Z', idPrefix: 'clm-' },
         { workflowType: 'claim-processing', machineVersion: '1', status: 'active' },
+        { context: { path: 'attempts', value: 2 } },
+        { context: { path: 'attempts', value: '2' } },
+        { context: { path: 'classification.label', value: 'spam' }, status: 'active' },
+        { context: { path: 'classification.confident', value: true } },
+        { context: { path: 'recipients.address', value: 'r3@example.org' } },
+        { context: { path: 'flags', value: 'vip' } },
+        { context: { path: 'missing.field', value: 'x' } },
       ];
 
       it('answers every filter under every sort with what the filter and sort define, paging by cursor', async () => {
@@ -460,6 +477,16 @@ export function describeSnapshotStoreContract(name: string, factory: () => Promi
           byState: { classifying: 4, awaitingApproval: 4, review: 4, 'review.waiting': 4, sent: 4, failed: 4 },
         });
         expect(await store.count({ workflowType: 'none' })).toEqual({ total: 0, byStatus: {}, byState: {} });
+      });
+
+      it('filters by a context field, matching inside arrays, and refuses a path that is not dotted names', async () => {
+        await fleet();
+        expect(await pageThrough({ context: { path: 'flags', value: 'urgent' } })).toEqual(['tri-00', 'tri-04', 'tri-08', 'tri-12', 'tri-22', 'tri-26', 'tri-30']);
+        expect(await pageThrough({ context: { path: 'recipients.address', value: 'all@example.org' } })).toHaveLength(40);
+        expect(await pageThrough({ context: { path: 'attempts', value: '1' } })).toEqual([]);
+        for (const path of ['a..b', '$where', 'a.0', 'tags.$**']) {
+          await expect(store.list({ context: { path, value: 'x' } })).rejects.toBeInstanceOf(SchemaValidationError);
+        }
       });
 
       it('rejects a cursor made under another sort with SchemaValidationError', async () => {
