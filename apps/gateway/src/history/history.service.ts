@@ -61,11 +61,22 @@ export class HistoryService {
     const plan = this.orHttpError(() => planFork({ sourceEntries: entries, step: body.step, forkWorkflowId, definitions: this.definitions, at }));
     const definition = this.definitions.find((d) => d.workflowType === plan.record.workflowType && d.machineVersion === plan.record.machineVersion);
     const restored = definition?.machine.resolveState(plan.record.snapshot as never) as AnyMachineSnapshot | undefined;
-    if (restored !== undefined && !restored.can({ type: body.event.type, payload: body.event.payload } as never)) {
-      throw new ConflictException({
-        title: 'Event not accepted at that step',
-        message: `${body.event.type} is not accepted in state ${JSON.stringify(plan.record.stateValue)} at step ${body.step} of ${workflowId}`,
-      });
+    if (restored !== undefined) {
+      let accepted: boolean;
+      let why = '';
+      try {
+        accepted = restored.can({ type: body.event.type, payload: body.event.payload } as never);
+      } catch (error) {
+        // A guard that reads a payload field the body lacks throws: that payload cannot be accepted.
+        accepted = false;
+        why = ` (${(error as Error).message})`;
+      }
+      if (!accepted) {
+        throw new ConflictException({
+          title: 'Event not accepted at that step',
+          message: `${body.event.type} is not accepted in state ${JSON.stringify(plan.record.stateValue)} at step ${body.step} of ${workflowId}${why}`,
+        });
+      }
     }
     try {
       await writeFork(plan, this.ports);
