@@ -6,12 +6,15 @@ import {
   agentTaskSubject,
   encodeEnvelope,
   workflowEventSubject,
+  STREAMS,
   type JournalEntry,
   type PendingApproval,
 } from '@troupe/contracts';
 import { corpusSplit, loadSpamAssassinCorpus, parseCorpusEmail, type CorpusEmail } from '@troupe/email-corpus';
-import { createPersistence } from '@troupe/persistence';
-import { pollJson, publishEmails, readDeadLetters, startTroupeStack, type TroupeStack } from '@troupe/testing';
+import { replayJournal, canonicalJson } from '@troupe/actor-runtime';
+import { applyJournalRetention, createPersistence } from '@troupe/persistence';
+import { HISTORY_DEFINITIONS } from '../../apps/gateway/src/history/history.definitions';
+import { pollJson, publishEmails, readDeadLetters, readJournalAtVersion, startTroupeStack, type TroupeStack } from '@troupe/testing';
 import { HeaderRuleRouter } from '../../apps/supervisor/src/routing/header-rule-router';
 
 interface WorkflowView {
@@ -199,5 +202,121 @@ describe('inbox triage across the apps on a real nats-server', () => {
     const test = corpusSplit(loadSpamAssassinCorpus(), 'test');
     const [after] = await publishEmails(stack, 'e2e-after-dlq', [test[100]]);
     expect(await stack.tracker.waitFor(() => stack.tracker.workflows.get(after)?.settledAtMs != null, 60_000)).toBe(true);
+  });
+
+  it('replays every journal of the run to every step and reproduces the stored snapshots exactly', async () => {
+    const { items } = (await (await fetch(`${stack.gatewayUrl}/workflows?limit=1000`)).json()) as { items: Array<{ workflowId: string; version: number }> };
+    expect(items.length).toBeGreaterThanOrEqual(workflowIds.length);
+    const persistence = await createPersistence({ nats: stack.connection });
+    let steps = 0;
+    try {
+      for (const { workflowId } of items) {
+        const record = (await persistence.snapshots.load(workflowId))!;
+        const journal = await readJournalAtVersion(persistence, workflowId);
+        expect(journal.map((entry) => entry.seq)).toEqual(Array.from({ length: record.version }, (_, n) => n + 1));
+        for (const entry of journal) {
+          const replay = replayJournal(journal, HISTORY_DEFINITIONS, { step: entry.seq });
+          expect(replay.mismatches, `${workflowId} step ${entry.seq}`).toEqual([]);
+          expect(replay.snapshotDigest).toBe(entry.snapshotDigest);
+          steps += 1;
+        }
+        expect(canonicalJson(replayJournal(journal, HISTORY_DEFINITIONS).snapshot), workflowId).toBe(canonicalJson(record.snapshot));
+        const overHttp = (await (await fetch(`${stack.gatewayUrl}/workflows/${workflowId}/replay`)).json()) as Record<string, unknown>;
+        expect(overHttp).toMatchObject({ workflowId, step: record.version, stateValue: record.stateValue, matchesSnapshot: true, matchesStoredSnapshot: true });
+      }
+    } finally {
+      await persistence.close();
+    }
+    expect(steps).toBeGreaterThan(items.length * 2);
+    const first = (await (await fetch(`${stack.gatewayUrl}/workflows/${items[0].workflowId}/replay?step=1`)).json()) as Record<string, unknown>;
+    expect(first).toMatchObject({ step: 1, stateValue: 'classifying', matchesSnapshot: true, matchesStoredSnapshot: null });
+    expect((await fetch(`${stack.gatewayUrl}/workflows/${items[0].workflowId}/replay?step=999`)).status).toBe(400);
+  });
+
+  it('forks a workflow from the step it waited for approval: the fork is approved and sent, the original is untouched', async () => {
+    const { items } = (await (await fetch(`${stack.gatewayUrl}/workflows?state=awaitingApproval&idPrefix=triage-e2e-`)).json()) as {
+      items: Array<{ workflowId: string }>;
+    };
+    const source = items[0].workflowId;
+    const before = await pollJson<WorkflowView>(`${stack.gatewayUrl}/workflows/${source}`, (body) => body.journal.length > 0);
+    const step = before.journal.find((entry) => entry.stateValue === 'awaitingApproval')!.seq;
+    const response = await fetch(`${stack.gatewayUrl}/workflows/${source}/fork`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        step,
+        event: {
+          type: APPROVAL_DECIDED,
+          payload: { gateId: before.pendingApproval!.gateId, decision: 'approved', approver: { id: 'what-if', roles: ['approver'] }, comment: 'what if', editedText: null },
+        },
+      }),
+    });
+    expect(response.status).toBe(202);
+    const forked = (await response.json()) as { workflowId: string; forkedFrom: { workflowId: string; step: number } };
+    expect(forked.forkedFrom).toEqual({ workflowId: source, step });
+    const fork = await pollJson<WorkflowView>(`${stack.gatewayUrl}/workflows/${forked.workflowId}`, (body) => body.stateValue === 'sent');
+    expect(fork.journal.map((entry) => entry.eventType)).toEqual([...before.journal.slice(0, step).map((entry) => entry.eventType), 'approval.decided', 'reply.sent']);
+    expect(fork.journal.slice(0, step).map((entry) => entry.snapshotDigest)).toEqual(before.journal.slice(0, step).map((entry) => entry.snapshotDigest));
+    const replay = (await (await fetch(`${stack.gatewayUrl}/workflows/${forked.workflowId}/replay`)).json()) as Record<string, unknown>;
+    expect(replay).toMatchObject({ stateValue: 'sent', matchesSnapshot: true, matchesStoredSnapshot: true });
+
+    const after = (await (await fetch(`${stack.gatewayUrl}/workflows/${source}`)).json()) as WorkflowView;
+    expect(after).toEqual(before);
+    const notAccepted = await fetch(`${stack.gatewayUrl}/workflows/${source}/fork`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ step: 1, event: { type: 'reply.sent', payload: {} } }),
+    });
+    expect(notAccepted.status).toBe(409);
+  });
+
+  it('counts workflows per state and status, and sorts and filters the list by update time over HTTP', async () => {
+    const counts = (await (await fetch(`${stack.gatewayUrl}/workflows/counts?type=email-triage&idPrefix=triage-e2e-`)).json()) as {
+      total: number;
+      byStatus: Record<string, number>;
+      byState: Record<string, number>;
+    };
+    const { items } = (await (await fetch(`${stack.gatewayUrl}/workflows?type=email-triage&idPrefix=triage-e2e-&sort=-updatedAt&limit=1000`)).json()) as {
+      items: Array<{ workflowId: string; statePaths: string[]; status: string; updatedAt: string }>;
+    };
+    expect(counts.total).toBe(items.length);
+    expect(counts.byState.awaitingApproval).toBe(items.filter((item) => item.statePaths.includes('awaitingApproval')).length);
+    const waiting = (await (await fetch(`${stack.gatewayUrl}/workflows?state=awaitingApproval&type=email-triage&idPrefix=triage-e2e-&limit=1000`)).json()) as {
+      items: unknown[];
+    };
+    expect(waiting.items).toHaveLength(counts.byState.awaitingApproval);
+    expect(Object.values(counts.byStatus).reduce((a, b) => a + b, 0)).toBe(items.length);
+    const times = items.map((item) => item.updatedAt);
+    expect(times).toEqual([...times].sort().reverse());
+    const middle = times[Math.floor(times.length / 2)];
+    const newer = (await (await fetch(`${stack.gatewayUrl}/workflows?type=email-triage&idPrefix=triage-e2e-&updatedAfter=${middle}&limit=1000`)).json()) as {
+      items: Array<{ updatedAt: string }>;
+    };
+    expect(newer.items.length).toBe(times.filter((time) => time > middle).length);
+  });
+
+  it('archives the journals of finished workflows by policy, says so on each record, and still replays them from the archive', async () => {
+    const { items } = (await (await fetch(`${stack.gatewayUrl}/workflows?limit=1000`)).json()) as { items: Array<{ workflowId: string; status: string }> };
+    const finished = items.filter((item) => item.status !== 'active').map((item) => item.workflowId);
+    expect(finished.length).toBeGreaterThan(0);
+    const persistence = await createPersistence({ nats: stack.connection });
+    const report = await applyJournalRetention({
+      store: persistence.snapshots,
+      journal: persistence.journal,
+      archive: persistence.journalArchive,
+      archiveName: STREAMS.journalArchive.name,
+      policy: { olderThanMs: 0, mode: 'archive' },
+      now: () => new Date(Date.now() + 1_000),
+    });
+    await persistence.close();
+    expect(report.skipped).toEqual([]);
+    expect(report.archived.map((a) => a.workflowId).sort()).toEqual([...finished].sort());
+
+    const archived = finished[0];
+    const view = (await (await fetch(`${stack.gatewayUrl}/workflows/${archived}`)).json()) as WorkflowView & { version: number; journalRetention: Record<string, unknown> | null };
+    expect(view.journal).toEqual([]);
+    expect(view.journalRetention).toMatchObject({ mode: 'archive', archive: 'TROUPE_JOURNAL_ARCHIVE', lastSeq: view.version });
+    const replay = (await (await fetch(`${stack.gatewayUrl}/workflows/${archived}/replay`)).json()) as Record<string, unknown>;
+    expect(replay).toMatchObject({ step: view.version, matchesSnapshot: true, matchesStoredSnapshot: true });
   });
 });

@@ -19,6 +19,7 @@ async function bootstrap(): Promise<void> {
     GatewayModule.forRoot({
       store: persistence.snapshots,
       journal: persistence.journal,
+      journalArchive: persistence.journalArchive,
       js: nats.jetstream(),
       principal: { id: env.TROUPE_GATEWAY_PRINCIPAL_ID, roles: env.TROUPE_GATEWAY_PRINCIPAL_ROLES },
       now: () => new Date(),

@@ -27,7 +27,9 @@ import {
 } from '@troupe/contracts';
 import type { ActiveTimer, Journal, OutboxMessage, SnapshotStore, WorkflowRecord } from '@troupe/persistence';
 import { VersionConflictError } from '@troupe/persistence';
-import { InvalidEffectError, UnknownWorkflowError, UnsupportedEventError } from './errors';
+import { DefinitionRegistry } from './definition-registry';
+import { InvalidEffectError, UnknownMachineVersionError, UnknownWorkflowError, UnsupportedEventError } from './errors';
+import { snapshotDigest } from './snapshot-digest';
 import { statePaths } from './state-paths';
 import type { WorkflowDefinition } from './workflow-definition';
 
@@ -36,6 +38,10 @@ export type OutboxPublisher = (message: OutboxMessage) => Promise<void>;
 
 /** Dependencies and settings of an {@link ActorRuntime}. */
 export interface ActorRuntimeOptions {
+  /**
+   * Every version of every workflow type this host runs, each a distinct `<workflowType>@<machineVersion>`:
+   * new instances start on the latest version, running ones continue on the version their snapshot records.
+   */
   definitions: WorkflowDefinition[];
   store: SnapshotStore;
   journal: Journal;
@@ -89,8 +95,7 @@ interface MachineAction {
  * The runtime performs no I/O of its own beyond the injected store, journal and publisher.
  */
 export class ActorRuntime {
-  private readonly byType = new Map<string, WorkflowDefinition>();
-  private readonly byStartEvent = new Map<string, WorkflowDefinition>();
+  private readonly definitions: DefinitionRegistry;
   private readonly cache: LRUCache<string, WorkflowRecord>;
   private readonly chains = new Map<string, Promise<unknown>>();
   /** Records whose outbox and journal entries this process has published. */
@@ -101,10 +106,7 @@ export class ActorRuntime {
   readonly counters: ActorRuntimeCounters = { applied: 0, rejected: 0, duplicates: 0, versionConflicts: 0, outboxRepublished: 0 };
 
   constructor(private readonly options: ActorRuntimeOptions) {
-    for (const definition of options.definitions) {
-      this.byType.set(definition.workflowType, definition);
-      this.byStartEvent.set(definition.startEventType, definition);
-    }
+    this.definitions = new DefinitionRegistry(options.definitions);
     const idleMs = options.idleMs ?? 300_000;
     this.cache = new LRUCache({ max: options.cacheSize ?? 10_000, ...(idleMs > 0 ? { ttl: idleMs, updateAgeOnGet: true, ttlAutopurge: true } : {}) });
     this.now = options.now ?? (() => new Date());
@@ -181,7 +183,11 @@ export class ActorRuntime {
     }
     const current = existing;
 
-    const definition = current === null ? this.byStartEvent.get(envelope.type) : this.byType.get(current.workflowType);
+    const definition =
+      current === null ? this.definitions.forStartEvent(envelope.type) : this.definitions.get(current.workflowType, current.machineVersion);
+    if (definition === undefined && current !== null && this.definitions.latest(current.workflowType) !== undefined) {
+      throw new UnknownMachineVersionError(current.workflowId, current.workflowType, current.machineVersion);
+    }
     if (definition === undefined) {
       throw current === null
         ? new UnknownWorkflowError(envelope.workflowId, envelope.type)
@@ -190,6 +196,8 @@ export class ActorRuntime {
     const at = this.now().toISOString();
     const activeTimers: ActiveTimer[] = current?.timers ?? [];
     let event: { type: string; payload?: unknown };
+    /** The payload as parsed (defaults applied): what the journal keeps, so replay sees what the machine saw. */
+    let parsedPayload: unknown;
     let firedTimer: ActiveTimer | null = null;
     let rejection: string | null = null;
     if (envelope.type === TIMER_FIRED && current !== null) {
@@ -197,20 +205,21 @@ export class ActorRuntime {
       const fired = parseOrThrow(TimerFired, envelope.payload, `${envelope.type} payload`);
       firedTimer = activeTimers.find((timer) => timer.timerId === fired.timerId) ?? null;
       event = fired.event;
+      parsedPayload = fired;
       if (firedTimer === null) rejection = `timer ${fired.timerId} is no longer active (cancelled by leaving its state, or fired before)`;
     } else {
       const schema = definition.events[envelope.type];
       if (schema === undefined) throw new UnsupportedEventError(definition.workflowType, envelope.type);
       event = { type: envelope.type, payload: parseOrThrow(schema, envelope.payload, `${envelope.type} payload`) };
+      parsedPayload = event.payload;
     }
 
     let snapshot: AnyMachineSnapshot;
     let actions: MachineAction[];
+    let input: unknown;
     if (current === null) {
-      [snapshot, actions] = initialTransition(
-        definition.machine,
-        definition.input({ workflowId: envelope.workflowId, payload: event.payload, envelope }),
-      ) as [AnyMachineSnapshot, MachineAction[]];
+      input = definition.input({ workflowId: envelope.workflowId, payload: event.payload, envelope });
+      [snapshot, actions] = initialTransition(definition.machine, input as never) as [AnyMachineSnapshot, MachineAction[]];
     } else {
       const restored = definition.machine.resolveState(current.snapshot as never) as AnyMachineSnapshot;
       if (rejection !== null) {
@@ -272,13 +281,14 @@ export class ActorRuntime {
         },
       });
     }
+    const persisted = definition.machine.getPersistedSnapshot(snapshot as never);
     const journalEntry: JournalEntry = {
       workflowId: envelope.workflowId,
       workflowType: definition.workflowType,
       seq: version,
       eventId: envelope.id,
       eventType: envelope.type,
-      event: envelope,
+      event: { ...envelope, payload: parsedPayload },
       fromStateValue: current === null ? null : current.stateValue,
       stateValue,
       status,
@@ -286,13 +296,16 @@ export class ActorRuntime {
       rejection,
       appliedAt: at,
       traceId: current?.traceId ?? null,
+      machineVersion: definition.machineVersion,
+      snapshotDigest: snapshotDigest(persisted),
+      ...(current === null ? { input } : {}),
     };
     const record: WorkflowRecord = {
       workflowId: envelope.workflowId,
       workflowType: definition.workflowType,
       machineVersion: definition.machineVersion,
       version,
-      snapshot: definition.machine.getPersistedSnapshot(snapshot as never),
+      snapshot: persisted,
       status,
       stateValue,
       statePaths: statePaths(stateValue),

@@ -32,6 +32,7 @@ export {
   workflowChangedSubject,
   ALL_WORKFLOW_CHANGES,
   journalSubject,
+  journalArchiveSubject,
   deadLetterSubject,
   ALL_DEAD_LETTERS,
   type StreamDefinition,
@@ -71,6 +72,7 @@ export {
   DeadLetter,
   JournalEntry,
   WORKFLOW_CANCEL_REQUESTED,
+  WORKFLOW_MIGRATED,
   WorkflowCancelRequested,
 } from './workflow';
 export {

@@ -10,6 +10,7 @@ import type { WorkflowId } from './envelope';
  * - `troupe.approval.requested`: the operators' inbox (stream `APPROVALS`).
  * - `troupe.changes.<workflowId>`: state-change feed (stream `WF_CHANGES`).
  * - `troupe.journal.<workflowId>`: the embedded store's journal (stream `TROUPE_JOURNAL`).
+ * - `troupe.journal-archive.<workflowId>`: journal entries moved out by retention (stream `TROUPE_JOURNAL_ARCHIVE`).
  * - `troupe.dlq.<origin>`: dead letters, `origin` being the consumer that gave up (stream `DEAD_LETTERS`).
  *
  * DESIGN.md names the change feed `troupe.wf.changed.<id>`, but that subject matches `troupe.wf.*.*`
@@ -71,6 +72,11 @@ export const ALL_WORKFLOW_CHANGES = `${SUBJECT_ROOT}.changes.*`;
 /** `troupe.journal.<workflowId>`: the embedded journal of one workflow. */
 export function journalSubject(workflowId: WorkflowId): string {
   return `${SUBJECT_ROOT}.journal.${workflowId}`;
+}
+
+/** `troupe.journal-archive.<workflowId>`: archived journal entries of one workflow (embedded store, retention). */
+export function journalArchiveSubject(workflowId: WorkflowId): string {
+  return `${SUBJECT_ROOT}.journal-archive.${workflowId}`;
 }
 
 /** `troupe.dlq.<origin>`: dead letters of one consumer (or edge, e.g. `gateway`). */
@@ -154,6 +160,14 @@ export const STREAMS = {
     maxAgeMs: 0,
     duplicateWindowMs: 10 * MINUTE_MS,
     description: 'Journal of applied events (embedded store)',
+  },
+  journalArchive: {
+    name: 'TROUPE_JOURNAL_ARCHIVE',
+    subjects: [`${SUBJECT_ROOT}.journal-archive.*`],
+    retention: 'limits',
+    maxAgeMs: 0,
+    duplicateWindowMs: 10 * MINUTE_MS,
+    description: 'Journal entries of completed workflows moved out of the journal by retention (embedded store)',
   },
   timers: {
     name: 'TIMERS',

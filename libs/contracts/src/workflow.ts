@@ -85,6 +85,22 @@ export const JournalEntry = z.object({
   rejection: z.string().nullable(),
   appliedAt: z.iso.datetime({ offset: true }),
   traceId: z.string().nullable(),
+  /** Version of the machine definition the step ran on (after a migration: the version migrated to). */
+  machineVersion: z.string().optional(),
+  /**
+   * `sha256:<hex>` of the canonical JSON (keys sorted) of the persisted snapshot after this step: what
+   * replay checks a rebuilt step against (the snapshot store keeps only the latest snapshot).
+   */
+  snapshotDigest: z.string().optional(),
+  /** On the start entry (seq 1): the machine input, so replay needs no configuration of the host. */
+  input: z.unknown().optional(),
+  /**
+   * The persisted snapshot itself, on entries not made by a transition (`workflow.migrated`): replay
+   * takes it as it is rather than running migration code again.
+   */
+  snapshot: z.unknown().optional(),
+  /** On entries copied into a fork: the workflow and step they were copied from. */
+  forkedFrom: z.object({ workflowId: WorkflowId, seq: z.number().int().positive() }).optional(),
 });
 export type JournalEntry = z.infer<typeof JournalEntry>;
 
@@ -98,3 +114,6 @@ export const WorkflowCancelRequested = z.object({
   requestedBy: z.object({ id: z.string().min(1).max(256), roles: z.array(Role).min(1) }),
 });
 export type WorkflowCancelRequested = z.infer<typeof WorkflowCancelRequested>;
+
+/** `workflow.migrated`: journal event type of a step that moved a running instance to another machine version. */
+export const WORKFLOW_MIGRATED = 'workflow.migrated';

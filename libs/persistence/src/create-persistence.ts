@@ -19,6 +19,8 @@ export interface CreatePersistenceOptions {
   mongoUri?: string;
   /** Database of the MongoDB stores; default {@link DEFAULT_MONGO_DB_NAME}. */
   mongoDbName?: string;
+  /** Context paths the MongoDB snapshot store indexes for the read model's `context` filter. */
+  indexedContextPaths?: readonly string[];
 }
 
 /**
@@ -35,20 +37,22 @@ export async function createPersistence(options: CreatePersistenceOptions): Prom
     try {
       await client.connect();
       const stores = { client, dbName: options.mongoDbName ?? DEFAULT_MONGO_DB_NAME };
-      const snapshots = new MongoSnapshotStore(stores);
+      const snapshots = new MongoSnapshotStore({ ...stores, indexedContextPaths: options.indexedContextPaths });
       const journal = new MongoJournal(stores);
+      const journalArchive = new MongoJournal({ ...stores, role: 'archive' });
       const sentMail = new MongoSentMailLedger(stores);
-      await Promise.all([snapshots.ensureIndexes(), journal.ensureIndexes(), sentMail.ensureIndexes()]);
-      return { kind: 'mongodb', snapshots, journal, sentMail, close: () => client.close() };
+      await Promise.all([snapshots.ensureIndexes(), journal.ensureIndexes(), journalArchive.ensureIndexes(), sentMail.ensureIndexes()]);
+      return { kind: 'mongodb', snapshots, journal, journalArchive, sentMail, close: () => client.close() };
     } catch (error) {
       await client.close().catch(() => undefined);
       throw error;
     }
   }
-  const [snapshots, journal, sentMail] = await Promise.all([
+  const [snapshots, journal, journalArchive, sentMail] = await Promise.all([
     KvSnapshotStore.open({ nats: options.nats }),
     StreamJournal.open({ nats: options.nats }),
+    StreamJournal.open({ nats: options.nats, role: 'archive' }),
     KvSentMailLedger.open({ nats: options.nats }),
   ]);
-  return { kind: 'embedded', snapshots, journal, sentMail, close: async () => undefined };
+  return { kind: 'embedded', snapshots, journal, journalArchive, sentMail, close: async () => undefined };
 }

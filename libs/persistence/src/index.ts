@@ -8,6 +8,11 @@
  * - {@link Journal}: the append-only, idempotent history of applied events (audit trail, replay).
  * - {@link SentMailLedger}: replies recorded at most once per idempotency key.
  *
+ * The read model (`list`, `count` of {@link ReadModelStore}) filters by type, machine version, status,
+ * state path, tag, id prefix and update time, sorts by id or `updatedAt`, and pages by cursor.
+ * {@link applyJournalRetention} archives or deletes finished workflows' journals by a policy, recording
+ * on each record what it did.
+ *
  * Start with {@link createPersistence}: MongoDB when given a URI, otherwise the embedded default on
  * JetStream (KV buckets and a stream, over the NATS connection the process already has). The adapter
  * classes are exported for tests and custom wiring. Each adapter passes the same contract suite,
@@ -16,10 +21,17 @@
 export type {
   OutboxMessage,
   ActiveTimer,
+  JournalRetention,
+  RetainableJournal,
   WorkflowRecord,
   WorkflowQuery,
+  WorkflowFilter,
+  WorkflowSort,
+  WorkflowSortField,
+  WorkflowCounts,
   WorkflowPage,
   SnapshotStore,
+  ReadModelStore,
   Journal,
   SentMailRecord,
   SentMailLedger,
@@ -32,5 +44,12 @@ export { KvSnapshotStore, type KvSnapshotStoreOptions } from './embedded/kv-snap
 export { StreamJournal, type StreamJournalOptions } from './embedded/stream-journal';
 export { KvSentMailLedger, type KvSentMailLedgerOptions } from './embedded/kv-sent-mail-ledger';
 export { MongoSnapshotStore, type MongoStoreOptions } from './mongodb/mongo-snapshot-store';
-export { MongoJournal } from './mongodb/mongo-journal';
+export { MongoJournal, JOURNAL_COLLECTION, JOURNAL_ARCHIVE_COLLECTION } from './mongodb/mongo-journal';
 export { MongoSentMailLedger } from './mongodb/mongo-sent-mail-ledger';
+export {
+  applyJournalRetention,
+  retentionPolicyName,
+  type JournalRetentionPolicy,
+  type ApplyJournalRetentionOptions,
+  type JournalRetentionReport,
+} from './retention';

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ZodValidationPipe } from '../http/zod-validation.pipe';
-import { CancelWorkflowBody, DecideApprovalBody, ListWorkflowsQuery, WorkflowIdParam } from './workflows.schemas';
+import { CancelWorkflowBody, CountWorkflowsQuery, DecideApprovalBody, ListWorkflowsQuery, WorkflowIdParam } from './workflows.schemas';
 import { WorkflowsService } from './workflows.service';
 
 /** `/workflows`: list and inspect workflow actors, and decide their approvals. */
@@ -8,10 +8,16 @@ import { WorkflowsService } from './workflows.service';
 export class WorkflowsController {
   constructor(private readonly workflows: WorkflowsService) {}
 
-  /** `GET /workflows?type=&status=&state=&tag=key:value&idPrefix=&limit=&cursor=` */
+  /** `GET /workflows?type=&status=&state=&tag=key:value&idPrefix=&machineVersion=&updatedBefore=&updatedAfter=&sort=[-]workflowId|[-]updatedAt&limit=&cursor=` */
   @Get()
   list(@Query(new ZodValidationPipe(ListWorkflowsQuery, 'query')) query: ListWorkflowsQuery) {
     return this.workflows.list(query);
+  }
+
+  /** `GET /workflows/counts?type=&status=&state=&tag=&idPrefix=&machineVersion=&updatedBefore=&updatedAfter=`: counts per status and state path. */
+  @Get('counts')
+  counts(@Query(new ZodValidationPipe(CountWorkflowsQuery, 'query')) query: CountWorkflowsQuery) {
+    return this.workflows.counts(query);
   }
 
   /** `GET /workflows/:id`: state value, context, status, pending approval and journal. */

@@ -15,10 +15,23 @@ export const ListWorkflowsQuery = z.object({
     })
     .optional(),
   idPrefix: z.string().max(128).optional(),
+  machineVersion: z.string().min(1).max(64).optional(),
+  /** ISO-8601 instants (any offset), normalised to UTC `toISOString()` form, which the stores compare. */
+  updatedBefore: z.iso.datetime({ offset: true }).transform((value) => new Date(value).toISOString()).optional(),
+  updatedAfter: z.iso.datetime({ offset: true }).transform((value) => new Date(value).toISOString()).optional(),
+  /** `workflowId` (default), `updatedAt`; a leading `-` sorts descending. */
+  sort: z
+    .enum(['workflowId', '-workflowId', 'updatedAt', '-updatedAt'])
+    .transform((value) => ({ field: value.replace(/^-/, '') as 'workflowId' | 'updatedAt', order: value.startsWith('-') ? ('desc' as const) : ('asc' as const) }))
+    .optional(),
   limit: z.coerce.number().int().min(1).max(1_000).default(100),
   cursor: z.string().max(1_000).optional(),
 });
 export type ListWorkflowsQuery = z.infer<typeof ListWorkflowsQuery>;
+
+/** Query string of `GET /workflows/counts`: the filters of `GET /workflows`, without sort and paging. */
+export const CountWorkflowsQuery = ListWorkflowsQuery.omit({ sort: true, limit: true, cursor: true });
+export type CountWorkflowsQuery = z.infer<typeof CountWorkflowsQuery>;
 
 /** Path parameter `:id`. */
 export const WorkflowIdParam = WorkflowId;

@@ -10,20 +10,36 @@ import {
   type Role,
   type WorkflowCancelRequested,
 } from '@troupe/contracts';
-import type { Journal, SnapshotStore, WorkflowRecord } from '@troupe/persistence';
+import type { Journal, ReadModelStore, WorkflowFilter, WorkflowRecord } from '@troupe/persistence';
 import type { JetStreamClient } from 'nats';
-import type { CancelWorkflowBody, DecideApprovalBody, ListWorkflowsQuery } from './workflows.schemas';
+import type { CancelWorkflowBody, CountWorkflowsQuery, DecideApprovalBody, ListWorkflowsQuery } from './workflows.schemas';
 
 /** Injection tokens of the gateway's ports. */
 export const GATEWAY_PORTS = Symbol('GATEWAY_PORTS');
 
 /** What the gateway reads and writes through. It reads the read model and writes only by publishing events. */
 export interface GatewayPorts {
-  store: SnapshotStore;
+  store: ReadModelStore;
   journal: Journal;
+  /** Journal entries moved out by retention (read by replay when the journal was archived). */
+  journalArchive?: Journal;
   js: JetStreamClient;
   principal: { id: string; roles: Role[] };
   now: () => Date;
+}
+
+/** The store filter of the HTTP query (`type` is `workflowType`). */
+function filterOf(query: CountWorkflowsQuery): WorkflowFilter {
+  return {
+    workflowType: query.type,
+    machineVersion: query.machineVersion,
+    status: query.status,
+    state: query.state,
+    tag: query.tag,
+    idPrefix: query.idPrefix,
+    updatedBefore: query.updatedBefore,
+    updatedAfter: query.updatedAfter,
+  };
 }
 
 /** Summary of a workflow in a list. */
@@ -37,6 +53,7 @@ function summary(record: WorkflowRecord) {
     version: record.version,
     tags: record.tags,
     pendingApproval: record.pendingApproval,
+    machineVersion: record.machineVersion,
     updatedAt: record.updatedAt,
   };
 }
@@ -47,16 +64,13 @@ export class WorkflowsService {
   constructor(@Inject(GATEWAY_PORTS) private readonly ports: GatewayPorts) {}
 
   async list(query: ListWorkflowsQuery) {
-    const page = await this.ports.store.list({
-      workflowType: query.type,
-      status: query.status,
-      state: query.state,
-      tag: query.tag,
-      idPrefix: query.idPrefix,
-      limit: query.limit,
-      cursor: query.cursor,
-    });
+    const page = await this.ports.store.list({ ...filterOf(query), sort: query.sort, limit: query.limit, cursor: query.cursor });
     return { items: page.items.map(summary), nextCursor: page.nextCursor };
+  }
+
+  /** Counts per status and per state path of the workflows the filters match. */
+  async counts(query: CountWorkflowsQuery) {
+    return this.ports.store.count(filterOf(query));
   }
 
   /** @throws NotFoundException when no such workflow exists. */
@@ -68,7 +82,7 @@ export class WorkflowsService {
     const seen = new Set(appended.map((entry) => entry.seq));
     const journal = [...appended, ...record.pendingJournal.filter((entry) => !seen.has(entry.seq))].sort((a, b) => a.seq - b.seq);
     const persisted = record.snapshot as { context?: unknown };
-    return { ...summary(record), context: persisted.context ?? null, createdAt: record.createdAt, journal };
+    return { ...summary(record), context: persisted.context ?? null, createdAt: record.createdAt, journal, journalRetention: record.journalRetention ?? null };
   }
 
   /**

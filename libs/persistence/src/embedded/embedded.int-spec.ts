@@ -7,7 +7,7 @@ import { createPersistence } from '../create-persistence';
 import { VersionConflictError } from '../errors';
 import { encodeJson } from '../records';
 import { sampleJournalEntry, sampleWorkflowRecord, uniqueWorkflowId } from '../testing';
-import { describeJournalContract, describeSentMailLedgerContract, describeSnapshotStoreContract } from '../testing';
+import { describeJournalContract, describeJournalRetentionContract, describeSentMailLedgerContract, describeSnapshotStoreContract } from '../testing';
 import { KvSentMailLedger } from './kv-sent-mail-ledger';
 import { KvSnapshotStore } from './kv-snapshot-store';
 import { StreamJournal } from './stream-journal';
@@ -49,6 +49,22 @@ describeJournalContract('JetStream stream (embedded)', async () => ({
   journal: await StreamJournal.open({ nats }),
   cleanup: async () => undefined,
 }));
+
+describeJournalContract('JetStream stream (embedded archive)', async () => ({
+  journal: await StreamJournal.open({ nats, role: 'archive' }),
+  cleanup: async () => undefined,
+}));
+
+describeJournalRetentionContract('JetStream KV + streams (embedded)', async () => {
+  const bucket = testBucket('snapshots');
+  return {
+    store: await KvSnapshotStore.open({ nats, bucket }),
+    journal: await StreamJournal.open({ nats }),
+    archive: await StreamJournal.open({ nats, role: 'archive' }),
+    archiveName: STREAMS.journalArchive.name,
+    cleanup: () => destroyBucket(bucket),
+  };
+});
 
 describeSentMailLedgerContract('JetStream KV (embedded)', async () => {
   const bucket = testBucket('sent_mail');

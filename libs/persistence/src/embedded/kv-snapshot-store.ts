@@ -2,10 +2,10 @@ import { BUCKETS } from '@troupe/contracts';
 import { LRUCache } from 'lru-cache';
 import type { KV, KvEntry, NatsConnection } from 'nats';
 import { VersionConflictError } from '../errors';
-import { compareIds, decodeCursor, encodeCursor, idMatches, pageSizeOf, recordMatches } from '../query';
+import { addToCounts, checkContextPath, compareIds, compareRecords, decodePageCursor, encodePageCursor, idMatches, isAfterCursor, pageSizeOf, recordMatches, sortOf } from '../query';
 import { isWrongLastSequence } from './jetstream-errors';
 import { checkWorkflowId, decodeStoredJson, encodeJson, isWorkflowId, parseStoredWorkflowRecord } from '../records';
-import type { SnapshotStore, WorkflowPage, WorkflowQuery, WorkflowRecord } from '../types';
+import type { ReadModelStore, WorkflowCounts, WorkflowFilter, WorkflowPage, WorkflowQuery, WorkflowRecord } from '../types';
 
 /** Options of {@link KvSnapshotStore.open}. */
 export interface KvSnapshotStoreOptions {
@@ -39,7 +39,7 @@ const LIST_LOAD_CONCURRENCY = 32;
  * common load → save path a second read; a stale entry costs one extra read, never a wrong write.
  * `list` scans every key; correct, not fast.
  */
-export class KvSnapshotStore implements SnapshotStore {
+export class KvSnapshotStore implements ReadModelStore {
   /** `workflowId → { version, revision }` last seen by this process; null when turned off. */
   private readonly storedAt: LRUCache<string, StoredAt> | null;
 
@@ -121,19 +121,32 @@ export class KvSnapshotStore implements SnapshotStore {
   }
 
   /**
-   * One page of records matching `query`, sorted by workflow id, by scanning every key of the bucket.
+   * One page of records matching `query` in its sort order, by scanning every key of the bucket. By
+   * workflow id, records are loaded in key order until the page is full; by `updatedAt`, every record
+   * whose id passes the prefix is loaded and sorted.
    *
-   * @throws SchemaValidationError when `query.cursor` is not a cursor this store returned, or a stored
-   *   value is not a workflow record.
+   * @throws SchemaValidationError when `query.cursor` is not a cursor this store returned under
+   *   `query.sort`, or a stored value is not a workflow record.
    */
   async list(query: WorkflowQuery): Promise<WorkflowPage> {
+    if (query.context !== undefined) checkContextPath(query.context.path);
     const pageSize = pageSizeOf(query);
-    const after = query.cursor === undefined ? null : decodeCursor(query.cursor);
+    const sort = sortOf(query);
+    const after = query.cursor === undefined ? null : decodePageCursor(query.cursor, sort);
     const keys: string[] = [];
+    const byId = sort.field === 'workflowId';
     for await (const key of await this.kv.keys()) {
-      if (idMatches(key, query, after)) keys.push(key);
+      if (idMatches(key, query, byId && after !== null ? after.workflowId : null, sort.order)) keys.push(key);
     }
     keys.sort(compareIds);
+    if (sort.order === 'desc') keys.reverse();
+
+    if (!byId) {
+      const records = (await this.loadAll(keys)).filter((record) => recordMatches(record, query) && (after === null || isAfterCursor(record, after, sort)));
+      records.sort((a, b) => compareRecords(a, b, sort));
+      const items = records.slice(0, pageSize);
+      return { items, nextCursor: records.length > pageSize ? encodePageCursor(items[items.length - 1], sort) : null };
+    }
 
     const items: WorkflowRecord[] = [];
     // Load in small batches until one record more than a page matches: that one proves a next page.
@@ -142,12 +155,40 @@ export class KvSnapshotStore implements SnapshotStore {
       for (const record of batch) {
         if (record === null || !recordMatches(record, query)) continue;
         if (items.length === pageSize) {
-          return { items, nextCursor: encodeCursor(items[items.length - 1].workflowId) };
+          return { items, nextCursor: encodePageCursor(items[items.length - 1], sort) };
         }
         items.push(record);
       }
     }
     return { items, nextCursor: null };
+  }
+
+  /**
+   * Counts per status and state path of the records matching `filter`, by scanning every record.
+   *
+   * @throws SchemaValidationError when a stored value is not a workflow record.
+   */
+  async count(filter: WorkflowFilter): Promise<WorkflowCounts> {
+    if (filter.context !== undefined) checkContextPath(filter.context.path);
+    const keys: string[] = [];
+    for await (const key of await this.kv.keys()) {
+      if (idMatches(key, filter, null)) keys.push(key);
+    }
+    const counts: WorkflowCounts = { total: 0, byStatus: {}, byState: {} };
+    for (const record of await this.loadAll(keys)) {
+      if (recordMatches(record, filter)) addToCounts(counts, record);
+    }
+    return counts;
+  }
+
+  /** The records stored under `keys` (deleted ones left out), loaded a batch at a time, in key order. */
+  private async loadAll(keys: string[]): Promise<WorkflowRecord[]> {
+    const records: WorkflowRecord[] = [];
+    for (let start = 0; start < keys.length; start += LIST_LOAD_CONCURRENCY) {
+      const batch = await Promise.all(keys.slice(start, start + LIST_LOAD_CONCURRENCY).map((key) => this.load(key)));
+      for (const record of batch) if (record !== null) records.push(record);
+    }
+    return records;
   }
 
   /** Parses a KV entry as a record and remembers its revision; null for a delete marker. */

@@ -1,13 +1,18 @@
-import { formatIssues, JournalEntry, journalSubject, SchemaValidationError, STREAMS, type StreamDefinition } from '@troupe/contracts';
+import { formatIssues, JournalEntry, journalArchiveSubject, journalSubject, SchemaValidationError, STREAMS, type StreamDefinition } from '@troupe/contracts';
 import { nanos, RetentionPolicy, StorageType, type JetStreamClient, type JetStreamManager, type NatsConnection } from 'nats';
 import { checkWorkflowId, decodeStoredJson, encodeJson, isWorkflowId } from '../records';
-import type { Journal } from '../types';
+import type { RetainableJournal } from '../types';
 import { isStreamNotFound } from './jetstream-errors';
 
 /** Options of {@link StreamJournal.open}. */
 export interface StreamJournalOptions {
   /** A connection with JetStream enabled; the caller owns it (the journal never closes it). */
   nats: NatsConnection;
+  /**
+   * `archive`: the archive of journal entries moved out by retention (stream `STREAMS.journalArchive`,
+   * subjects `journalArchiveSubject`) instead of the journal itself. Default `journal`.
+   */
+  role?: 'journal' | 'archive';
 }
 
 /** Messages asked for per pull while reading a journal. */
@@ -24,10 +29,12 @@ const READ_PULL_EXPIRES_MS = 5_000;
  * dropped by the server; a repeat after it is stored again and dropped on read (first `seq` wins).
  * Reads replay the workflow's subject with an ordered consumer.
  */
-export class StreamJournal implements Journal {
+export class StreamJournal implements RetainableJournal {
   private constructor(
     private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
     private readonly streamName: string,
+    private readonly subjectOf: (workflowId: string) => string,
   ) {}
 
   /**
@@ -38,8 +45,21 @@ export class StreamJournal implements Journal {
    */
   static async open(options: StreamJournalOptions): Promise<StreamJournal> {
     const jsm = await options.nats.jetstreamManager();
-    await ensureStream(jsm, STREAMS.journal);
-    return new StreamJournal(options.nats.jetstream(), STREAMS.journal.name);
+    const archive = options.role === 'archive';
+    const stream = archive ? STREAMS.journalArchive : STREAMS.journal;
+    await ensureStream(jsm, stream);
+    return new StreamJournal(options.nats.jetstream(), jsm, stream.name, archive ? journalArchiveSubject : journalSubject);
+  }
+
+  /**
+   * Removes every entry of `workflowId` (a purge of its subject) and returns how many messages went.
+   *
+   * @throws NatsError when JetStream refuses the purge.
+   */
+  async remove(workflowId: string): Promise<number> {
+    if (!isWorkflowId(workflowId)) return 0;
+    const { purged } = await this.jsm.streams.purge(this.streamName, { filter: this.subjectOf(workflowId) });
+    return purged;
   }
 
   /**
@@ -52,7 +72,7 @@ export class StreamJournal implements Journal {
     const result = JournalEntry.safeParse(entry);
     if (!result.success) throw new SchemaValidationError('journal entry', formatIssues(result.error));
     checkWorkflowId(entry.workflowId);
-    await this.js.publish(journalSubject(entry.workflowId), encodeJson(entry), {
+    await this.js.publish(this.subjectOf(entry.workflowId), encodeJson(entry), {
       msgID: `${entry.workflowId}:${entry.seq}`,
       expect: { streamName: this.streamName },
     });
@@ -66,7 +86,7 @@ export class StreamJournal implements Journal {
    */
   async read(workflowId: string): Promise<JournalEntry[]> {
     if (!isWorkflowId(workflowId)) return [];
-    const subject = journalSubject(workflowId);
+    const subject = this.subjectOf(workflowId);
     const consumer = await this.js.consumers.get(this.streamName, { filterSubjects: subject });
     const bySeq = new Map<number, JournalEntry>();
     try {

@@ -1,12 +1,15 @@
 import { formatIssues, JournalEntry, SchemaValidationError } from '@troupe/contracts';
 import type { Collection } from 'mongodb';
 import { checkWorkflowId } from '../records';
-import type { Journal } from '../types';
+import type { RetainableJournal } from '../types';
 import { isDuplicateKey, MAJORITY } from './mongo-errors';
 import type { MongoStoreOptions } from './mongo-snapshot-store';
 
 /** Collection of journal entries. */
 export const JOURNAL_COLLECTION = 'journal';
+
+/** Collection of journal entries moved out of `journal` by retention (same shape and indexes). */
+export const JOURNAL_ARCHIVE_COLLECTION = 'journal_archive';
 
 /** A journal entry as stored: the entry with `_id` = `<workflowId>:<seq>`. */
 type JournalDocument = JournalEntry & { _id: string };
@@ -16,11 +19,19 @@ type JournalDocument = JournalEntry & { _id: string };
  * `_id` = `<workflowId>:<seq>` (so a repeated append is a duplicate key, ignored) and a unique index
  * on `{ workflowId, seq }` that also serves reads. Appends wait for a majority.
  */
-export class MongoJournal implements Journal {
+export class MongoJournal implements RetainableJournal {
   private readonly entries: Collection<JournalDocument>;
 
-  constructor(options: MongoStoreOptions) {
-    this.entries = options.client.db(options.dbName).collection<JournalDocument>(JOURNAL_COLLECTION, MAJORITY);
+  /** `options.role` `archive`: the collection `journal_archive` instead of `journal`. */
+  constructor(options: MongoStoreOptions & { role?: 'journal' | 'archive' }) {
+    const name = options.role === 'archive' ? JOURNAL_ARCHIVE_COLLECTION : JOURNAL_COLLECTION;
+    this.entries = options.client.db(options.dbName).collection<JournalDocument>(name, MAJORITY);
+  }
+
+  /** Deletes every entry of `workflowId` (majority write) and returns how many went. */
+  async remove(workflowId: string): Promise<number> {
+    const { deletedCount } = await this.entries.deleteMany({ workflowId });
+    return deletedCount;
   }
 
   /** Creates the unique index `{ workflowId: 1, seq: 1 }` (idempotent). */

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe } from 'vitest';
-import { describeJournalContract, describeSentMailLedgerContract, describeSnapshotStoreContract } from '../testing';
-import { MongoJournal } from './mongo-journal';
+import { describeJournalContract, describeJournalRetentionContract, describeSentMailLedgerContract, describeSnapshotStoreContract } from '../testing';
+import { JOURNAL_ARCHIVE_COLLECTION, MongoJournal } from './mongo-journal';
 import { MongoSentMailLedger } from './mongo-sent-mail-ledger';
 import { MongoSnapshotStore } from './mongo-snapshot-store';
 
@@ -55,6 +55,22 @@ describe.skipIf(mongoUri === undefined || mongoUri === '')('MongoDB adapters', (
     const journal = new MongoJournal({ client, dbName });
     await journal.ensureIndexes();
     return { journal, cleanup };
+  });
+
+  describeJournalContract('MongoDB archive', async () => {
+    const { dbName, cleanup } = testDatabase();
+    const journal = new MongoJournal({ client, dbName, role: 'archive' });
+    await journal.ensureIndexes();
+    return { journal, cleanup };
+  });
+
+  describeJournalRetentionContract('MongoDB', async () => {
+    const { dbName, cleanup } = testDatabase();
+    const store = new MongoSnapshotStore({ client, dbName });
+    const journal = new MongoJournal({ client, dbName });
+    const archive = new MongoJournal({ client, dbName, role: 'archive' });
+    await Promise.all([store.ensureIndexes(), journal.ensureIndexes(), archive.ensureIndexes()]);
+    return { store, journal, archive, archiveName: JOURNAL_ARCHIVE_COLLECTION, cleanup };
   });
 
   describeSentMailLedgerContract('MongoDB', async () => {

@@ -9,3 +9,4 @@ export { describeSnapshotStoreContract, type SnapshotStoreUnderTest } from './sn
 export { describeJournalContract, type JournalUnderTest } from './journal.contract';
 export { describeSentMailLedgerContract, type SentMailLedgerUnderTest } from './sent-mail-ledger.contract';
 export { sampleWorkflowRecord, sampleJournalEntry, sampleSentMailRecord, uniqueWorkflowId } from './fixtures';
+export { describeJournalRetentionContract, type RetentionUnderTest } from './retention.contract';

@@ -1,10 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Journal } from '../types';
+import type { RetainableJournal } from '../types';
 import { sampleJournalEntry, uniqueWorkflowId } from './fixtures';
 
 /** What a journal factory gives the contract suite: a journal and how to dispose of it. */
 export interface JournalUnderTest {
-  journal: Journal;
+  journal: RetainableJournal;
   /** Closes what the factory opened and removes what the test wrote, where it can. */
   cleanup(): Promise<void>;
 }
@@ -17,7 +17,7 @@ export interface JournalUnderTest {
  */
 export function describeJournalContract(name: string, factory: () => Promise<JournalUnderTest>): void {
   describe(`Journal contract: ${name}`, () => {
-    let journal: Journal;
+    let journal: RetainableJournal;
     let cleanup: () => Promise<void>;
 
     beforeEach(async () => {
@@ -77,6 +77,18 @@ export function describeJournalContract(name: string, factory: () => Promise<Jou
 
     it('reads [] for an id that is not a valid workflow id', async () => {
       expect(await journal.read('not a valid id')).toEqual([]);
+    });
+
+    it("removes every entry of one workflow and no other's, and reports how many", async () => {
+      const gone = uniqueWorkflowId('gone');
+      const kept = uniqueWorkflowId('kept');
+      for (const seq of [1, 2, 3]) await journal.append(sampleJournalEntry(gone, seq));
+      await journal.append(sampleJournalEntry(kept, 1));
+      expect(await journal.remove(gone)).toBe(3);
+      expect(await journal.read(gone)).toEqual([]);
+      expect(await journal.read(kept)).toHaveLength(1);
+      expect(await journal.remove(gone)).toBe(0);
+      expect(await journal.remove('not a valid id')).toBe(0);
     });
   });
 }

@@ -1,13 +1,14 @@
 import { SchemaValidationError } from '@troupe/contracts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { VersionConflictError } from '../errors';
-import type { SnapshotStore, WorkflowQuery, WorkflowRecord } from '../types';
+import { addToCounts, compareRecords, recordMatches, sortOf } from '../query';
+import type { ReadModelStore, WorkflowCounts, WorkflowFilter, WorkflowQuery, WorkflowRecord, WorkflowSort } from '../types';
 import { sampleWorkflowRecord, uniqueWorkflowId } from './fixtures';
 
 /** What a snapshot-store factory gives the contract suite: a store and how to dispose of it. */
 export interface SnapshotStoreUnderTest {
   /** An empty store, not shared with any other call of the factory. */
-  store: SnapshotStore;
+  store: ReadModelStore;
   /** Closes what the factory opened and removes what the test wrote. */
   cleanup(): Promise<void>;
 }
@@ -22,7 +23,7 @@ export interface SnapshotStoreUnderTest {
  */
 export function describeSnapshotStoreContract(name: string, factory: () => Promise<SnapshotStoreUnderTest>): void {
   describe(`SnapshotStore contract: ${name}`, () => {
-    let store: SnapshotStore;
+    let store: ReadModelStore;
     let cleanup: () => Promise<void>;
 
     beforeEach(async () => {
@@ -328,6 +329,173 @@ export function describeSnapshotStoreContract(name: string, factory: () => Promi
 
       it('rejects a cursor it did not issue with SchemaValidationError', async () => {
         await expect(store.list({ cursor: '***' })).rejects.toBeInstanceOf(SchemaValidationError);
+      });
+    });
+
+    describe('read model: sort, time and version filters, counts', () => {
+      const STATES: Array<{ stateValue: WorkflowRecord['stateValue']; statePaths: string[]; status: WorkflowRecord['status'] }> = [
+        { stateValue: 'classifying', statePaths: ['classifying'], status: 'active' },
+        { stateValue: 'awaitingApproval', statePaths: ['awaitingApproval'], status: 'active' },
+        { stateValue: { review: 'waiting' }, statePaths: ['review', 'review.waiting'], status: 'active' },
+        { stateValue: 'sent', statePaths: ['sent'], status: 'done' },
+        { stateValue: 'failed', statePaths: ['failed'], status: 'error' },
+      ];
+
+      /**
+       * 40 records with every field the read model filters on varied by a fixed rule, several sharing
+       * an `updatedAt` (so ties are broken by id), saved out of order.
+       */
+      async function fleet(): Promise<WorkflowRecord[]> {
+        const records = Array.from({ length: 40 }, (_, n) => {
+          const state = STATES[(n * 3) % STATES.length];
+          return sampleWorkflowRecord({
+            workflowId: `${n % 2 === 0 ? 'tri' : 'clm'}-${String((n * 17) % 40).padStart(2, '0')}`,
+            workflowType: n % 2 === 0 ? 'email-triage' : 'claim-processing',
+            machineVersion: n % 5 === 0 ? '2' : '1',
+            ...state,
+            tags: n % 3 === 0 ? { label: 'spam' } : { label: 'ham', route: n % 4 === 0 ? 'draft_reply' : 'summarise' },
+            snapshot: {
+              status: state.status,
+              value: state.stateValue,
+              context: {
+                attempts: n % 4,
+                classification: { label: n % 3 === 0 ? 'spam' : 'ham', confident: n % 2 === 0 },
+                recipients: [{ address: `r${n % 5}@example.org` }, { address: 'all@example.org' }],
+                flags: n % 6 === 0 ? ['urgent', 'vip'] : [],
+              },
+            },
+            updatedAt: new Date(Date.UTC(2025, 0, 1, 0, 0, Math.floor(n / 3))).toISOString(),
+          });
+        });
+        for (const record of [...records].reverse()) await store.save(record, 0);
+        return records;
+      }
+
+      /** Every record of `query`, page by page (pages of `limit`), checking no page is empty but the first. */
+      async function pageThrough(query: WorkflowQuery): Promise<string[]> {
+        const seen: string[] = [];
+        let cursor: string | undefined;
+        for (let pages = 0; pages < 100; pages += 1) {
+          const page = await store.list({ ...query, cursor });
+          if (pages > 0) expect(page.items.length).toBeGreaterThan(0);
+          seen.push(...page.items.map((item) => item.workflowId));
+          if (page.nextCursor === null) return seen;
+          cursor = page.nextCursor;
+        }
+        throw new Error('more than 100 pages');
+      }
+
+      /** What any store must answer: the records matching, in the sort's order (the oracle). */
+      function expected(records: WorkflowRecord[], query: WorkflowQuery): string[] {
+        const sort = sortOf(query);
+        return records
+          .filter((record) => recordMatches(record, query))
+          .sort((a, b) => compareRecords(a, b, sort))
+          .map((record) => record.workflowId);
+      }
+
+      function expectedCounts(records: WorkflowRecord[], filter: WorkflowFilter): WorkflowCounts {
+        const counts: WorkflowCounts = { total: 0, byStatus: {}, byState: {} };
+        for (const record of records) if (recordMatches(record, filter)) addToCounts(counts, record);
+        return counts;
+      }
+
+      const SORTS: WorkflowSort[] = [
+        { field: 'workflowId', order: 'asc' },
+        { field: 'workflowId', order: 'desc' },
+        { field: 'updatedAt', order: 'asc' },
+        { field: 'updatedAt', order: 'desc' },
+      ];
+      const FILTERS: WorkflowFilter[] = [
+        {},
+        { workflowType: 'email-triage' },
+        { machineVersion: '2' },
+        { status: 'active' },
+        { state: 'awaitingApproval', workflowType: 'email-triage' },
+        { state: 'review' },
+        { tag: { key: 'label', value: 'spam' } },
+        { tag: { key: 'route', value: 'draft_reply' }, status: 'active' },
+        { updatedAfter: '2025-01-01T00:00:05.000Z' },
+        { updatedBefore: '2025-01-01T00:00:05.000Z' },
+        { updatedAfter: '2025-01-01T00:00:03.000Z', updatedBefore: '2025-01-01T00:00:09.000Z', idPrefix: 'clm-' },
+        { workflowType: 'claim-processing', machineVersion: '1', status: 'active' },
+        { context: { path: 'attempts', value: 2 } },
+        { context: { path: 'attempts', value: '2' } },
+        { context: { path: 'classification.label', value: 'spam' }, status: 'active' },
+        { context: { path: 'classification.confident', value: true } },
+        { context: { path: 'recipients.address', value: 'r3@example.org' } },
+        { context: { path: 'flags', value: 'vip' } },
+        { context: { path: 'missing.field', value: 'x' } },
+      ];
+
+      it('answers every filter under every sort with what the filter and sort define, paging by cursor', async () => {
+        const records = await fleet();
+        for (const filter of FILTERS) {
+          for (const sort of SORTS) {
+            const query = { ...filter, sort, limit: 7 };
+            expect(await pageThrough(query), JSON.stringify(query)).toEqual(expected(records, query));
+          }
+        }
+      });
+
+      it('sorts by updatedAt with ties broken by workflow id, both ways', async () => {
+        await fleet();
+        const ascending = await store.list({ sort: { field: 'updatedAt', order: 'asc' }, limit: 4 });
+        expect(ascending.items.map((item) => [item.updatedAt.slice(17, 19), item.workflowId])).toEqual([
+          ['00', 'clm-17'],
+          ['00', 'tri-00'],
+          ['00', 'tri-34'],
+          ['01', 'clm-05'],
+        ]);
+        const descending = await store.list({ sort: { field: 'updatedAt', order: 'desc' }, limit: 2 });
+        expect(descending.items.map((item) => item.workflowId)).toEqual(['clm-23', 'tri-12']);
+      });
+
+      it('filters by updated before and after, both strict', async () => {
+        const records = await fleet();
+        const at = '2025-01-01T00:00:04.000Z';
+        const before = await pageThrough({ updatedBefore: at });
+        const after = await pageThrough({ updatedAfter: at });
+        const exactly = records.filter((record) => record.updatedAt === at).map((record) => record.workflowId);
+        expect(exactly).toHaveLength(3);
+        expect(before.length + after.length + exactly.length).toBe(records.length);
+        for (const id of exactly) expect([...before, ...after]).not.toContain(id);
+      });
+
+      it('filters by machine version', async () => {
+        await fleet();
+        expect(await pageThrough({ machineVersion: '2' })).toEqual(['clm-05', 'clm-15', 'clm-25', 'clm-35', 'tri-00', 'tri-10', 'tri-20', 'tri-30']);
+        expect(await pageThrough({ machineVersion: '3' })).toEqual([]);
+      });
+
+      it('counts per status and per state path what the filter matches', async () => {
+        const records = await fleet();
+        for (const filter of FILTERS) expect(await store.count(filter), JSON.stringify(filter)).toEqual(expectedCounts(records, filter));
+        expect(await store.count({ workflowType: 'email-triage' })).toEqual({
+          total: 20,
+          byStatus: { active: 12, done: 4, error: 4 },
+          byState: { classifying: 4, awaitingApproval: 4, review: 4, 'review.waiting': 4, sent: 4, failed: 4 },
+        });
+        expect(await store.count({ workflowType: 'none' })).toEqual({ total: 0, byStatus: {}, byState: {} });
+      });
+
+      it('filters by a context field, matching inside arrays, and refuses a path that is not dotted names', async () => {
+        await fleet();
+        expect(await pageThrough({ context: { path: 'flags', value: 'urgent' } })).toEqual(['tri-00', 'tri-04', 'tri-08', 'tri-12', 'tri-22', 'tri-26', 'tri-30']);
+        expect(await pageThrough({ context: { path: 'recipients.address', value: 'all@example.org' } })).toHaveLength(40);
+        expect(await pageThrough({ context: { path: 'attempts', value: '1' } })).toEqual([]);
+        for (const path of ['a..b', '$where', 'a.0', 'tags.$**']) {
+          await expect(store.list({ context: { path, value: 'x' } })).rejects.toBeInstanceOf(SchemaValidationError);
+        }
+      });
+
+      it('rejects a cursor made under another sort with SchemaValidationError', async () => {
+        await fleet();
+        const page = await store.list({ limit: 3, sort: { field: 'updatedAt', order: 'asc' } });
+        await expect(store.list({ cursor: page.nextCursor ?? undefined })).rejects.toBeInstanceOf(SchemaValidationError);
+        await expect(store.list({ cursor: page.nextCursor ?? undefined, sort: { field: 'updatedAt', order: 'desc' } })).rejects.toBeInstanceOf(
+          SchemaValidationError,
+        );
       });
     });
   });
