@@ -123,7 +123,7 @@ describe('inbox triage across the apps on a real nats-server', () => {
       body.journal.some((e) => e.eventId === `${workflowId}:viewer-decision`),
     );
     const entry = view.journal.find((e) => e.eventId === `${workflowId}:viewer-decision`);
-    expect(entry?.rejection).toMatch(/not accepted/);
+    expect(entry?.rejection).toBe('mallory (roles viewer) may not decide gate reply-approval: allowed roles are approver, admin');
     expect(view.stateValue).toBe('awaitingApproval');
   });
 
