@@ -322,6 +322,8 @@ describe('the gateway HTTP API, authenticated, against the running apps', () => 
         [post(`/workflows/${waiting[3]}/events`, { type: 'email.exploded', payload: {} }, operator), 400, ''],
         [post(`/workflows/${waiting[3]}/events`, { type: 'email.classified', payload: { label: 'maybe' } }, operator), 400, 'payload.label'],
         [post(`/workflows/${waiting[3]}/cancel`, {}, operator), 400, 'reason'],
+        [post(`/workflows/${waiting[3]}/cancel`, { reason: 'x'.repeat(300_000) }, operator), 413, ''],
+        [fetch(url('/workflows'), { method: 'POST', headers: { ...operator, 'content-type': 'application/json; charset=latin9' }, body: '{}' }), 415, ''],
       ];
       for (const [pending, status, field] of cases) {
         const response = await pending;
