@@ -397,6 +397,17 @@ describe('the gateway HTTP API, authenticated, against the running apps', () => 
       expect(document.paths['/workflows'].post.requestBody).toMatchObject({ content: { 'application/json': { schema: { properties: { workflowType: { type: 'string' } } } } } });
       const approvals = document.paths['/workflows/{id}/approvals'].post;
       expect(Object.keys(approvals.responses).sort()).toEqual(['202', '400', '401', '403', '404', '409']);
+      // OpenAPI 3 rules a validator checks: unique operation ids, every path template parameter declared
+      // as a required path parameter, every operation with responses.
+      const operations = Object.entries(document.paths).flatMap(([route, methods]) => Object.entries(methods).map(([method, operation]) => ({ route, method, operation: operation as { operationId?: string; parameters?: Array<{ name: string; in: string; required?: boolean }>; responses: Record<string, unknown> } })));
+      const ids = operations.map((o) => o.operation.operationId);
+      expect(new Set(ids).size).toBe(ids.length);
+      for (const { route, method, operation } of operations) {
+        expect(Object.keys(operation.responses).length, `${method} ${route}`).toBeGreaterThan(0);
+        for (const [, name] of route.matchAll(/\{([^}]+)\}/g)) {
+          expect(operation.parameters?.find((p) => p.name === name && p.in === 'path')?.required, `${method} ${route} {${name}}`).toBe(true);
+        }
+      }
       const refs = [...JSON.stringify(document).matchAll(/"\$ref":"([^"]+)"/g)].map((match) => match[1]);
       for (const ref of refs) {
         expect(ref).toMatch(/^#\/components\/schemas\//);
