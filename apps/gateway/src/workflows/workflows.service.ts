@@ -22,6 +22,9 @@ import type { WorkflowCatalogEntry } from '@troupe/statecharts';
 import type { Principal } from '../auth/principal';
 import { GATEWAY_PORTS, type GatewayPorts } from '../ports';
 
+// The ports used to live here; code written against that path keeps working.
+export { GATEWAY_PORTS, type GatewayPorts } from '../ports';
+
 /** Event types only their own routes publish, with the caller's identity: never through `/events`. */
 const IDENTITY_EVENTS: Record<string, string> = {
   [APPROVAL_DECIDED]: 'POST /workflows/:id/approvals',
