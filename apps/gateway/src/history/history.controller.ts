@@ -1,12 +1,18 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
+import { ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { WorkflowId as WorkflowIdParam } from '@troupe/contracts';
+import { READ_ROLES, Roles } from '../auth/roles.decorator';
+import { ProblemResponses, ZodBody, ZodParam, ZodQuery } from '../http/openapi';
 import { ZodValidationPipe } from '../http/zod-validation.pipe';
-import { GATEWAY_PORTS, type GatewayPorts } from '../workflows/workflows.service';
-import { WorkflowIdParam } from '../workflows/workflows.schemas';
+import { GATEWAY_PORTS, type GatewayPorts } from '../ports';
 import { HISTORY_DEFINITIONS } from './history.definitions';
 import { ForkBody, ReplayQuery } from './history.schemas';
 import { HistoryService } from './history.service';
 
 /** `/workflows/:id/replay` and `/workflows/:id/fork`: time travel over a workflow's journal. */
+@ApiTags('history')
+@ApiSecurity('api-key')
+@ApiSecurity('jwt')
 @Controller('workflows')
 export class HistoryController {
   private readonly history: HistoryService;
@@ -18,6 +24,11 @@ export class HistoryController {
 
   /** `GET /workflows/:id/replay?step=N`: the state at step N rebuilt from the journal, and whether it matches what was stored. */
   @Get(':id/replay')
+  @Roles(...READ_ROLES)
+  @ApiOperation({ summary: 'The state at step N rebuilt from the journal alone, and whether it matches the snapshot stored at N' })
+  @ZodParam('id', WorkflowIdParam)
+  @ZodQuery(ReplayQuery)
+  @ProblemResponses(400, 404, 409)
   replay(
     @Param('id', new ZodValidationPipe(WorkflowIdParam, 'workflow id')) id: string,
     @Query(new ZodValidationPipe(ReplayQuery, 'query')) query: ReplayQuery,
@@ -28,6 +39,11 @@ export class HistoryController {
   /** `POST /workflows/:id/fork`: a new workflow from step N with a different next event (202: the fork applies it). */
   @Post(':id/fork')
   @HttpCode(202)
+  @Roles('operator')
+  @ApiOperation({ summary: 'Start a new workflow from step N of this one with a different next event (the original is untouched)' })
+  @ZodParam('id', WorkflowIdParam)
+  @ZodBody(ForkBody)
+  @ProblemResponses(400, 404, 409)
   fork(
     @Param('id', new ZodValidationPipe(WorkflowIdParam, 'workflow id')) id: string,
     @Body(new ZodValidationPipe(ForkBody, 'body')) body: ForkBody,

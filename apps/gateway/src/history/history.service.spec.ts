@@ -5,8 +5,8 @@ import { z } from 'zod';
 import { ActorRuntime, defineWorkflow } from '@troupe/actor-runtime';
 import type { Envelope, JournalEntry } from '@troupe/contracts';
 import { VersionConflictError, type Journal, type ReadModelStore, type WorkflowRecord } from '@troupe/persistence';
-import type { JetStreamClient } from 'nats';
-import type { GatewayPorts } from '../workflows/workflows.service';
+import type { JetStreamClient, NatsConnection } from 'nats';
+import type { GatewayPorts } from '../ports';
 import { HistoryService } from './history.service';
 
 const tallyMachine = setup({ types: { context: {} as { total: number }, events: {} as { type: 'tally.added'; payload: { n: number } } | { type: 'tally.closed' } } }).createMachine({
@@ -55,7 +55,15 @@ function ports() {
       return { seq: published.length, duplicate: false, stream: 'WF_EVENTS' };
     },
   } as unknown as JetStreamClient;
-  const gateway: GatewayPorts = { store, journal, js, principal: { id: 'op', roles: ['operator'] }, now: () => new Date('2026-01-01T00:00:00.000Z') };
+  const gateway: GatewayPorts = {
+    store,
+    journal,
+    js,
+    nats: {} as unknown as NatsConnection,
+    catalog: [],
+    now: () => new Date('2026-01-01T00:00:00.000Z'),
+    newId: () => 'fork-id',
+  };
   return { gateway, records, published, runtime: new ActorRuntime({ definitions: [tally], store, journal, publish: async () => undefined }) };
 }
 

@@ -5,7 +5,7 @@ import { publishEnvelope } from '@troupe/bus';
 import { WorkflowId, workflowEventSubject, type Envelope, type JournalEntry } from '@troupe/contracts';
 import { VersionConflictError, type WorkflowRecord } from '@troupe/persistence';
 import type { AnyMachineSnapshot } from 'xstate';
-import type { GatewayPorts } from '../workflows/workflows.service';
+import type { GatewayPorts } from '../ports';
 import type { ForkBody } from './history.schemas';
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CountWorkflowsQuery, ListWorkflowsQuery } from './workflows.schemas';
+import { CountWorkflowsQuery, ListWorkflowsQuery } from './http';
 
 describe('ListWorkflowsQuery', () => {
   it('parses sort as field and order, a leading minus meaning descending', () => {
