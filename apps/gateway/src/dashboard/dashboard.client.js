@@ -359,7 +359,7 @@
     const position = new Map();
     columns.forEach((paths, column) => (paths || []).forEach((path, row) => position.set(path, { x: PAD + column * (BOX_W + GAP_X), y: PAD + row * (BOX_H + GAP_Y) })));
     const width = PAD * 2 + columns.length * (BOX_W + GAP_X) - GAP_X;
-    const height = PAD * 2 + Math.max(...columns.map((paths) => (paths || []).length)) * (BOX_H + GAP_Y) - GAP_Y + 10;
+    const height = PAD * 2 + Math.max(...columns.map((paths) => (paths || []).length)) * (BOX_H + GAP_Y) - GAP_Y + 44;
     const current = new Set();
     for (const statePath of statePaths) {
       const parts = String(statePath).split('.');
@@ -375,14 +375,26 @@
         seen.add(key);
         const from = position.get(node.path);
         const to = position.get(target);
+        // Forward: right side to left side. Same column: straight up or down. Backward: a curve below.
         const forward = to.x > from.x;
-        const x1 = forward ? from.x + BOX_W : from.x + BOX_W / 2;
-        const y1 = forward ? from.y + BOX_H / 2 : from.y + BOX_H;
-        const x2 = forward ? to.x : to.x + BOX_W / 2;
-        const y2 = forward ? to.y + BOX_H / 2 : to.y + BOX_H;
-        const d = forward
-          ? 'M' + x1 + ',' + y1 + ' C' + (x1 + GAP_X / 2) + ',' + y1 + ' ' + (x2 - GAP_X / 2) + ',' + y2 + ' ' + x2 + ',' + y2
-          : 'M' + x1 + ',' + y1 + ' C' + x1 + ',' + (y1 + 40) + ' ' + x2 + ',' + (y2 + 40) + ' ' + x2 + ',' + y2;
+        const sameColumn = to.x === from.x;
+        const up = to.y < from.y;
+        let d;
+        let x1, y1, x2, y2;
+        if (forward) {
+          x1 = from.x + BOX_W; y1 = from.y + BOX_H / 2; x2 = to.x; y2 = to.y + BOX_H / 2;
+          d = 'M' + x1 + ',' + y1 + ' C' + (x1 + GAP_X / 2) + ',' + y1 + ' ' + (x2 - GAP_X / 2) + ',' + y2 + ' ' + x2 + ',' + y2;
+        } else if (sameColumn && Math.abs(to.y - from.y) > BOX_H + GAP_Y) {
+          // Not adjacent: around the boxes between, on the left.
+          x1 = from.x; y1 = from.y + BOX_H / 2; x2 = to.x; y2 = to.y + BOX_H / 2;
+          d = 'M' + x1 + ',' + y1 + ' C' + (x1 - 28) + ',' + y1 + ' ' + (x2 - 28) + ',' + y2 + ' ' + x2 + ',' + y2;
+        } else if (sameColumn) {
+          x1 = from.x + BOX_W / 2; y1 = up ? from.y : from.y + BOX_H; x2 = x1; y2 = up ? to.y + BOX_H : to.y;
+          d = 'M' + x1 + ',' + y1 + ' L' + x2 + ',' + y2;
+        } else {
+          x1 = from.x + BOX_W / 3; y1 = from.y + BOX_H; x2 = to.x + (2 * BOX_W) / 3; y2 = to.y + BOX_H;
+          d = 'M' + x1 + ',' + y1 + ' C' + x1 + ',' + (y1 + 40) + ' ' + x2 + ',' + (y2 + 40) + ' ' + x2 + ',' + y2;
+        }
         const label = event.startsWith('xstate.after.') ? 'after ' + event.split('.')[2] : event;
         edges.push(svg('path', { class: 'edge', d, 'marker-end': 'url(#arrow)' }, svg('title', { text: node.path + ' → ' + target + ' on ' + label })));
         if (forward) edges.push(svg('text', { class: 'edge-label', x: (x1 + x2) / 2, y: (y1 + y2) / 2 - 3, 'text-anchor': 'middle', text: label.length > 18 ? label.slice(0, 17) + '…' : label }));
@@ -424,15 +436,20 @@
 
   async function refresh() {
     if (!state.apiKey) return;
-    try {
-      const [fleet, inbox] = await Promise.all([loadFleet(), api('GET', '/approvals?limit=200')]);
-      renderFleet(fleet);
-      renderInbox(inbox.items);
-      await renderWorkflow();
-      showStatus('Updated ' + new Date().toLocaleTimeString() + (state.feed && state.feed.readyState === 1 ? ' · live' : ' · polling'), false);
-    } catch (error) {
-      if (state.apiKey) showStatus(error.message, true);
+    // Each part shows its own problem, so one failing route does not blank the page.
+    const problems = [];
+    const [fleet, inbox] = await Promise.allSettled([loadFleet(), api('GET', '/approvals?limit=200')]);
+    if (fleet.status === 'fulfilled') renderFleet(fleet.value);
+    else problems.push('Fleet: ' + fleet.reason.message);
+    if (inbox.status === 'fulfilled') renderInbox(inbox.value.items);
+    else {
+      problems.push('Inbox: ' + inbox.reason.message);
+      $('inbox-items').replaceChildren(h('p', { class: 'problem', text: inbox.reason.message }));
     }
+    await renderWorkflow();
+    if (!state.apiKey) return;
+    if (problems.length) showStatus(problems.join('\n'), true);
+    else showStatus('Updated ' + new Date().toLocaleTimeString() + (state.feed && state.feed.readyState === 1 ? ' · live' : ' · polling'), false);
   }
 
   function scheduleRefresh(delayMs) {
