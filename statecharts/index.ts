@@ -17,3 +17,4 @@ export {
   emailTriageTags,
 } from './email-triage/email-triage.machine';
 export { recordCompensation, compensationsToRun } from './saga';
+export { type WorkflowCatalogEntry, EMAIL_TRIAGE_WORKFLOW, WORKFLOW_CATALOG } from './catalog';

@@ -59,7 +59,7 @@ describe(`chaos: ${WORKFLOWS} triage workflows while orchestrator, supervisor an
         decided.add(pending.gateId);
         void fetch(`${stack.gatewayUrl}/workflows/${workflow.workflowId}/approvals`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: stack.headers('approver'),
           body: JSON.stringify({ gateId: pending.gateId, decision: 'approved' }),
         }).catch(() => decided.delete(pending.gateId));
       }

@@ -51,7 +51,7 @@ describe('inbox triage across the apps on a real nats-server', () => {
   });
 
   it('brings every published email to a final state or a pending human decision', async () => {
-    const { items } = (await (await fetch(`${stack.gatewayUrl}/workflows?idPrefix=triage-e2e-&limit=1000`)).json()) as {
+    const { items } = (await (await fetch(`${stack.gatewayUrl}/workflows?idPrefix=triage-e2e-&limit=1000`, { headers: stack.headers('viewer') })).json()) as {
       items: Array<{ workflowId: string; statePaths: string[] }>;
     };
     expect(items.map((i) => i.workflowId).sort()).toEqual([...workflowIds].sort());
@@ -61,7 +61,7 @@ describe('inbox triage across the apps on a real nats-server', () => {
   });
 
   it('lists workflows filtered by state over HTTP', async () => {
-    const response = await fetch(`${stack.gatewayUrl}/workflows?state=awaitingApproval&idPrefix=triage-e2e-`);
+    const response = await fetch(`${stack.gatewayUrl}/workflows?state=awaitingApproval&idPrefix=triage-e2e-`, { headers: stack.headers('viewer') });
     const { items } = (await response.json()) as { items: Array<{ statePaths: string[]; pendingApproval: PendingApproval | null }> };
     expect(items.length).toBeGreaterThan(0);
     for (const item of items) {
@@ -71,17 +71,17 @@ describe('inbox triage across the apps on a real nats-server', () => {
   });
 
   it('sends a drafted reply once a human approves it over HTTP, and the journal shows each transition', async () => {
-    const { items } = (await (await fetch(`${stack.gatewayUrl}/workflows?state=awaitingApproval&idPrefix=triage-e2e-`)).json()) as {
+    const { items } = (await (await fetch(`${stack.gatewayUrl}/workflows?state=awaitingApproval&idPrefix=triage-e2e-`, { headers: stack.headers('viewer') })).json()) as {
       items: Array<{ workflowId: string }>;
     };
     const workflowId = items[0].workflowId;
     const response = await fetch(`${stack.gatewayUrl}/workflows/${workflowId}/approvals`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: stack.headers('approver'),
       body: JSON.stringify({ decision: 'approved', comment: 'looks right' }),
     });
     expect(response.status).toBe(202);
-    const view = await pollJson<WorkflowView>(`${stack.gatewayUrl}/workflows/${workflowId}`, (body) => body.stateValue === 'sent');
+    const view = await pollJson<WorkflowView>(`${stack.gatewayUrl}/workflows/${workflowId}`, (body) => body.stateValue === 'sent', 30_000, stack.headers('viewer'));
     expect(view.stateValue).toBe('sent');
     expect(view.status).toBe('done');
     expect(view.journal.map((e) => e.eventType)).toEqual([
@@ -95,7 +95,7 @@ describe('inbox triage across the apps on a real nats-server', () => {
     expect(view.journal.map((e) => e.stateValue)).toEqual(['classifying', 'routing', 'drafting', 'awaitingApproval', 'sending', 'sent']);
     expect(view.journal.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6]);
     const decided = view.journal[4].event as { payload: { approver: { id: string } } };
-    expect(decided.payload.approver.id).toBe('operator');
+    expect(decided.payload.approver).toEqual({ id: 'e2e-approver', roles: ['approver'] });
 
     const persistence = await createPersistence({ nats: stack.connection });
     const sent = (await persistence.sentMail.list()).filter((r) => r.workflowId === workflowId);
@@ -105,7 +105,7 @@ describe('inbox triage across the apps on a real nats-server', () => {
   });
 
   it('journals a decision from a principal whose role is not allowed, and the workflow does not move', async () => {
-    const { items } = (await (await fetch(`${stack.gatewayUrl}/workflows?state=awaitingApproval&idPrefix=triage-e2e-`)).json()) as {
+    const { items } = (await (await fetch(`${stack.gatewayUrl}/workflows?state=awaitingApproval&idPrefix=triage-e2e-`, { headers: stack.headers('viewer') })).json()) as {
       items: Array<{ workflowId: string; pendingApproval: PendingApproval }>;
     };
     const { workflowId, pendingApproval } = items[0];
@@ -121,30 +121,30 @@ describe('inbox triage across the apps on a real nats-server', () => {
     });
     const view = await pollJson<WorkflowView>(`${stack.gatewayUrl}/workflows/${workflowId}`, (body) =>
       body.journal.some((e) => e.eventId === `${workflowId}:viewer-decision`),
-    );
+    30_000, stack.headers('viewer'));
     const entry = view.journal.find((e) => e.eventId === `${workflowId}:viewer-decision`);
-    expect(entry?.rejection).toMatch(/not accepted/);
+    expect(entry?.rejection).toBe('mallory (roles viewer) may not decide gate reply-approval: allowed roles are approver, admin');
     expect(view.stateValue).toBe('awaitingApproval');
   });
 
   it('cancels a waiting workflow over HTTP: it ends in cancelled with no pending decision', async () => {
-    const { items } = (await (await fetch(`${stack.gatewayUrl}/workflows?state=awaitingApproval&idPrefix=triage-e2e-`)).json()) as {
+    const { items } = (await (await fetch(`${stack.gatewayUrl}/workflows?state=awaitingApproval&idPrefix=triage-e2e-`, { headers: stack.headers('viewer') })).json()) as {
       items: Array<{ workflowId: string }>;
     };
     const workflowId = items[items.length - 1].workflowId;
     const response = await fetch(`${stack.gatewayUrl}/workflows/${workflowId}/cancel`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: stack.headers('operator'),
       body: JSON.stringify({ reason: 'sender withdrew the request' }),
     });
     expect(response.status).toBe(202);
-    const view = await pollJson<WorkflowView>(`${stack.gatewayUrl}/workflows/${workflowId}`, (body) => body.stateValue === 'cancelled');
+    const view = await pollJson<WorkflowView>(`${stack.gatewayUrl}/workflows/${workflowId}`, (body) => body.stateValue === 'cancelled', 30_000, stack.headers('viewer'));
     expect(view.stateValue).toBe('cancelled');
     expect(view.pendingApproval).toBeNull();
     expect(view.journal.at(-1)).toMatchObject({ eventType: 'workflow.cancel_requested', rejection: null });
     const again = await fetch(`${stack.gatewayUrl}/workflows/${workflowId}/cancel`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: stack.headers('operator'),
       body: JSON.stringify({ reason: 'twice' }),
     });
     expect(again.status).toBe(409);
@@ -153,7 +153,7 @@ describe('inbox triage across the apps on a real nats-server', () => {
   it('answers a malformed approval body with a problem+json 400 naming the field', async () => {
     const response = await fetch(`${stack.gatewayUrl}/workflows/${workflowIds[0]}/approvals`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: stack.headers('approver'),
       body: JSON.stringify({ decision: 'maybe' }),
     });
     expect(response.status).toBe(400);

@@ -35,7 +35,7 @@ describe('an orchestrator killed with SIGKILL in the middle of a run', () => {
         decided.add(pending.gateId);
         const response = await fetch(`${stack.gatewayUrl}/workflows/${workflow.workflowId}/approvals`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: stack.headers('approver'),
           body: JSON.stringify({ gateId: pending.gateId, decision: 'approved' }),
         });
         expect(response.status).toBe(202);

@@ -1,9 +1,10 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { connect, DeliverPolicy, type NatsConnection } from 'nats';
 import { provisionStreams, publishEnvelope } from '@troupe/bus';
-import { STREAMS, DeadLetter, emailReceivedEnvelope, workflowEventSubject, type JournalEntry } from '@troupe/contracts';
+import { STREAMS, DeadLetter, emailReceivedEnvelope, workflowEventSubject, type JournalEntry, type Role } from '@troupe/contracts';
 import { parseCorpusEmail, type CorpusEmail } from '@troupe/email-corpus';
 import type { Persistence } from '@troupe/persistence';
 import { TROUPE_APPS, startApp, type AppProcess, type TroupeApp } from '../../apps/demo/src/stack';
@@ -15,6 +16,13 @@ export interface TroupeStack {
   nats: NatsServerHandle;
   connection: NatsConnection;
   gatewayUrl: string;
+  /**
+   * A random API key per role, fresh for each stack (the gateway is given only their SHA-256); the key
+   * of role `r` belongs to the identity `e2e-<r>` with that one role.
+   */
+  apiKeys: Record<Role, string>;
+  /** `{ 'x-api-key': <key of role> }` (default `approver`), plus `content-type: application/json`. */
+  headers(role?: Role): Record<string, string>;
   /** One process per app; for the orchestrator, replica 0. */
   apps: Map<TroupeApp, AppProcess>;
   /** Every orchestrator replica, in replica order (replica 0 is `apps.get('orchestrator')`). */
@@ -37,7 +45,11 @@ export interface TroupeStackOptions {
    * process if set, else 3,000, so a killed orchestrator's partitions move within seconds).
    */
   leaseTtlMs?: number;
+  /** More environment for the gateway only (e.g. `TROUPE_JWT_*`). */
+  gatewayEnv?: Record<string, string>;
 }
+
+const ROLES: Role[] = ['viewer', 'operator', 'approver', 'admin'];
 
 /**
  * Starts nats-server on a free port, provisions the streams, starts every app (the orchestrator as
@@ -51,10 +63,18 @@ export async function startTroupeStack(options: TroupeStackOptions = {}): Promis
   const logDir = mkdtempSync(path.join(tmpdir(), 'troupe-e2e-logs-'));
   const apps = new Map<TroupeApp, AppProcess>();
   const orchestrators: AppProcess[] = [];
+  const apiKeys = Object.fromEntries(ROLES.map((role) => [role, randomBytes(24).toString('base64url')])) as Record<Role, string>;
   const env = {
     NATS_URL: nats.url,
     TROUPE_HTTP_PORT: String(httpPort),
     TROUPE_PARTITION_LEASE_TTL_MS: String(options.leaseTtlMs ?? process.env.TROUPE_PARTITION_LEASE_TTL_MS ?? 3_000),
+  };
+  const gatewayEnv = {
+    ...env,
+    TROUPE_GATEWAY_API_KEYS: JSON.stringify(
+      ROLES.map((role) => ({ id: `e2e-${role}`, sha256: createHash('sha256').update(apiKeys[role]).digest('hex'), roles: [role] })),
+    ),
+    ...options.gatewayEnv,
   };
   const startOrchestrator = async (replica: number): Promise<AppProcess> => {
     const started = startApp('orchestrator', { env, logFile: path.join(logDir, replica === 0 ? 'orchestrator.log' : `orchestrator-${replica}.log`) });
@@ -65,7 +85,7 @@ export async function startTroupeStack(options: TroupeStackOptions = {}): Promis
   };
   const start = async (app: TroupeApp): Promise<AppProcess> => {
     if (app === 'orchestrator') return startOrchestrator(0);
-    const started = startApp(app, { env, logFile: path.join(logDir, `${app}.log`) });
+    const started = startApp(app, { env: app === 'gateway' ? gatewayEnv : env, logFile: path.join(logDir, `${app}.log`) });
     apps.set(app, started);
     await started.ready;
     return started;
@@ -78,6 +98,8 @@ export async function startTroupeStack(options: TroupeStackOptions = {}): Promis
     nats,
     connection,
     gatewayUrl: `http://127.0.0.1:${httpPort}`,
+    apiKeys,
+    headers: (role: Role = 'approver') => ({ 'content-type': 'application/json', 'x-api-key': apiKeys[role] }),
     apps,
     orchestrators,
     logDir,
@@ -123,12 +145,12 @@ export async function readDeadLetters(connection: NatsConnection, since: Date, c
   return letters;
 }
 
-/** Polls `GET url` until `predicate(body)` holds or `timeoutMs` passes; returns the last body. */
-export async function pollJson<T>(url: string, predicate: (body: T) => boolean, timeoutMs = 30_000): Promise<T> {
+/** Polls `GET url` (with `headers`, e.g. `stack.headers()`) until `predicate(body)` holds or `timeoutMs` passes; returns the last body. */
+export async function pollJson<T>(url: string, predicate: (body: T) => boolean, timeoutMs = 30_000, headers: Record<string, string> = {}): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let body: T | undefined;
   for (;;) {
-    const response = await fetch(url);
+    const response = await fetch(url, { headers });
     body = (await response.json()) as T;
     if (response.ok && predicate(body)) return body;
     if (Date.now() > deadline) return body;

@@ -13,7 +13,12 @@ import { RunTracker } from './tracker';
 
 const DemoEnvironment = BaseEnvironment.extend({
   TROUPE_HTTP_PORT: z.coerce.number().int().min(1).max(65_535).default(3000),
+  /** With --external-apps: an API key (role approver or admin) of the running gateway, for --approve all. */
+  TROUPE_API_KEY: z.string().min(1).optional(),
 });
+
+/** The identity the demo's API key stands for (roles operator and approver). */
+const DEMO_PRINCIPAL_ID = 'demo-operator';
 
 const USAGE = `npm run demo -- [--limit N] [--approve all|none] [--timeout SECONDS] [--external-apps] [--keep-running]
 
@@ -23,6 +28,7 @@ Triages the SpamAssassin corpus on the Troupe mesh: one email-triage workflow pe
                     all: act as an operator over HTTP and approve every pending decision
   --timeout S       give up waiting after S seconds (default 1800)
   --external-apps   do not start the apps; use the ones already running against NATS_URL
+                    (with --approve all, TROUPE_API_KEY must hold an approver's API key for that gateway)
   --keep-running    leave the apps (and a NATS server the demo started) running after the report`;
 
 async function main(): Promise<void> {
@@ -51,6 +57,9 @@ async function main(): Promise<void> {
   const stateDir = path.join(REPOSITORY_ROOT, '.troupe');
   const runId = `${new Date().toISOString().slice(0, 19).replace(/[-:T]/g, '')}${randomBytes(2).toString('hex')}`;
   const gatewayUrl = `http://127.0.0.1:${env.TROUPE_HTTP_PORT}`;
+  // A fresh API key per run: the gateway gets only its SHA-256; the demo (and you, with --keep-running) use the key.
+  const apiKey = values['external-apps'] ? env.TROUPE_API_KEY : randomBytes(24).toString('base64url');
+  if (apiKey === undefined && options.approve === 'all') throw new Error('--external-apps with --approve all needs TROUPE_API_KEY (an API key with role approver)');
 
   console.log(`Troupe inbox-triage demo, run ${runId}`);
   const natsProcess = await ensureNatsServer(env.NATS_URL, path.join(stateDir, 'nats'));
@@ -69,7 +78,13 @@ async function main(): Promise<void> {
     const logDir = path.join(stateDir, 'logs', runId);
     console.log(`Starting ${TROUPE_APPS.join(', ')} (logs in ${path.relative(process.cwd(), logDir)}/) …`);
     for (const app of TROUPE_APPS) {
-      apps.push(startApp(app, { env: { NATS_URL: env.NATS_URL, TROUPE_HTTP_PORT: String(env.TROUPE_HTTP_PORT) }, logFile: path.join(logDir, `${app}.log`) }));
+      const appEnv: Record<string, string> = { NATS_URL: env.NATS_URL, TROUPE_HTTP_PORT: String(env.TROUPE_HTTP_PORT) };
+      if (app === 'gateway') {
+        appEnv.TROUPE_GATEWAY_API_KEYS = JSON.stringify([
+          { id: DEMO_PRINCIPAL_ID, sha256: createHash('sha256').update(apiKey!).digest('hex'), roles: ['operator', 'approver'] },
+        ]);
+      }
+      apps.push(startApp(app, { env: appEnv, logFile: path.join(logDir, `${app}.log`) }));
     }
     await Promise.all(apps.map((app) => app.ready));
   }
@@ -98,7 +113,7 @@ async function main(): Promise<void> {
       approvalsSent.add(pending.gateId);
       void fetch(`${gatewayUrl}/workflows/${workflow.workflowId}/approvals`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', 'x-api-key': apiKey! },
         body: JSON.stringify({ gateId: pending.gateId, decision: 'approved', comment: 'approved by npm run demo -- --approve all' }),
       })
         .then((response) => {
@@ -158,7 +173,12 @@ async function main(): Promise<void> {
 
   await nats.drain();
   if (values['keep-running']) {
-    console.log(`\nThe apps keep running (gateway ${gatewayUrl}); stop them with Ctrl-C.`);
+    console.log(`\nThe apps keep running (gateway ${gatewayUrl}, OpenAPI at ${gatewayUrl}/docs); stop them with Ctrl-C.`);
+    if (apiKey !== undefined && !values['external-apps']) {
+      console.log(`This run's API key (identity ${DEMO_PRINCIPAL_ID}, roles operator and approver):`);
+      console.log(`  export TROUPE_API_KEY='${apiKey}'`);
+      console.log(`  curl -H "X-Api-Key: $TROUPE_API_KEY" '${gatewayUrl}/approvals?limit=10'`);
+    }
     await new Promise(() => undefined);
   }
   await stopAll();
@@ -191,10 +211,11 @@ function printReport(
     console.log(`Approvals decided over HTTP: ${run.approvalsSent} (${run.approvalFailures} failed)`);
   } else {
     const waiting = (report.byState.awaitingApproval ?? 0) + (report.byState.humanReview ?? 0);
-    console.log(`\n${waiting} workflows wait for a human. Decide them over HTTP (the apps must be running: --keep-running):`);
-    console.log(`  curl '${run.gatewayUrl}/workflows?state=awaitingApproval&idPrefix=triage-${run.runId}&limit=10'   (or state=humanReview)`);
-    console.log(`  curl '${run.gatewayUrl}/workflows/<workflowId>'`);
-    console.log(`  curl -X POST -H 'content-type: application/json' -d '{"decision":"approved"}' ${run.gatewayUrl}/workflows/<workflowId>/approvals`);
+    console.log(`\n${waiting} workflows wait for a human. Decide them over HTTP (the apps must be running: --keep-running, which prints the API key):`);
+    console.log(`  curl -H "X-Api-Key: $TROUPE_API_KEY" '${run.gatewayUrl}/approvals?limit=10'`);
+    console.log(`  curl -H "X-Api-Key: $TROUPE_API_KEY" '${run.gatewayUrl}/workflows?state=awaitingApproval&idPrefix=triage-${run.runId}&limit=10'   (or state=humanReview)`);
+    console.log(`  curl -H "X-Api-Key: $TROUPE_API_KEY" '${run.gatewayUrl}/workflows/<workflowId>'`);
+    console.log(`  curl -X POST -H "X-Api-Key: $TROUPE_API_KEY" -H 'content-type: application/json' -d '{"decision":"approved"}' ${run.gatewayUrl}/workflows/<workflowId>/approvals`);
     console.log('  (decision: approved | rejected | edited with "editedText"; or rerun with --approve all)');
   }
 }

@@ -1,18 +1,33 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { TerminusModule } from '@nestjs/terminus';
+import { ApprovalsController } from './approvals/approvals.controller';
+import { AuthGuard } from './auth/auth.guard';
+import { AUTHENTICATOR, type Authenticator } from './auth/authenticator';
+import { MeController } from './auth/me.controller';
 import { DashboardModule } from './dashboard/dashboard.module';
-import { HealthController } from './health.controller';
+import { DeadLettersController } from './dead-letters/dead-letters.controller';
+import { FeedController } from './feed/feed.controller';
+import { HealthController } from './health/health.controller';
+import { GATEWAY_PORTS, type GatewayPorts } from './ports';
+import { StatechartsController } from './statecharts/statecharts.controller';
 import { WorkflowsController } from './workflows/workflows.controller';
-import { GATEWAY_PORTS, WorkflowsService, type GatewayPorts } from './workflows/workflows.service';
+import { WorkflowsService } from './workflows/workflows.service';
 
-/** Wires the gateway's HTTP features over its ports. */
+/** Wires the gateway's HTTP features over its ports; {@link AuthGuard} checks every route. */
 @Module({})
 export class GatewayModule {
-  static forRoot(ports: GatewayPorts): DynamicModule {
+  static forRoot(ports: GatewayPorts, authenticator: Authenticator): DynamicModule {
     return {
       module: GatewayModule,
-      imports: [DashboardModule],
-      controllers: [WorkflowsController, HealthController],
-      providers: [{ provide: GATEWAY_PORTS, useValue: ports }, WorkflowsService],
+      imports: [TerminusModule.forRoot({ errorLogStyle: 'pretty' }), DashboardModule],
+      controllers: [WorkflowsController, ApprovalsController, DeadLettersController, StatechartsController, FeedController, MeController, HealthController],
+      providers: [
+        { provide: GATEWAY_PORTS, useValue: ports },
+        { provide: AUTHENTICATOR, useValue: authenticator },
+        { provide: APP_GUARD, useClass: AuthGuard },
+        WorkflowsService,
+      ],
     };
   }
 }

@@ -27,6 +27,7 @@ import {
 } from '@troupe/contracts';
 import type { ActiveTimer, Journal, OutboxMessage, SnapshotStore, WorkflowRecord } from '@troupe/persistence';
 import { VersionConflictError } from '@troupe/persistence';
+import { approvalDecisionRejection } from './approval-check';
 import { InvalidEffectError, UnknownWorkflowError, UnsupportedEventError } from './errors';
 import { statePaths } from './state-paths';
 import type { WorkflowDefinition } from './workflow-definition';
@@ -217,8 +218,11 @@ export class ActorRuntime {
         // Already decided (a stale timer).
       } else if (current.status !== 'active') {
         rejection = `workflow is ${current.status} in state ${JSON.stringify(current.stateValue)}`;
-      } else if (!restored.can(event as never)) {
-        rejection = `${envelope.type} is not accepted in state ${JSON.stringify(current.stateValue)} (no enabled transition; for a decision: wrong gate, or a role not allowed)`;
+      } else {
+        rejection = approvalDecisionRejection(event, current.pendingApproval, current.stateValue);
+        if (rejection === null && !restored.can(event as never)) {
+          rejection = `${envelope.type} is not accepted in state ${JSON.stringify(current.stateValue)} (no enabled transition; the machine's guards refused it)`;
+        }
       }
       if (rejection === null) {
         [snapshot, actions] = transition(definition.machine as AnyStateMachine, restored, event as never) as [AnyMachineSnapshot, MachineAction[]];

@@ -98,3 +98,28 @@ export {
 } from './triage';
 export { ConfigurationError, BaseEnvironment, parseEnvironment, logLevelsFrom } from './environment';
 export { DelayedEvent, TIMER_SCHEDULED, TimerScheduled, TIMER_FIRED, TimerFired, timerFiredEventId } from './timers';
+export {
+  Problem,
+  PageQuery,
+  ListWorkflowsQuery,
+  Me,
+  WorkflowSummary,
+  WorkflowListPage,
+  WorkflowDetail,
+  JournalPage,
+  StartWorkflowBody,
+  WorkflowStarted,
+  SendEventBody,
+  EventAccepted,
+  DecideApprovalBody,
+  ApprovalAccepted,
+  CancelWorkflowBody,
+  ApprovalInboxItem,
+  ApprovalInboxPage,
+  DeadLetterItem,
+  DeadLetterPage,
+  DeadLetterSequenceParam,
+  DeadLetterReplayed,
+  StatechartView,
+  WorkflowChangedEvent,
+} from './http';

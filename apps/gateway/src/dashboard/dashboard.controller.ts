@@ -1,5 +1,6 @@
 import { Controller, Get, Header, Inject } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
+import { Public } from '../auth/roles.decorator';
 import { DASHBOARD_ASSETS, type DashboardAssets } from './dashboard.assets';
 
 /**
@@ -7,6 +8,7 @@ import { DASHBOARD_ASSETS, type DashboardAssets } from './dashboard.assets';
  * credential: they hold no data. The script calls the API with the operator's key.
  */
 @ApiExcludeController()
+@Public()
 @Controller('dashboard')
 export class DashboardController {
   constructor(@Inject(DASHBOARD_ASSETS) private readonly assets: DashboardAssets) {}

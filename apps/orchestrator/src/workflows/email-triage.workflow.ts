@@ -1,36 +1,12 @@
 import { defineWorkflow } from '@troupe/actor-runtime';
-import {
-  ApprovalDecided,
-  EMAIL_TRIAGE,
-  EmailClassified,
-  EmailReceived,
-  EmailRouted,
-  EmailSummarised,
-  EffectFailed,
-  ReplyDrafted,
-  ReplySent,
-  WorkflowCancelRequested,
-} from '@troupe/contracts';
-import { EMAIL_TRIAGE_MACHINE_VERSION, emailTriageMachine, emailTriageTags } from '@troupe/statecharts';
+import type { EmailReceived } from '@troupe/contracts';
+import { EMAIL_TRIAGE_WORKFLOW, emailTriageTags } from '@troupe/statecharts';
 
 /** Binds the email-triage machine to the bus: start event, payload schemas, input and tags. */
 export function emailTriageWorkflow(settings: { confidenceThreshold: number; approvalTimeoutMs: number; escalationTimeoutMs: number }) {
   return defineWorkflow({
-    workflowType: EMAIL_TRIAGE,
-    machine: emailTriageMachine,
-    machineVersion: EMAIL_TRIAGE_MACHINE_VERSION,
-    startEventType: 'email.received',
-    events: {
-      'email.received': EmailReceived,
-      'email.classified': EmailClassified,
-      'email.routed': EmailRouted,
-      'email.summarised': EmailSummarised,
-      'reply.drafted': ReplyDrafted,
-      'approval.decided': ApprovalDecided,
-      'reply.sent': ReplySent,
-      'effect.failed': EffectFailed,
-      'workflow.cancel_requested': WorkflowCancelRequested,
-    },
+    // Type, machine, start event and event schemas come from the catalog the gateway reads too.
+    ...EMAIL_TRIAGE_WORKFLOW,
     input: ({ workflowId, payload }) => ({
       workflowId,
       email: (payload as EmailReceived).email,

@@ -1,0 +1,62 @@
+import type { AnyStateMachine } from 'xstate';
+import type { z } from 'zod';
+import {
+  APPROVAL_DECIDED,
+  ApprovalDecided,
+  EFFECT_FAILED,
+  EMAIL_CLASSIFIED,
+  EMAIL_RECEIVED,
+  EMAIL_ROUTED,
+  EMAIL_SUMMARISED,
+  EMAIL_TRIAGE,
+  EffectFailed,
+  EmailClassified,
+  EmailReceived,
+  EmailRouted,
+  EmailSummarised,
+  REPLY_DRAFTED,
+  REPLY_SENT,
+  ReplyDrafted,
+  ReplySent,
+  WORKFLOW_CANCEL_REQUESTED,
+  WorkflowCancelRequested,
+} from '@troupe/contracts';
+import { EMAIL_TRIAGE_MACHINE_VERSION, emailTriageMachine } from './email-triage/email-triage.machine';
+
+/**
+ * What every process knows about a workflow type without hosting it: its machine, the event that
+ * starts it and the payload schema of every event it accepts. The orchestrator binds an entry to the
+ * runtime (input, tags, settings); the gateway derives from it which types can be started, validates
+ * start and send payloads before publishing, and draws the chart.
+ */
+export interface WorkflowCatalogEntry {
+  workflowType: string;
+  machine: AnyStateMachine;
+  machineVersion: string;
+  /** The event type that creates an instance. */
+  startEventType: string;
+  /** Payload schema per accepted event type, the start event included. */
+  events: Record<string, z.ZodType>;
+}
+
+/** Inbox triage: one workflow per email. */
+export const EMAIL_TRIAGE_WORKFLOW = {
+  workflowType: EMAIL_TRIAGE,
+  machine: emailTriageMachine,
+  machineVersion: EMAIL_TRIAGE_MACHINE_VERSION,
+  startEventType: EMAIL_RECEIVED,
+  events: {
+    [EMAIL_RECEIVED]: EmailReceived,
+    [EMAIL_CLASSIFIED]: EmailClassified,
+    [EMAIL_ROUTED]: EmailRouted,
+    [EMAIL_SUMMARISED]: EmailSummarised,
+    [REPLY_DRAFTED]: ReplyDrafted,
+    [APPROVAL_DECIDED]: ApprovalDecided,
+    [REPLY_SENT]: ReplySent,
+    [EFFECT_FAILED]: EffectFailed,
+    [WORKFLOW_CANCEL_REQUESTED]: WorkflowCancelRequested,
+  },
+} as const satisfies WorkflowCatalogEntry;
+
+/** Every workflow type Troupe knows, one entry per type. */
+export const WORKFLOW_CATALOG: readonly WorkflowCatalogEntry[] = [EMAIL_TRIAGE_WORKFLOW];
