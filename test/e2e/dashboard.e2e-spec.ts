@@ -1,20 +1,18 @@
-import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { corpusSplit, loadSpamAssassinCorpus, parseCorpusEmail, type CorpusEmail } from '@troupe/email-corpus';
 import { createPersistence } from '@troupe/persistence';
-import { publishEmails, startTroupeStack, type TroupeStack } from '@troupe/testing';
+import { pollJson, publishEmails, startTroupeStack, type TroupeStack } from '@troupe/testing';
 import { HeaderRuleRouter } from '../../apps/supervisor/src/routing/header-rule-router';
 
 // The dashboard in real headless Chromium (Debian's package) against the four apps on a real nats-server:
-// sign in with an API key, find a drafted reply in the inbox, approve it through the page, and see the
+// sign in with the stack's approver API key, find a drafted reply in the inbox, approve it through the page, and see the
 // workflow reach `sent`; then edit-and-send another one.
 
 const CHROMIUM = process.env.TROUPE_CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const API_KEY = 'dashboard-e2e-approver-key';
 /** The screenshot kept as the test's artifact. */
 const SCREENSHOT = path.resolve(__dirname, '..', '..', '.troupe', 'artifacts', 'dashboard.png');
 
@@ -24,27 +22,13 @@ interface WorkflowView {
   journal: Array<{ eventType: string; event: { payload?: { approver?: { id: string }; decision?: string } } }>;
 }
 
-/** Polls `GET url` with `headers` until `predicate(body)` holds or `timeoutMs` passes; returns the last body. */
-async function pollJson<T>(url: string, predicate: (body: T) => boolean, timeoutMs: number, headers: Record<string, string>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const response = await fetch(url, { headers });
-    const body = (await response.json()) as T;
-    if ((response.ok && predicate(body)) || Date.now() > deadline) return body;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
 describe('the dashboard in headless Chromium', () => {
   let stack: TroupeStack;
   let browser: Browser;
   let page: Page;
   let drafted: string[];
-  const headers = { 'x-api-key': API_KEY };
 
   beforeAll(async () => {
-    // The apps inherit this process's environment: one hashed key with the approver role.
-    process.env.TROUPE_GATEWAY_API_KEYS = JSON.stringify([{ id: 'dashboard-approver', sha256: createHash('sha256').update(API_KEY).digest('hex'), roles: ['approver'] }]);
     stack = await startTroupeStack();
     const test = corpusSplit(loadSpamAssassinCorpus(), 'test');
     const router = new HeaderRuleRouter();
@@ -64,22 +48,21 @@ describe('the dashboard in headless Chromium', () => {
   afterAll(async () => {
     await browser?.close();
     await stack?.stop();
-    delete process.env.TROUPE_GATEWAY_API_KEYS;
   });
 
   it('asks for an API key, then shows the fleet by state and the approval inbox', async () => {
     await page.goto(`${stack.gatewayUrl}/dashboard`);
     await page.locator('#login').waitFor({ state: 'visible' });
-    await page.fill('#api-key', API_KEY);
+    await page.fill('#api-key', stack.apiKeys.approver);
     await page.click('#login-form button[type=submit]');
-    await page.locator('#identity', { hasText: 'dashboard-approver' }).waitFor();
+    await page.locator('#identity', { hasText: 'e2e-approver' }).waitFor();
     await page.locator(`#fleet-rows tr[data-workflow-id="${drafted[0]}"]`).waitFor();
     const counts = await page.locator('#fleet-counts .count').evaluateAll((chips) => Object.fromEntries(chips.map((chip) => [chip.getAttribute('data-state'), Number(chip.querySelector('b')?.textContent)])) as Record<string, number>);
     expect(counts.awaitingApproval).toBe(2);
     expect(counts.quarantined).toBeGreaterThan(0);
     expect(Object.values(counts).reduce((sum, n) => sum + n, 0)).toBe(8);
     for (const workflowId of drafted) await page.locator(`#inbox-items .card[data-workflow-id="${workflowId}"]`).waitFor();
-    expect(await page.evaluate(() => (globalThis as unknown as { sessionStorage: { getItem(key: string): string | null } }).sessionStorage.getItem('troupe.apiKey'))).toBe(API_KEY);
+    expect(await page.evaluate(() => (globalThis as unknown as { sessionStorage: { getItem(key: string): string | null } }).sessionStorage.getItem('troupe.apiKey'))).toBe(stack.apiKeys.approver);
   });
 
   it('draws the selected workflow\'s statechart with the current state highlighted, and its journal', async () => {
@@ -96,10 +79,10 @@ describe('the dashboard in headless Chromium', () => {
     await page.locator('#workflow-state[data-state="sent"]').waitFor({ timeout: 30_000 });
     await page.locator('#chart svg g.state.current[data-state="sent"]').waitFor();
     await card.waitFor({ state: 'detached' });
-    const view = await pollJson<WorkflowView>(`${stack.gatewayUrl}/workflows/${drafted[0]}`, (body) => body.stateValue === 'sent', 1_000, headers);
+    const view = await pollJson<WorkflowView>(`${stack.gatewayUrl}/workflows/${drafted[0]}`, (body) => body.stateValue === 'sent', 1_000, stack.headers());
     expect(view.stateValue).toBe('sent');
     const decided = view.journal.find((entry) => entry.eventType === 'approval.decided');
-    expect(decided?.event.payload).toMatchObject({ decision: 'approved', approver: { id: 'dashboard-approver' } });
+    expect(decided?.event.payload).toMatchObject({ decision: 'approved', approver: { id: 'e2e-approver' } });
     mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
   });
@@ -110,7 +93,7 @@ describe('the dashboard in headless Chromium', () => {
     await card.locator('textarea').fill(edited);
     await card.locator('button.edit').click();
     await card.waitFor({ state: 'detached', timeout: 30_000 });
-    const view = await pollJson<WorkflowView>(`${stack.gatewayUrl}/workflows/${drafted[1]}`, (body) => body.stateValue === 'sent', 30_000, headers);
+    const view = await pollJson<WorkflowView>(`${stack.gatewayUrl}/workflows/${drafted[1]}`, (body) => body.stateValue === 'sent', 30_000, stack.headers());
     expect(view.stateValue).toBe('sent');
     expect(view.context?.finalReplyBody).toBe(edited);
     const persistence = await createPersistence({ nats: stack.connection });

@@ -154,7 +154,7 @@ describe('approvals, dead letters and the feed', () => {
 describe('formatProblem', () => {
   it('prints status, title, detail, each issue and the request', () => {
     const text = formatProblem(
-      { type: 'about:blank', title: 'Invalid body', status: 400, detail: 'bad decision', issues: ['decision: Invalid option'] },
+      { type: 'about:blank', title: 'Invalid body', status: 400, detail: 'bad decision', instance: '/workflows/wf-1/approvals', issues: ['decision: Invalid option'] },
       'POST',
       'http://gw/workflows/wf-1/approvals',
     );
