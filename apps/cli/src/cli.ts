@@ -302,6 +302,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         io.signal?.addEventListener('abort', () => controller.abort(), { once: true });
         const response = await client.openStream(workflowId ? `/workflows/${encodeURIComponent(workflowId)}/feed` : '/feed', controller.signal);
         if (!response.body) throw new ApiTransportError('the feed answered without a body');
+        // On stderr, so --json output stays one change per line; tests wait for it before acting.
+        io.stderr(`following ${response.url || client.urlFor(workflowId ? `/workflows/${workflowId}/feed` : '/feed')} (Ctrl-C to stop)\n`);
         let seen = 0;
         try {
           for await (const event of parseEventStream(response.body)) {
