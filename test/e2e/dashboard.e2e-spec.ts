@@ -9,7 +9,7 @@ import { HeaderRuleRouter } from '../../apps/supervisor/src/routing/header-rule-
 
 // The dashboard in real headless Chromium (Debian's package) against the four apps on a real nats-server:
 // sign in with the stack's approver API key, find a drafted reply in the inbox, approve it through the page, and see the
-// workflow reach `sent`; then edit-and-send another one.
+// workflow reach `sent`; then edit-and-send another one, and leave a third pending for a viewer to see.
 
 const CHROMIUM = process.env.TROUPE_CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -35,7 +35,7 @@ describe('the dashboard in headless Chromium', () => {
     const toDraft: CorpusEmail[] = [];
     for (const email of test.filter((e) => e.label === 'ham')) {
       if ((await router.route(await parseCorpusEmail(email))).route === 'draft_reply') toDraft.push(email);
-      if (toDraft.length === 2) break;
+      if (toDraft.length === 3) break;
     }
     drafted = await publishEmails(stack, 'dash-draft', toDraft);
     const others = await publishEmails(stack, 'dash-other', [...test.filter((e) => e.label === 'spam').slice(0, 3), ...test.filter((e) => e.group === 'easy-ham-1').slice(0, 3)]);
@@ -58,9 +58,9 @@ describe('the dashboard in headless Chromium', () => {
     await page.locator('#identity', { hasText: 'e2e-approver' }).waitFor();
     await page.locator(`#fleet-rows tr[data-workflow-id="${drafted[0]}"]`).waitFor();
     const counts = await page.locator('#fleet-counts .count').evaluateAll((chips) => Object.fromEntries(chips.map((chip) => [chip.getAttribute('data-state'), Number(chip.querySelector('b')?.textContent)])) as Record<string, number>);
-    expect(counts.awaitingApproval).toBe(2);
+    expect(counts.awaitingApproval).toBe(3);
     expect(counts.quarantined).toBeGreaterThan(0);
-    expect(Object.values(counts).reduce((sum, n) => sum + n, 0)).toBe(8);
+    expect(Object.values(counts).reduce((sum, n) => sum + n, 0)).toBe(9);
     for (const workflowId of drafted) await page.locator(`#inbox-items .card[data-workflow-id="${workflowId}"]`).waitFor();
     expect(await page.evaluate(() => (globalThis as unknown as { sessionStorage: { getItem(key: string): string | null } }).sessionStorage.getItem('troupe.apiKey'))).toBe(stack.apiKeys.approver);
   });
@@ -100,6 +100,19 @@ describe('the dashboard in headless Chromium', () => {
     const sent = (await persistence.sentMail.list()).filter((record) => record.workflowId === drafted[1]);
     await persistence.close();
     expect(sent.map((record) => record.body)).toEqual([edited]);
+  });
+
+  it('shows a viewer the inbox with the decisions disabled', async () => {
+    const viewer = await browser.newPage();
+    await viewer.goto(`${stack.gatewayUrl}/dashboard`);
+    await viewer.fill('#api-key', stack.apiKeys.viewer);
+    await viewer.click('#login-form button[type=submit]');
+    await viewer.locator('#identity', { hasText: 'e2e-viewer' }).waitFor();
+    const card = viewer.locator(`#inbox-items .card[data-workflow-id="${drafted[2]}"]`);
+    await card.waitFor();
+    expect(await card.locator('button').evaluateAll((buttons) => buttons.map((button) => (button as unknown as { disabled: boolean }).disabled))).toEqual([true, true, true]);
+    expect(await card.locator('.outcome').textContent()).toBe('Your roles (viewer) may not decide at this gate.');
+    await viewer.close();
   });
 
   it('asks again for a key the gateway refuses', async () => {

@@ -127,7 +127,7 @@ describe('runCli', () => {
     expect(result.code).toBe(EXIT_OK);
   });
 
-  it('follows the SSE feed and stops after --count changes', async () => {
+  it('follows the SSE feed, stops after --count changes, and fails when the gateway closes the stream', async () => {
     const change = (version: number) => ({ workflowId: 'wf-1', workflowType: 'email-triage', version, status: 'active', stateValue: 's', statePaths: ['s'], eventType: 'e', tags: {}, pendingApproval: null });
     const stream = [': hello\n\n', ...[1, 2, 3].map((v) => `event: workflow.changed\nid: wf-1:${v}\ndata: ${JSON.stringify(change(v))}\n\n`)].join('');
     const result = await run(['tail', 'wf-1', '--count', '2', '--json'], () => new Response(stream, { status: 200, headers: { 'content-type': 'text/event-stream' } }));
@@ -135,5 +135,9 @@ describe('runCli', () => {
     expect(result.requests[0].url).toBe('http://127.0.0.1:3000/workflows/wf-1/feed');
     expect(result.requests[0].headers.accept).toBe('text/event-stream');
     expect(result.stdout.trim().split('\n').map((line) => (JSON.parse(line) as { version: number }).version)).toEqual([1, 2]);
+    const ended = await run(['tail'], () => new Response(stream, { status: 200, headers: { 'content-type': 'text/event-stream' } }));
+    expect(ended.code).toBe(EXIT_FAILED);
+    expect(ended.stdout.trim().split('\n')).toHaveLength(3);
+    expect(ended.stderr).toContain('error: the feed ended: the gateway closed the stream');
   });
 });

@@ -323,8 +323,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
             if (json) io.stdout(`${JSON.stringify(data)}\n`);
             else print(formatFeedChange(change.data, (io.now ?? (() => new Date()))()));
             seen += 1;
-            if (options.count !== undefined && seen >= options.count) break;
+            if (options.count !== undefined && seen >= options.count) return;
           }
+          if (!controller.signal.aborted) throw new ApiTransportError('the feed ended: the gateway closed the stream');
         } finally {
           controller.abort();
         }

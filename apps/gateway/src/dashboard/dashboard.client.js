@@ -9,7 +9,7 @@
   const KEY_STORAGE = 'troupe.apiKey';
   const FLEET_PAGES = 10; // pages of 1,000 workflows read for the fleet view
   const POLL_MS = 3000; // refresh period when the live feed is unavailable
-  const state = { apiKey: sessionStorage.getItem(KEY_STORAGE), filter: null, selected: null, charts: new Map(), feed: null, poll: null, refreshTimer: null };
+  const state = { apiKey: sessionStorage.getItem(KEY_STORAGE), roles: null, filter: null, selected: null, charts: new Map(), feed: null, poll: null, refreshTimer: null };
 
   const $ = (id) => document.getElementById(id);
 
@@ -94,6 +94,7 @@
   function signOut(message) {
     sessionStorage.removeItem(KEY_STORAGE);
     state.apiKey = null;
+    state.roles = null;
     stopLive();
     $('app').hidden = true;
     $('sign-out').hidden = true;
@@ -108,6 +109,7 @@
     $('sign-out').hidden = false;
     try {
       const me = await api('GET', '/me');
+      state.roles = me.roles;
       $('identity').textContent = me.id + ' (' + me.roles.join(', ') + ')';
     } catch (error) {
       if (!state.apiKey) return;
@@ -176,7 +178,7 @@
           h('td', { text: item.workflowType }),
           h('td', { text: stateText(item.stateValue), class: 'state-badge' }),
           h('td', { text: item.status, class: 'status-' + item.status }),
-          h('td', { text: new Date(item.updatedAt).toLocaleString() }),
+          h('td', { text: new Date(item.updatedAt).toLocaleTimeString(), title: item.updatedAt }),
         ),
       ),
     );
@@ -228,6 +230,13 @@
       h('button', { type: 'button', class: 'reject', onclick: () => decide('rejected') }, 'Reject'),
       h('button', { type: 'button', class: 'edit', title: 'Continue with the text as edited above', onclick: () => decide('edited') }, 'Send edited'),
     );
+    // The gateway and the runtime check roles; the page only says beforehand what will be refused.
+    const mayDecide = state.roles === null || state.roles.includes('admin') || state.roles.some((role) => approval.allowedRoles.includes(role));
+    if (!mayDecide) {
+      for (const button of buttons) button.disabled = true;
+      outcome.className = 'outcome muted';
+      outcome.textContent = 'Your roles (' + state.roles.join(', ') + ') may not decide at this gate.';
+    }
     const card = h(
       'div',
       { class: 'card', 'data-workflow-id': item.workflowId, 'data-gate-id': approval.gateId },
