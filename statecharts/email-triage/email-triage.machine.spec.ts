@@ -186,6 +186,22 @@ describe('email-triage machine', () => {
       expect(snapshot.context.replyDecision).toMatchObject({ decision: 'rejected', approverId: 'system:deadline' });
     });
 
+    it('escalates a classification review to admins at its deadline, then quarantines the email unreviewed', () => {
+      const reviewDeadline = { type: 'xstate.after.approvalTimeout.email-triage.humanReview' } as unknown as EmailTriageEvent;
+      const reviewEscalationDeadline = { type: 'xstate.after.escalationTimeout.email-triage.reviewEscalated' } as unknown as EmailTriageEvent;
+      const escalated = run([classified('ham', 0.6), reviewDeadline]);
+      expect(escalated.snapshot.value).toBe('reviewEscalated');
+      expect(escalated.effects[2]).toMatchObject([{ kind: 'approval.request', gate: 'classification-review-escalated', allowedRoles: ['admin'] }]);
+      expect(run([classified('ham', 0.6), reviewDeadline, decision('classification-review-escalated')]).snapshot.value).toBe('reviewEscalated');
+      const byAdmin = run([classified('ham', 0.6), reviewDeadline, decision('classification-review-escalated', { approver: { id: 'root', roles: ['admin'] } })]);
+      expect(byAdmin.snapshot.value).toBe('routing');
+      expect(byAdmin.snapshot.context.label).toBe('ham');
+      const expired = run([classified('ham', 0.6), reviewDeadline, reviewEscalationDeadline]);
+      expect(expired.snapshot.value).toBe('quarantined');
+      expect(expired.snapshot.context.label).toBeNull();
+      expect(expired.snapshot.context.reviewDecision).toMatchObject({ decision: 'rejected', approverId: 'system:deadline' });
+    });
+
     it('cancels the deadline when the reply is decided in time', () => {
       run([classified('ham', 0.95), routed('draft_reply'), drafted, decision('reply-approval')]);
       expect(lastActions).toContainEqual(expect.objectContaining({ type: 'xstate.cancel', params: { sendId: approvalDeadline.type } }));

@@ -23,6 +23,7 @@ import {
  *                                                                                                  → rejected
  *                                                      awaitingApproval —(approval deadline)→ escalated (admins only)
  *                                                      escalated —(escalation deadline)→ rejected
+ *                 humanReview —(approval deadline)→ reviewEscalated (admins only) —(escalation deadline)→ quarantined
  * Any effect that fails for good → failed; `workflow.cancel_requested` in any non-final state → cancelled.
  *
  * Pure: it imports only xstate and contract types. Every effect leaves as a `requestEffect` action whose
@@ -31,7 +32,7 @@ import {
  */
 
 /** Version of this definition, stored with every snapshot. Bump on any change to states or context. */
-export const EMAIL_TRIAGE_MACHINE_VERSION = '2';
+export const EMAIL_TRIAGE_MACHINE_VERSION = '3';
 
 /** Roles that may decide the reply gate and the classification review gate. */
 export const TRIAGE_APPROVER_ROLES: Role[] = ['approver', 'admin'];
@@ -40,7 +41,7 @@ export const TRIAGE_APPROVER_ROLES: Role[] = ['approver', 'admin'];
 export const TRIAGE_ESCALATION_ROLES: Role[] = ['admin'];
 
 /** The gates of the triage workflow. */
-export type TriageGate = 'classification-review' | 'reply-approval' | 'reply-approval-escalated';
+export type TriageGate = 'classification-review' | 'classification-review-escalated' | 'reply-approval' | 'reply-approval-escalated';
 
 /** Machine input: the email and the configured confidence threshold in [0, 1]. */
 export interface EmailTriageInput {
@@ -48,9 +49,9 @@ export interface EmailTriageInput {
   email: Email;
   /** Classifications with confidence below this go to human review instead of being routed. */
   confidenceThreshold: number;
-  /** How long a drafted reply waits for a decision before it escalates to an admin (ms). */
+  /** How long a drafted reply (or a classification review) waits for a decision before it escalates to an admin (ms). */
   approvalTimeoutMs: number;
-  /** How long an escalated reply waits before it is rejected automatically (ms). */
+  /** How long an escalated reply waits before it is rejected automatically, an escalated review before the email is quarantined unreviewed (ms). */
   escalationTimeoutMs: number;
 }
 
@@ -146,6 +147,27 @@ function replyDecisionTransitions(gate: 'reply-approval' | 'reply-approval-escal
   ] as const;
 }
 
+/** Why a human is asked to review a classification (shown at both review gates). */
+function reviewReason(context: EmailTriageContext): string {
+  return (
+    `The classifier (${context.classification?.classifier ?? 'unknown'}) is only ` +
+    `${Math.round((context.classification?.confidence ?? 0) * 100)}% sure this is ${context.classification?.label ?? 'unknown'}; ` +
+    `the threshold is ${Math.round(context.confidenceThreshold * 100)}%. ` +
+    'Approve to accept the label, reject to flip it, or edit with "spam" or "ham".'
+  );
+}
+
+/**
+ * The transitions of a review gate on `approval.decided`, the same for the first gate and the escalated
+ * one: a decision settling on spam quarantines, one settling on ham routes (guard `reviewDecision`).
+ */
+function reviewDecisionTransitions(gate: 'classification-review' | 'classification-review-escalated') {
+  return [
+    { guard: { type: 'reviewDecision', params: { gate, label: 'spam' } }, actions: 'recordReviewAsSpam', target: 'quarantined' },
+    { guard: { type: 'reviewDecision', params: { gate, label: 'ham' } }, actions: 'recordReviewAsHam', target: 'routing' },
+  ] as const;
+}
+
 /** The email-triage machine definition (pure). */
 export const emailTriageMachine = setup({
   types: {
@@ -157,6 +179,8 @@ export const emailTriageMachine = setup({
     /** Emits an effect. The host collects it from the transition result; it never runs here. */
     requestEffect: (_, _effect: Effect) => undefined,
     recordReplyDecision: assign({ replyDecision: ({ event }) => recordDecision(event) }),
+    recordReviewAsSpam: assign({ reviewDecision: ({ event }) => recordDecision(event), label: 'spam' }),
+    recordReviewAsHam: assign({ reviewDecision: ({ event }) => recordDecision(event), label: 'ham' }),
     sendDraft: assign({ finalReplyBody: ({ context }) => context.draft?.body ?? '' }),
     sendEditedText: assign({
       finalReplyBody: ({ event }) => (event.type === 'approval.decided' ? (event.payload.editedText ?? '') : ''),
@@ -173,9 +197,10 @@ export const emailTriageMachine = setup({
     isConfident: ({ context, event }) =>
       event.type === 'email.classified' && event.payload.confidence >= context.confidenceThreshold,
     isSpam: ({ event }) => event.type === 'email.classified' && event.payload.label === 'spam',
-    reviewerAllowed: ({ context, event }) => decisionAllowed(context, event, 'classification-review', TRIAGE_APPROVER_ROLES),
-    reviewSaysSpam: ({ context, event }) => reviewedLabel(context, event) === 'spam',
-    reviewSaysHam: ({ context, event }) => reviewedLabel(context, event) === 'ham',
+    /** A decision at the review gate `gate` by a principal allowed there (approvers, or admins once escalated) settling on `label`. */
+    reviewDecision: ({ context, event }, params: { gate: 'classification-review' | 'classification-review-escalated'; label: EmailClassified['label'] }) =>
+      decisionAllowed(context, event, params.gate, params.gate === 'classification-review' ? TRIAGE_APPROVER_ROLES : TRIAGE_ESCALATION_ROLES) &&
+      reviewedLabel(context, event) === params.label,
     routedToSummary: ({ event }) => event.type === 'email.routed' && event.payload.route === 'summarise',
     /** A decision at `gate` by a principal allowed there, with this outcome (an edit must carry text). */
     replyDecision: ({ context, event }, params: { gate: 'reply-approval' | 'reply-approval-escalated'; decision: ApprovalDecided['decision'] }) =>
@@ -245,28 +270,41 @@ export const emailTriageMachine = setup({
           gateId: triageGateId(context.workflowId, 'classification-review'),
           gate: 'classification-review',
           proposed: { label: context.classification?.label ?? null, confidence: context.classification?.confidence ?? null },
-          reason:
-            `The classifier (${context.classification?.classifier ?? 'unknown'}) is only ` +
-            `${Math.round((context.classification?.confidence ?? 0) * 100)}% sure this is ${context.classification?.label ?? 'unknown'}; ` +
-            `the threshold is ${Math.round(context.confidenceThreshold * 100)}%. ` +
-            'Approve to accept the label, reject to flip it, or edit with "spam" or "ham".',
+          reason: reviewReason(context),
           allowedRoles: TRIAGE_APPROVER_ROLES,
         }),
       },
-      on: {
-        'approval.decided': [
-          {
-            guard: and(['reviewerAllowed', 'reviewSaysSpam']),
-            actions: assign({ reviewDecision: ({ event }) => recordDecision(event), label: 'spam' }),
-            target: 'quarantined',
-          },
-          {
-            guard: and(['reviewerAllowed', 'reviewSaysHam']),
-            actions: assign({ reviewDecision: ({ event }) => recordDecision(event), label: 'ham' }),
-            target: 'routing',
-          },
-        ],
+      after: { approvalTimeout: 'reviewEscalated' },
+      on: { 'approval.decided': reviewDecisionTransitions('classification-review') },
+    },
+    reviewEscalated: {
+      tags: ['approval'],
+      entry: {
+        type: 'requestEffect',
+        params: ({ context }) => ({
+          kind: 'approval.request',
+          gateId: triageGateId(context.workflowId, 'classification-review-escalated'),
+          gate: 'classification-review-escalated',
+          proposed: { label: context.classification?.label ?? null, confidence: context.classification?.confidence ?? null },
+          reason: `No review within ${Math.round(context.approvalTimeoutMs / 1_000)} s; escalated to an admin. Without a decision within ${Math.round(context.escalationTimeoutMs / 1_000)} s the email is quarantined unreviewed. ${reviewReason(context)}`,
+          allowedRoles: TRIAGE_ESCALATION_ROLES,
+        }),
       },
+      after: {
+        // Nothing is acted on without a review: the email is set aside, its label left unset.
+        escalationTimeout: {
+          target: 'quarantined',
+          actions: assign({
+            reviewDecision: ({ context }) => ({
+              gateId: triageGateId(context.workflowId, 'classification-review-escalated'),
+              decision: 'rejected' as const,
+              approverId: 'system:deadline',
+              comment: 'No review before the escalation deadline; quarantined without a label.',
+            }),
+          }),
+        },
+      },
+      on: { 'approval.decided': reviewDecisionTransitions('classification-review-escalated') },
     },
     routing: {
       entry: { type: 'requestEffect', params: ({ context }) => agentTask('supervisor', context.email) },

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JournalEntry } from '@troupe/contracts';
 import { corpusSplit, loadSpamAssassinCorpus, parseCorpusEmail, type CorpusEmail } from '@troupe/email-corpus';
 import { createPersistence } from '@troupe/persistence';
-import { publishEmails, readJournalAtVersion, startTroupeStack, type TroupeStack } from '@troupe/testing';
+import { pollJson, publishEmails, readJournalAtVersion, startTroupeStack, type TroupeStack } from '@troupe/testing';
 import { HeaderRuleRouter } from '../../apps/supervisor/src/routing/header-rule-router';
 
 const APPROVAL_TIMEOUT_MS = 2_000;
@@ -59,5 +59,18 @@ describe('a durable approval deadline', () => {
     expect(journal.filter((e) => e.stateValue === 'escalated' && e.fromStateValue === 'awaitingApproval')).toHaveLength(1);
     expect(tracked().last?.version).toBe(escalatedVersion);
     expect(journal.map((e) => e.seq)).toEqual(journal.map((_, i) => i + 1));
+
+    // The escalated gate takes admins only: an approver's decision is journaled as rejected with the
+    // reason, an admin's moves the workflow on.
+    const decide = (role: 'approver' | 'admin') =>
+      fetch(`${stack.gatewayUrl}/workflows/${workflowId}/approvals`, { method: 'POST', headers: stack.headers(role), body: JSON.stringify({ decision: 'approved' }) });
+    expect((await decide('approver')).status).toBe(202);
+    type View = { stateValue: unknown; journal: JournalEntry[] };
+    const refused = await pollJson<View>(`${stack.gatewayUrl}/workflows/${workflowId}`, (b) => b.journal.at(-1)?.eventType === 'approval.decided', 30_000, stack.headers('viewer'));
+    expect(refused.journal.at(-1)?.rejection).toBe('e2e-approver (roles approver) may not decide gate reply-approval-escalated: allowed roles are admin');
+    expect(refused.stateValue).toBe('escalated');
+    expect((await decide('admin')).status).toBe(202);
+    const sent = await pollJson<View>(`${stack.gatewayUrl}/workflows/${workflowId}`, (b) => b.stateValue === 'sent', 30_000, stack.headers('viewer'));
+    expect(sent.stateValue).toBe('sent');
   });
 });

@@ -3,7 +3,7 @@ import { BadRequestException, ConflictException, Controller, Get, HttpCode, Inje
 import { ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { DeadLetterNotFoundError, listDeadLetters, replayDeadLetter } from '@troupe/bus';
 import { DeadLetterPage, DeadLetterReplayed, DeadLetterSequenceParam, PageQuery, STREAMS } from '@troupe/contracts';
-import { Roles } from '../auth/roles.decorator';
+import { READ_ROLES, Roles } from '../auth/roles.decorator';
 import { ProblemResponses, ZodParam, ZodQuery, ZodResponse } from '../http/openapi';
 import { ZodValidationPipe } from '../http/zod-validation.pipe';
 import { GATEWAY_PORTS, type GatewayPorts } from '../ports';
@@ -28,7 +28,7 @@ export class DeadLettersController {
   constructor(@Inject(GATEWAY_PORTS) private readonly ports: GatewayPorts) {}
 
   @Get()
-  @Roles('operator')
+  @Roles(...READ_ROLES)
   @ApiOperation({ summary: 'Dead letters, oldest first (cursor pagination)' })
   @ZodQuery(PageQuery)
   @ZodResponse(200, 'one page', DeadLetterPage)
@@ -39,9 +39,9 @@ export class DeadLettersController {
   }
 
   /**
-   * Republishes one dead letter to its original subject and removes it. A sequence inside the stream's
-   * range whose message is gone was replayed before (replay is the only deletion; age removes from the
-   * front), so that is a 409; outside the range, 404.
+   * Republishes one dead letter to its original subject and removes it. A sequence the stream has
+   * passed whose message is gone was replayed before (a replay is the only deletion; the 30-day age
+   * limit the only other way out), so that is a 409; a sequence never written, 404.
    */
   @Post(':sequence/replay')
   @HttpCode(200)
@@ -65,8 +65,8 @@ export class DeadLettersController {
     } catch (error) {
       if (!(error instanceof DeadLetterNotFoundError)) throw error;
       const { state } = await (await this.ports.nats.jetstreamManager()).streams.info(STREAMS.deadLetters.name);
-      if (state.messages > 0 && sequence >= state.first_seq && sequence <= state.last_seq) {
-        throw new ConflictException({ title: 'Already replayed', message: `dead letter ${sequence} was replayed before` });
+      if (sequence <= state.last_seq) {
+        throw new ConflictException({ title: 'Already replayed', message: `dead letter ${sequence} was replayed before (or expired)` });
       }
       throw new NotFoundException({ title: 'Dead letter not found', message: error.message });
     }

@@ -1,9 +1,11 @@
+import { STATUS_CODES } from 'node:http';
 import { Catch, HttpException, HttpStatus, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { Request, Response } from 'express';
 
 /**
  * Answers every error as RFC 9457 problem details (`application/problem+json`): `type`, `title`,
- * `status`, `detail`, `instance`, plus `issues` for validation errors. Unexpected errors are logged and
+ * `status`, `detail`, `instance`, plus `issues` for validation errors. Client errors raised by the body
+ * parser keep their 4xx status (e.g. 413 for a body over the limit). Unexpected errors are logged and
  * answered as 500 without internals.
  */
 @Catch()
@@ -29,6 +31,11 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       } else {
         title = String(body);
       }
+    } else if (isClientHttpError(exception)) {
+      // body-parser's errors (http-errors: a body too large, a charset it cannot read) are the client's.
+      status = exception.status;
+      title = STATUS_CODES[status] ?? exception.name;
+      detail = exception.message;
     } else {
       this.log.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     }
@@ -37,4 +44,10 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       .type('application/problem+json')
       .json({ type: 'about:blank', title, status, ...(detail !== undefined ? { detail } : {}), instance: request.originalUrl, ...(issues ? { issues } : {}) });
   }
+}
+
+/** An `http-errors` error meant for the client (body-parser raises these): a 4xx with `expose` set. */
+function isClientHttpError(error: unknown): error is { status: number; name: string; message: string } {
+  const candidate = error as { status?: unknown; expose?: unknown } | null;
+  return typeof candidate?.status === 'number' && candidate.status >= 400 && candidate.status < 500 && candidate.expose === true;
 }
