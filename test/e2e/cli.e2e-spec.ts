@@ -151,7 +151,7 @@ describe('the troupe CLI against a running stack', () => {
     const wrong = await start(['workflows', 'list', '--api-key', 'not-a-key'], null).done;
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toMatch(/^error: 401 /);
-    const viewer = await troupe(['dlq', 'list'], 'viewer');
+    const viewer = await troupe(['dlq', 'replay', '1'], 'viewer');
     expect(viewer.code).toBe(1);
     expect(viewer.stderr).toMatch(/^error: 403 Forbidden\n {2}e2e-viewer \(roles viewer\) may not call this route/);
     const asJson = await troupe(['approvals', 'approve', drafted[0], '--json'], 'viewer');
