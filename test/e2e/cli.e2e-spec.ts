@@ -190,7 +190,7 @@ describe('the troupe CLI against a running stack', () => {
 
   it('replays a workflow to step N, or prints the server\'s problem where the route does not exist', async () => {
     const replay = await troupe(['workflows', 'replay', drafted[0], '--step', '2']);
-    if (replay.code === 0) expect(replay.stdout).toMatch(/^state after step 2: routing\n/);
+    if (replay.code === 0) expect(replay.stdout).toMatch(/^step: +2 of 6\nstate: +routing\n/);
     else {
       expect(replay.code).toBe(1);
       expect(replay.stderr).toMatch(/^error: \d{3} .*\n[\s\S]*\(GET http:\/\/127\.0\.0\.1:\d+\/workflows\/triage-cli-draft-0\/replay\?step=2\)/);

@@ -7,10 +7,10 @@ import {
   formatFeedChange,
   formatJournal,
   formatProblem,
+  formatReplay,
   formatWorkflowDetail,
   formatWorkflowList,
   renderFields,
-  stateText,
 } from './format';
 import {
   ApprovalPage,
@@ -203,7 +203,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       action(async ({ client, json }, workflowId: string, options: { step: number }) => {
         const replay = await client.request('GET', `/workflows/${encodeURIComponent(workflowId)}/replay`, ReplayResult, { query: { step: options.step } });
         if (json) printJson(replay.raw);
-        else print(`state after step ${options.step}: ${stateText(replay.body.stateValue)}\n${JSON.stringify(replay.raw, null, 2)}`);
+        else print(formatReplay(replay.body, options.step));
       }),
     );
 

@@ -8,6 +8,7 @@ import {
   formatFeedChange,
   formatJournal,
   formatProblem,
+  formatReplay,
   formatWorkflowDetail,
   formatWorkflowList,
   proposedText,
@@ -159,5 +160,30 @@ describe('formatProblem', () => {
       'http://gw/workflows/wf-1/approvals',
     );
     expect(text.split('\n')).toEqual(['error: 400 Invalid body', '  bad decision', '  - decision: Invalid option', '  (POST http://gw/workflows/wf-1/approvals)']);
+  });
+});
+
+describe('formatReplay', () => {
+  it('prints the step of the last, the rebuilt state, whether it matches, each mismatch and the context', () => {
+    const text = formatReplay(
+      { workflowId: 'wf-1', step: 2, lastStep: 6, machineVersion: '3', stateValue: 'routing', status: 'active', context: { label: 'ham' }, matchesSnapshot: false, mismatches: ['context.label'] },
+      2,
+    );
+    expect(text.split('\n')).toEqual([
+      'step:    2 of 6',
+      'state:   routing',
+      'status:  active',
+      'machine: 3',
+      'matches: NO: the rebuilt snapshot differs from the journaled one',
+      '  mismatch: context.label',
+      'context:',
+      '{',
+      '  "label": "ham"',
+      '}',
+    ]);
+  });
+
+  it('prints what it can of a smaller body', () => {
+    expect(formatReplay({ stateValue: 'sent' }, 4)).toBe('step:  4\nstate: sent');
   });
 });

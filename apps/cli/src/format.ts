@@ -1,5 +1,5 @@
 import type { JournalEntry, PendingApproval, StateValue } from '@troupe/contracts';
-import type { ApprovalItem, DeadLetterItem, FeedChange, Problem, WorkflowDetail, WorkflowSummary } from './responses';
+import type { ApprovalItem, DeadLetterItem, FeedChange, Problem, ReplayResult, WorkflowDetail, WorkflowSummary } from './responses';
 
 // Human-readable output of the CLI: plain text tables, no colours, widths in characters.
 
@@ -147,6 +147,22 @@ export function formatDeadLetters(items: DeadLetterItem[], nextCursor: string | 
     item.deadLetter.reason,
   ]);
   return renderTable(['SEQ', 'DEAD-LETTERED', 'CONSUMER', 'SUBJECT', 'DELIVERIES', 'REASON'], rows) + cursorLine(nextCursor);
+}
+
+/** `troupe workflows replay <id> --step N`: the rebuilt state, whether it matches the journal, and its context as JSON. */
+export function formatReplay(replay: ReplayResult, requestedStep: number): string {
+  const step = replay.step ?? requestedStep;
+  const fields: Array<[string, string]> = [
+    ['step', replay.lastStep === undefined ? String(step) : `${step} of ${replay.lastStep}`],
+    ['state', stateText(replay.stateValue)],
+  ];
+  if (replay.status !== undefined) fields.push(['status', replay.status]);
+  if (replay.machineVersion !== undefined) fields.push(['machine', String(replay.machineVersion)]);
+  if (replay.matchesSnapshot !== undefined) fields.push(['matches', replay.matchesSnapshot ? 'yes: the rebuilt snapshot equals the journaled one' : 'NO: the rebuilt snapshot differs from the journaled one']);
+  const lines = [renderFields(fields)];
+  for (const mismatch of replay.mismatches ?? []) lines.push(`  mismatch: ${typeof mismatch === 'string' ? mismatch : JSON.stringify(mismatch)}`);
+  if (replay.context !== undefined) lines.push(`context:\n${JSON.stringify(replay.context, null, 2)}`);
+  return lines.join('\n');
 }
 
 /** One `workflow.changed` of `troupe tail` on one line. */

@@ -21,7 +21,19 @@ export {
 } from '@troupe/contracts';
 
 /**
- * `GET /workflows/:id/replay?step=N` (issue 4): the state after journal step N. Only `stateValue` is
- * read; the whole body is printed as the server sent it.
+ * `GET /workflows/:id/replay?step=N` (issue 4): the state rebuilt from the journal at step N and whether
+ * it matches what was journaled. Loose and mostly optional: the contracts do not hold this body yet, and
+ * the whole body is printed with --json as the server sent it.
  */
-export const ReplayResult = z.looseObject({ stateValue: StateValue.optional() });
+export const ReplayResult = z.looseObject({
+  workflowId: z.string().optional(),
+  step: z.number().int().optional(),
+  lastStep: z.number().int().optional(),
+  machineVersion: z.union([z.string(), z.number()]).optional(),
+  stateValue: StateValue.optional(),
+  status: z.string().optional(),
+  context: z.unknown().optional(),
+  matchesSnapshot: z.boolean().optional(),
+  mismatches: z.array(z.unknown()).optional(),
+});
+export type ReplayResult = z.infer<typeof ReplayResult>;
