@@ -49,9 +49,11 @@
     return paths.join(', ');
   }
 
+  /** What the text box holds, and what "Send edited" sends: a reply's body, a review's label, else JSON. */
   function proposedText(proposed) {
     if (typeof proposed === 'string') return proposed;
     if (proposed && typeof proposed.body === 'string') return proposed.body;
+    if (proposed && typeof proposed.label === 'string') return proposed.label;
     return JSON.stringify(proposed, null, 2);
   }
 
