@@ -1,5 +1,8 @@
 import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workflowEventSubject, type Role } from '@troupe/contracts';
 import { corpusSplit, loadSpamAssassinCorpus, parseCorpusEmail, type CorpusEmail } from '@troupe/email-corpus';
@@ -10,6 +13,7 @@ import { HeaderRuleRouter } from '../../apps/supervisor/src/routing/header-rule-
 // apps on a real nats-server, authenticated with the stack's API keys.
 
 const ROOT = path.resolve(__dirname, '..', '..');
+const JWT_ISSUER = 'https://issuer.cli-e2e.invalid';
 
 interface Run {
   code: number | null;
@@ -27,12 +31,11 @@ describe('the troupe CLI against a running stack', () => {
   let stack: TroupeStack;
   let drafted: string[];
   let all: string[];
+  let token: string;
 
   const start = (args: string[], role: Role | null = 'viewer', extraEnv: Record<string, string> = {}): CliProcess => {
-    const env: NodeJS.ProcessEnv = { ...process.env, TROUPE_API_URL: stack.gatewayUrl, NO_COLOR: '1', ...extraEnv };
-    delete env.TROUPE_API_KEY;
-    delete env.TROUPE_TOKEN;
-    if (role !== null) env.TROUPE_API_KEY = stack.apiKeys[role];
+    const { TROUPE_API_KEY: _key, TROUPE_TOKEN: _token, ...inherited } = process.env;
+    const env: NodeJS.ProcessEnv = { ...inherited, TROUPE_API_URL: stack.gatewayUrl, NO_COLOR: '1', ...(role === null ? {} : { TROUPE_API_KEY: stack.apiKeys[role] }), ...extraEnv };
     const child = spawn(process.execPath, ['-r', path.join(ROOT, 'tools', 'register.cjs'), path.join(ROOT, 'apps', 'cli', 'src', 'main.ts'), ...args], { cwd: ROOT, env });
     const output = { stdout: '', stderr: '' };
     child.stdout.on('data', (chunk: Buffer) => (output.stdout += chunk.toString()));
@@ -55,7 +58,12 @@ describe('the troupe CLI against a running stack', () => {
   };
 
   beforeAll(async () => {
-    stack = await startTroupeStack();
+    // A local key set for JWT bearer tokens, beside the stack's API keys.
+    const pair = await generateKeyPair('ES256');
+    const jwksFile = path.join(mkdtempSync(path.join(tmpdir(), 'troupe-cli-jwks-')), 'jwks.json');
+    writeFileSync(jwksFile, JSON.stringify({ keys: [{ ...(await exportJWK(pair.publicKey)), kid: 'cli-key', alg: 'ES256', use: 'sig' }] }));
+    token = await new SignJWT({ roles: ['viewer'] }).setProtectedHeader({ alg: 'ES256', kid: 'cli-key' }).setIssuer(JWT_ISSUER).setSubject('carol').setIssuedAt().setExpirationTime('10m').sign(pair.privateKey);
+    stack = await startTroupeStack({ gatewayEnv: { TROUPE_JWT_ISSUER: JWT_ISSUER, TROUPE_JWT_JWKS_FILE: jwksFile } });
     const test = corpusSplit(loadSpamAssassinCorpus(), 'test');
     const router = new HeaderRuleRouter();
     const toDraft: CorpusEmail[] = [];
@@ -142,6 +150,15 @@ describe('the troupe CLI against a running stack', () => {
     expect(settled).toBe(true);
     const view = json<{ context: { finalReplyBody: string } }>(await troupe(['workflows', 'show', drafted[1], '--json']));
     expect(view.context.finalReplyBody).toBe('Edited by the CLI.');
+  });
+
+  it('authenticates with a JWT from TROUPE_TOKEN or --token as a Bearer credential', async () => {
+    const fromEnv = await start(['whoami', '--json'], null, { TROUPE_TOKEN: token }).done;
+    expect(json<{ id: string; roles: string[]; via: string }>(fromEnv)).toEqual({ id: 'carol', roles: ['viewer'], via: 'jwt' });
+    const fromFlag = await start(['whoami'], null).done;
+    expect(fromFlag.code).toBe(1);
+    const withFlag = await start(['--token', token, 'approvals', 'list', '--json'], null).done;
+    expect(withFlag.code, withFlag.stderr).toBe(0);
   });
 
   it('prints the problem and exits 1 without a credential, with a wrong one, or with a role not allowed', async () => {
