@@ -155,8 +155,8 @@ describe('the troupe CLI against a running stack', () => {
   it('authenticates with a JWT from TROUPE_TOKEN or --token as a Bearer credential', async () => {
     const fromEnv = await start(['whoami', '--json'], null, { TROUPE_TOKEN: token }).done;
     expect(json<{ id: string; roles: string[]; via: string }>(fromEnv)).toEqual({ id: 'carol', roles: ['viewer'], via: 'jwt' });
-    const fromFlag = await start(['whoami'], null).done;
-    expect(fromFlag.code).toBe(1);
+    const without = await start(['whoami'], null).done;
+    expect(without.code).toBe(1);
     const withFlag = await start(['--token', token, 'approvals', 'list', '--json'], null).done;
     expect(withFlag.code, withFlag.stderr).toBe(0);
   });
