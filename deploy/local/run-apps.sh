@@ -20,7 +20,8 @@
 # jobs with SIGINT ignored, and bash cannot trap a signal ignored on entry.
 #
 # Environment: everything the apps read (NATS_URL, NATS_USER, NATS_PASSWORD, MONGODB_URI,
-# TROUPE_HTTP_PORT, TROUPE_MODEL_*, …; README.md "Configuration") is passed through unchanged, plus
+# TROUPE_HTTP_PORT, TROUPE_GATEWAY_API_KEYS (without keys or TROUPE_JWT_* the gateway answers 401 on every
+# route but /health and /docs), TROUPE_MODEL_*, …; README.md "Configuration") is passed through unchanged, plus
 #   TROUPE_APPS             apps to start, space-separated (default "orchestrator supervisor agents gateway")
 #   TROUPE_NATS_STORE_DIR   JetStream store of a nats-server started here
 #   TROUPE_READY_TIMEOUT_S  seconds to wait for all apps to log "ready" (default 300)

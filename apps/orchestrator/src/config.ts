@@ -5,7 +5,7 @@ import { BaseEnvironment } from '@troupe/contracts';
 export const OrchestratorEnvironment = BaseEnvironment.extend({
   /** Classifications below this confidence (0–1) go to human review (default 0.8). */
   TROUPE_CONFIDENCE_THRESHOLD: z.coerce.number().min(0).max(1).default(0.8),
-  /** How long a drafted reply waits for a human before it escalates to an admin, ms (default 24 h). */
+  /** How long a drafted reply or a classification review waits for a human before it escalates to an admin, ms (default 24 h). */
   TROUPE_APPROVAL_TIMEOUT_MS: z.coerce.number().int().positive().default(24 * 60 * 60 * 1_000),
   /** How long an escalated reply waits before it is rejected automatically, ms (default 24 h). */
   TROUPE_ESCALATION_TIMEOUT_MS: z.coerce.number().int().positive().default(24 * 60 * 60 * 1_000),

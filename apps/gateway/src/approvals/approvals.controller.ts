@@ -38,7 +38,7 @@ export class ApprovalsController {
     const items: ApprovalInboxItem[] = [];
     let cursor = query.cursor;
     for (let scan = 0; scan < MAX_SCANS && items.length < query.limit; scan += 1) {
-      let page;
+      let page: Awaited<ReturnType<GatewayPorts['store']['list']>>;
       try {
         // At most the items still missing per store page, so the inbox page never exceeds `limit`.
         page = await this.ports.store.list({ status: 'active', limit: query.limit - items.length, cursor });

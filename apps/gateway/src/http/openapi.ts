@@ -3,7 +3,10 @@ import { ApiBody, ApiParam, ApiQuery, ApiResponse, DocumentBuilder, SwaggerModul
 import type { INestApplication } from '@nestjs/common';
 import type { SchemaObject } from '@nestjs/swagger';
 import { z } from 'zod';
-import { Problem } from '@troupe/contracts';
+import { Problem, StateValue } from '@troupe/contracts';
+
+// Named schemas (zod's global registry ids) become one shared component each, e.g. the recursive StateValue.
+if (!z.globalRegistry.has(StateValue)) z.globalRegistry.add(StateValue, { id: 'StateValue' });
 
 /**
  * Shared schemas met while converting: zod v4 puts recursive and reused parts in `$defs`; they move to
@@ -30,17 +33,22 @@ export function openApiSchema(schema: z.ZodType, io: 'input' | 'output'): Schema
     for (const [key, inner] of Object.entries(value)) {
       if (key === '$ref' && typeof inner === 'string') {
         const name = inner.replace(/^#\/(\$defs|definitions)\//, '');
-        out.$ref = inner === '#' ? `#/components/schemas/${prefix}` : `#/components/schemas/${prefix}.${name}`;
+        out.$ref = inner === '#' ? `#/components/schemas/${prefix}` : `#/components/schemas/${componentName(prefix, name)}`;
       } else {
         out[key] = rewrite(inner);
       }
     }
     return out;
   };
-  for (const [name, def] of Object.entries(defs)) components[`${prefix}.${name}`] = rewrite(def) as SchemaObject;
+  for (const [name, def] of Object.entries(defs)) components[componentName(prefix, name)] = rewrite(def) as SchemaObject;
   const root = rewrite(json) as SchemaObject;
   if (JSON.stringify(json).includes('"$ref":"#"')) components[prefix] = root;
   return root;
+}
+
+/** A registry id names its component once for all conversions; zod's generated names are per conversion. */
+function componentName(prefix: string, name: string): string {
+  return name.startsWith('__schema') ? `${prefix}.${name}` : name;
 }
 
 /** Documents the request body with its zod schema. */

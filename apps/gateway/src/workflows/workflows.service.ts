@@ -2,6 +2,7 @@ import { BadRequestException, ConflictException, Inject, Injectable, NotFoundExc
 import { publishEnvelope } from '@troupe/bus';
 import {
   APPROVAL_DECIDED,
+  SchemaValidationError,
   WORKFLOW_CANCEL_REQUESTED,
   formatIssues,
   workflowEventSubject,
@@ -16,7 +17,6 @@ import {
   type WorkflowCancelRequested,
   type WorkflowSummary,
 } from '@troupe/contracts';
-import { SchemaValidationError } from '@troupe/contracts';
 import type { WorkflowRecord } from '@troupe/persistence';
 import type { WorkflowCatalogEntry } from '@troupe/statecharts';
 import type { Principal } from '../auth/principal';
