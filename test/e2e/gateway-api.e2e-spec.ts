@@ -336,6 +336,7 @@ describe('the gateway HTTP API, authenticated, against the running apps', () => 
         [post(`/workflows/${waiting[3]}/events`, { type: 'email.exploded', payload: {} }, operator), 400, ''],
         [post(`/workflows/${waiting[3]}/events`, { type: 'email.classified', payload: { label: 'maybe' } }, operator), 400, 'payload.label'],
         [post(`/workflows/${waiting[3]}/cancel`, {}, operator), 400, 'reason'],
+        [post(`/workflows/${waiting[3]}/events`, { type: 'email.summarised', payload: { summary: 's', summariser: 'e2e' }, eventId: `${waiting[3]}:1:0:result` }, operator), 400, 'eventId'],
         [post(`/workflows/${waiting[3]}/cancel`, { reason: 'x'.repeat(300_000) }, operator), 413, ''],
         [fetch(url('/workflows'), { method: 'POST', headers: { ...operator, 'content-type': 'application/json; charset=latin9' }, body: '{}' }), 415, ''],
       ];
@@ -351,10 +352,10 @@ describe('the gateway HTTP API, authenticated, against the running apps', () => 
 
     it('publishes an event into a workflow, and the workflow journals what it does with it', async () => {
       const workflowId = waiting[3];
-      const response = await post(`/workflows/${workflowId}/events`, { type: 'email.summarised', payload: { summary: 'late', summariser: 'e2e' }, eventId: `${workflowId}:late-summary` }, stack.headers('operator'));
+      const response = await post(`/workflows/${workflowId}/events`, { type: 'email.summarised', payload: { summary: 'late', summariser: 'e2e' }, eventId: `late-summary-${workflowId}` }, stack.headers('operator'));
       expect(response.status).toBe(202);
-      const body = await view(workflowId, (b) => b.journal.some((e) => e.eventId === `${workflowId}:late-summary`));
-      expect(body.journal.find((e) => e.eventId === `${workflowId}:late-summary`)?.rejection).toMatch(/not accepted in state "awaitingApproval"/);
+      const body = await view(workflowId, (b) => b.journal.some((e) => e.eventId === `late-summary-${workflowId}`));
+      expect(body.journal.find((e) => e.eventId === `late-summary-${workflowId}`)?.rejection).toMatch(/not accepted in state "awaitingApproval"/);
       const journal = (await (await fetch(url(`/workflows/${workflowId}/journal`), { headers: stack.headers('viewer') })).json()) as { items: JournalEntry[] };
       expect(journal.items.map((e) => e.seq)).toEqual(journal.items.map((_, i) => i + 1));
     });

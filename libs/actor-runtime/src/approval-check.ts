@@ -11,6 +11,10 @@ import { APPROVAL_DECIDED, ApprovalDecided, type PendingApproval, type StateValu
  *
  * Events of other types, and decisions whose payload is not an {@link ApprovalDecided} (a definition
  * with its own decision schema), pass through unchecked (null).
+ *
+ * So a machine's gate states must carry the tag `approval` and emit an `approval.request` effect on
+ * entry: that is what makes the runtime record `pendingApproval`; a decision for an untagged gate is
+ * refused as not pending.
  */
 export function approvalDecisionRejection(
   event: { type: string; payload?: unknown },

@@ -22,6 +22,9 @@ import type { WorkflowCatalogEntry } from '@troupe/statecharts';
 import type { Principal } from '../auth/principal';
 import { GATEWAY_PORTS, type GatewayPorts } from '../ports';
 
+// The ports used to live here; code written against that path keeps working.
+export { GATEWAY_PORTS, type GatewayPorts } from '../ports';
+
 /** Event types only their own routes publish, with the caller's identity: never through `/events`. */
 const IDENTITY_EVENTS: Record<string, string> = {
   [APPROVAL_DECIDED]: 'POST /workflows/:id/approvals',
@@ -115,7 +118,8 @@ export class WorkflowsService {
    * catalog entry.
    *
    * @throws NotFoundException (no workflow); BadRequestException (type not accepted by the workflow type,
-   *   an identity-carrying or start type, or a payload failing its schema); ConflictException (finished).
+   *   an identity-carrying or start type, a payload failing its schema, or an event id reserved for the
+   *   workflow's own events); ConflictException (finished).
    */
   async send(workflowId: string, body: SendEventBody, principal: Principal) {
     const record = await this.loadOrNotFound(workflowId);
@@ -123,6 +127,11 @@ export class WorkflowsService {
     const dedicated = IDENTITY_EVENTS[body.type];
     if (dedicated !== undefined) throw new BadRequestException({ title: 'Use the dedicated route', message: `${body.type} carries the caller's identity: use ${dedicated}` });
     if (body.type === entry.startEventType) throw new BadRequestException({ title: 'Start event', message: `${body.type} starts a workflow: use POST /workflows` });
+    // Ids of the form `<workflowId>:…` belong to the runtime and the agents (effect results, timers,
+    // the start event): a client's event must not take one and make the real one a duplicate.
+    if (body.eventId?.startsWith(`${workflowId}:`)) {
+      throw new BadRequestException({ title: 'Invalid body', issues: [`eventId: must not start with "${workflowId}:" (reserved for the workflow's own events)`] });
+    }
     const payload = parsePayload(entry, body.type, body.payload);
     if (record.status !== 'active') throw finished(record);
     return this.publishToWorkflow(record, body.type, payload, principal, body.eventId);
