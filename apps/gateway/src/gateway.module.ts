@@ -5,6 +5,7 @@ import { ApprovalsController } from './approvals/approvals.controller';
 import { AuthGuard } from './auth/auth.guard';
 import { AUTHENTICATOR, type Authenticator } from './auth/authenticator';
 import { MeController } from './auth/me.controller';
+import { DashboardModule } from './dashboard/dashboard.module';
 import { DeadLettersController } from './dead-letters/dead-letters.controller';
 import { FeedController } from './feed/feed.controller';
 import { HealthController } from './health/health.controller';
@@ -20,7 +21,7 @@ export class GatewayModule {
   static forRoot(ports: GatewayPorts, authenticator: Authenticator): DynamicModule {
     return {
       module: GatewayModule,
-      imports: [TerminusModule.forRoot({ errorLogStyle: 'pretty' })],
+      imports: [TerminusModule.forRoot({ errorLogStyle: 'pretty' }), DashboardModule],
       controllers: [WorkflowsController, ApprovalsController, DeadLettersController, StatechartsController, FeedController, MeController, HealthController, HistoryController],
       providers: [
         { provide: GATEWAY_PORTS, useValue: ports },
