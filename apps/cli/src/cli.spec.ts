@@ -28,6 +28,7 @@ const approval = { gateId: 'wf-1:reply-approval', gate: 'reply-approval', propos
 const summary = {
   workflowId: 'wf-1',
   workflowType: 'email-triage',
+  machineVersion: '3',
   status: 'active',
   stateValue: 'awaitingApproval',
   statePaths: ['awaitingApproval'],
