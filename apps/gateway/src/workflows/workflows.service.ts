@@ -11,6 +11,7 @@ import {
   type WorkflowCancelRequested,
 } from '@troupe/contracts';
 import type { Journal, SnapshotStore, WorkflowRecord } from '@troupe/persistence';
+import { withTraceParent } from '@troupe/telemetry';
 import type { JetStreamClient } from 'nats';
 import type { CancelWorkflowBody, DecideApprovalBody, ListWorkflowsQuery } from './workflows.schemas';
 
@@ -38,6 +39,8 @@ function summary(record: WorkflowRecord) {
     tags: record.tags,
     pendingApproval: record.pendingApproval,
     updatedAt: record.updatedAt,
+    /** The workflow's OpenTelemetry trace id (null when tracing was off); look it up in Jaeger. */
+    traceId: record.traceId,
   };
 }
 
@@ -116,7 +119,10 @@ export class WorkflowsService {
     return record;
   }
 
-  /** Publishes an event from the gateway into the workflow of `record` (a fresh id, no cause). */
+  /**
+   * Publishes an event from the gateway into the workflow of `record` (a fresh id, no cause), as a
+   * continuation of the workflow's trace (its stored `traceParent`), so one workflow keeps one trace.
+   */
   private async publishToWorkflow(record: WorkflowRecord, type: string, payload: unknown): Promise<{ eventId: string; subject: string }> {
     const envelope: Envelope = {
       id: randomUUID(),
@@ -129,7 +135,7 @@ export class WorkflowsService {
       payload,
     };
     const subject = workflowEventSubject(record.workflowId);
-    await publishEnvelope(this.ports.js, subject, envelope, { msgId: envelope.id });
+    await withTraceParent(record.traceParent, () => publishEnvelope(this.ports.js, subject, envelope, { msgId: envelope.id }));
     return { eventId: envelope.id, subject };
   }
 }
