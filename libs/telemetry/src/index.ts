@@ -72,3 +72,4 @@ export {
   TestOnlyJsonLinesMetricExporter,
 } from './test-file-exporters';
 export { TroupeLogger, type TroupeLoggerOptions, type NestLogLevel, nestLogLevel } from './logger';
+export { type InMemoryTelemetry, startInMemoryTelemetry } from './in-memory';

@@ -1,4 +1,4 @@
-import { SpanKind, SpanStatusCode, context, trace, type Attributes, type Context, type Span, type SpanOptions } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, context, trace, type Attributes, type Context, type Span, type SpanOptions, type Tracer, type TracerProvider } from '@opentelemetry/api';
 import { ATTR_ERROR_TYPE, ERROR_TYPE_VALUE_OTHER } from '@opentelemetry/semantic-conventions';
 import {
   ATTR_GEN_AI_OPERATION_NAME,
@@ -22,8 +22,18 @@ import { extractTraceContext, type MessageHeaders } from './propagation';
 /** Instrumentation scope name of every Troupe span and metric. */
 export const INSTRUMENTATION_SCOPE = '@troupe/telemetry';
 
-// A proxy tracer: it delegates to whatever provider is registered later, and is a no-op without one.
-const tracer = trace.getTracer(INSTRUMENTATION_SCOPE);
+// A proxy tracer delegates to whatever provider is registered later (a no-op without one); it is
+// fetched again only when the global provider is replaced (tests that start and stop an SDK).
+let tracerProvider: TracerProvider | null = null;
+let cachedTracer: Tracer | null = null;
+function tracer(): Tracer {
+  const provider = trace.getTracerProvider();
+  if (provider !== tracerProvider || cachedTracer === null) {
+    tracerProvider = provider;
+    cachedTracer = provider.getTracer(INSTRUMENTATION_SCOPE);
+  }
+  return cachedTracer;
+}
 
 /** `messaging.system` value for NATS (the semantic conventions list no constant for it). */
 export const MESSAGING_SYSTEM_NATS = 'nats';
@@ -59,7 +69,7 @@ export function markActiveSpanFailed(error: unknown): void {
  * SDK registered the span is a no-op and costs next to nothing.
  */
 export function withSpan<T>(name: string, options: SpanOptions, fn: (span: Span) => Promise<T>, parent: Context = context.active()): Promise<T> {
-  return tracer.startActiveSpan(name, options, parent, async (span) => {
+  return tracer().startActiveSpan(name, options, parent, async (span) => {
     try {
       return await fn(span);
     } catch (error) {
