@@ -75,7 +75,11 @@ export function startTelemetry(options: TelemetryOptions): TelemetryStatus {
     traces.push(`otlp ${getStringFromEnv('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT') ?? generalEndpoint}`);
   }
   if ((configured('OTEL_EXPORTER_OTLP_ENDPOINT') || configured('OTEL_EXPORTER_OTLP_METRICS_ENDPOINT')) && exporterEnabled('OTEL_METRICS_EXPORTER')) {
-    metricReaders.push(new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter(), exportIntervalMillis, exportTimeoutMillis }));
+    // The reader refuses a timeout longer than the interval: a short interval (tests, demos) shortens it.
+    const intervalMs = exportIntervalMillis ?? 60_000;
+    metricReaders.push(
+      new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter(), exportIntervalMillis: intervalMs, exportTimeoutMillis: Math.min(exportTimeoutMillis ?? 30_000, intervalMs) }),
+    );
     metrics.push(`otlp ${getStringFromEnv('OTEL_EXPORTER_OTLP_METRICS_ENDPOINT') ?? generalEndpoint}`);
   }
   const testDir = getStringFromEnv(TEST_TELEMETRY_DIR_ENV);
