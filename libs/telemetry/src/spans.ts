@@ -1,4 +1,18 @@
-import { SpanKind, SpanStatusCode, context, trace, type Attributes, type Context, type Span, type SpanOptions, type Tracer, type TracerProvider } from '@opentelemetry/api';
+import {
+  INVALID_SPAN_CONTEXT,
+  ProxyTracerProvider,
+  SpanKind,
+  SpanStatusCode,
+  context,
+  isSpanContextValid,
+  trace,
+  type Attributes,
+  type Context,
+  type Span,
+  type SpanOptions,
+  type Tracer,
+  type TracerProvider,
+} from '@opentelemetry/api';
 import { ATTR_ERROR_TYPE, ERROR_TYPE_VALUE_OTHER } from '@opentelemetry/semantic-conventions';
 import {
   ATTR_GEN_AI_OPERATION_NAME,
@@ -63,12 +77,28 @@ export function markActiveSpanFailed(error: unknown): void {
   if (span !== undefined) markSpanFailed(span, error);
 }
 
+// What a ProxyTracerProvider delegates to while no SDK is registered (the API's no-op provider).
+const NO_SDK_DELEGATE = new ProxyTracerProvider().getDelegate();
+const NON_RECORDING_SPAN = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+
+/** True when no tracer provider is registered, so every span would be a no-op. */
+function noTracerRegistered(): boolean {
+  const provider = trace.getTracerProvider();
+  return provider instanceof ProxyTracerProvider && provider.getDelegate() === NO_SDK_DELEGATE;
+}
+
 /**
  * Runs `fn` inside a new active span (child of `parent`, default the active context) and ends it when
  * `fn` settles; a throw marks the span failed (see {@link markSpanFailed}) and is rethrown. With no
- * SDK registered the span is a no-op and costs next to nothing.
+ * SDK registered and no trace to pass on, `fn` runs at once with a shared non-recording span (the
+ * durable step's hot path pays a few comparisons); with a remote parent the API's no-op span still
+ * carries the caller's context through.
  */
 export function withSpan<T>(name: string, options: SpanOptions, fn: (span: Span) => Promise<T>, parent: Context = context.active()): Promise<T> {
+  if (noTracerRegistered()) {
+    const parentSpan = trace.getSpanContext(parent);
+    if (parentSpan === undefined || !isSpanContextValid(parentSpan)) return fn(NON_RECORDING_SPAN);
+  }
   return tracer().startActiveSpan(name, options, parent, async (span) => {
     try {
       return await fn(span);
