@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { JournalEntry } from '@troupe/contracts';
+import { workflowEventSubject, type JournalEntry } from '@troupe/contracts';
 import { corpusSplit, loadSpamAssassinCorpus } from '@troupe/email-corpus';
 import { TEST_TELEMETRY_DIR_ENV, type MetricRecord, type SpanRecord } from '@troupe/telemetry';
 import { pollJson, pollUntil, publishEmails, readLatestMetrics, readSpanRecords, startTroupeStack, type TroupeStack } from '@troupe/testing';
@@ -54,6 +54,8 @@ describe('one OpenTelemetry trace per workflow across the apps (test-only span f
         TROUPE_MODEL_PRICES: JSON.stringify({ 'scripted-model': PRICE }),
       },
     });
+    // A poison message, for the dead-letter metric and a failed consume span.
+    await stack.connection.jetstream().publish(workflowEventSubject('otel-garbage'), new TextEncoder().encode('not json'));
     const ham = corpusSplit(loadSpamAssassinCorpus(), 'test').find((email) => email.label === 'ham')!;
     [workflowId] = await publishEmails(stack, 'otel', [ham]);
     const waiting = await pollJson<WorkflowView>(`${stack.gatewayUrl}/workflows/${workflowId}`, (body) => body.stateValue === 'awaitingApproval', 60_000);
@@ -118,6 +120,12 @@ describe('one OpenTelemetry trace per workflow across the apps (test-only span f
     }
   });
 
+  it('marks the consume span of a dead-lettered message failed', () => {
+    const poisoned = spans.find((span) => span.kind === 'CONSUMER' && span.attributes['messaging.destination.name'] === workflowEventSubject('otel-garbage'));
+    expect(poisoned?.status.code).toBe(2);
+    expect(poisoned?.attributes).toMatchObject({ 'error.type': 'SCHEMA_VALIDATION_FAILED', 'troupe.message.outcome': 'dead_letter' });
+  });
+
   it('gives each model call a GenAI span with the scripted token counts, and the failed call an error.type', () => {
     const trace = spans.filter((span) => span.traceId === view.traceId);
     const byId = new Map(trace.map((span) => [span.spanId, span]));
@@ -156,6 +164,7 @@ describe('one OpenTelemetry trace per workflow across the apps (test-only span f
     expect(steps?.unit).toBe('s');
     expect(find(metrics, 'troupe-orchestrator', 'troupe.actor.cache.size')?.value).toBeGreaterThanOrEqual(1);
     expect(find(metrics, 'troupe-agents', 'troupe.consumer.lag', { 'messaging.consumer.group.name': 'agent-drafter' })?.value).toBe(0);
+    expect(find(metrics, 'troupe-orchestrator', 'troupe.dead_letters', { 'troupe.dead_letter.origin': 'orchestrator', 'troupe.error.code': 'SCHEMA_VALIDATION_FAILED' })?.value).toBe(1);
 
     expect(tokens(metrics, 'troupe-agents', 'input')).toBe(USAGE.classify.inputTokens + USAGE.draft.inputTokens);
     expect(tokens(metrics, 'troupe-agents', 'output')).toBe(USAGE.classify.outputTokens + USAGE.draft.outputTokens);

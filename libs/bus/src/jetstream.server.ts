@@ -106,6 +106,10 @@ interface ActiveConsumer {
  *    message is published to `troupe.dlq.<durable>` (or the consumer's `deadLetterOrigin`) with the
  *    reason, then terminated. Anything else: nak with the consumer's backoff delay.
  *
+ * Each message is handled inside a CONSUMER span `process <pattern>` that continues the producer's
+ * trace from the W3C headers (@troupe/telemetry), with the outcome (ack, nak, dead letter); dead
+ * letters are counted (`troupe.dead_letters`) and consumer lag is sampled (`troupe.consumer.lag`).
+ *
  * Handler errors reach the server intact only with {@link PreserveErrorsFilter} installed (Nest's
  * default RPC filter replaces them with a generic message).
  */
