@@ -9,6 +9,7 @@ import { startInMemoryTelemetry, type InMemoryTelemetry } from '@troupe/telemetr
 import { ModelCallError } from './errors';
 import { createLanguageModel } from './language-model';
 import { modelConfigFromEnv } from './model-config';
+import { withModelTelemetry } from './model-telemetry';
 import { scriptedLanguageModel, scriptedLanguageModelFromFile } from './scripted-model';
 import { generateStructured } from './structured-output';
 
@@ -54,6 +55,13 @@ describe('model calls in GenAI spans', () => {
     const [span] = telemetry.spans();
     expect(span.status.code).toBe(SpanStatusCode.ERROR);
     expect(span.attributes['error.type']).toBe('AI_APICallError');
+  });
+
+  it('adds no second span for a model the caller wrapped already', async () => {
+    const model = withModelTelemetry(scriptedLanguageModel(['{"label":"spam"}']));
+    expect(withModelTelemetry(model)).toBe(model);
+    await generateStructured({ model, ...request });
+    expect(telemetry.spans().filter((span) => span.kind === SpanKind.CLIENT)).toHaveLength(1);
   });
 
   it('still records the mock models of unit tests (their calls stay on the inner model)', async () => {

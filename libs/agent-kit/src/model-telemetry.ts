@@ -2,6 +2,9 @@ import { wrapLanguageModel } from 'ai';
 import { genAiProviderName, withModelCallSpan } from '@troupe/telemetry';
 import type { ChatLanguageModel } from './language-model';
 
+// Models this function returned, so wrapping one again (a caller and generateStructured) adds no second span.
+const instrumented = new WeakSet<object>();
+
 /**
  * Wraps a model so each provider call (each `doGenerate`, the AI SDK's own retries included) runs in
  * a GenAI span (`chat <model>`: `gen_ai.operation.name`, `gen_ai.provider.name`,
@@ -9,10 +12,11 @@ import type { ChatLanguageModel } from './language-model';
  * records token, duration and cost metrics by model and workflow type (@troupe/telemetry
  * `withModelCallSpan`). The wrapped model keeps the provider id and model id. Only AI SDK v3 models
  * are wrapped (every provider Troupe configures is one); streaming calls are not instrumented yet.
+ * A model already wrapped by this function is returned as it is.
  */
 export function withModelTelemetry(model: ChatLanguageModel): ChatLanguageModel {
-  if (model.specificationVersion !== 'v3') return model;
-  return wrapLanguageModel({
+  if (model.specificationVersion !== 'v3' || instrumented.has(model)) return model;
+  const wrapped = wrapLanguageModel({
     model,
     middleware: {
       specificationVersion: 'v3',
@@ -34,4 +38,6 @@ export function withModelTelemetry(model: ChatLanguageModel): ChatLanguageModel 
         ),
     },
   });
+  instrumented.add(wrapped);
+  return wrapped;
 }
