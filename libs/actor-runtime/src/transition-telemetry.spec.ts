@@ -32,14 +32,15 @@ class MemoryJournal implements Journal {
 }
 
 const doorMachine = setup({
-  types: { events: {} as { type: 'door.closed'; payload: Record<string, never> } },
+  types: { events: {} as { type: 'door.closed'; payload: Record<string, never> } | { type: 'door.jammed'; payload: Record<string, never> } },
   actions: { requestEffect: (_, _effect: Effect) => undefined },
 }).createMachine({
   id: 'door',
   initial: 'open',
   states: {
-    open: { entry: { type: 'requestEffect', params: { kind: 'agent.task', agent: 'greeter', task: 'greet', input: {} } }, on: { 'door.closed': 'closed' } },
+    open: { entry: { type: 'requestEffect', params: { kind: 'agent.task', agent: 'greeter', task: 'greet', input: {} } }, on: { 'door.closed': 'closed', 'door.jammed': 'failed' } },
     closed: { type: 'final' },
+    failed: { type: 'final' },
   },
 });
 
@@ -48,13 +49,13 @@ const doorWorkflow = defineWorkflow({
   machine: doorMachine,
   machineVersion: '1',
   startEventType: 'door.opened',
-  events: { 'door.opened': z.object({}), 'door.closed': z.object({}) },
+  events: { 'door.opened': z.object({}), 'door.closed': z.object({}), 'door.jammed': z.object({}) },
   input: () => ({}),
   tags: () => ({}),
 });
 
-function envelope(type: string, id: string): Envelope {
-  return { id, type, workflowId: 'door-1', correlationId: 'door-1', causationId: null, occurredAt: '2026-01-01T00:00:00.000Z', source: 'test', payload: {} };
+function envelope(type: string, id: string, workflowId = 'door-1'): Envelope {
+  return { id, type, workflowId, correlationId: workflowId, causationId: null, occurredAt: '2026-01-01T00:00:00.000Z', source: 'test', payload: {} };
 }
 
 describe('ActorRuntime telemetry', () => {
@@ -111,26 +112,29 @@ describe('ActorRuntime telemetry', () => {
     expect(afterFirst.traceParent).toContain(transitions[0].spanContext().spanId);
   });
 
-  it('counts workflows started and completed, step latency, and the actors in memory', async () => {
+  it('counts workflows started, completed and failed, step latency, and the actors in memory', async () => {
     const store = new MemoryStore();
     const runtime = new ActorRuntime({ definitions: [doorWorkflow], store, journal: new MemoryJournal(), publish: async () => undefined });
     await runtime.handle(envelope('door.opened', 'e1'));
     await runtime.handle(envelope('door.opened', 'e1'));
     await runtime.handle(envelope('door.closed', 'e2'));
+    await runtime.handle(envelope('door.opened', 'e3', 'door-2'));
+    await runtime.handle(envelope('door.jammed', 'e4', 'door-2'));
     const metrics = (await telemetry.collectMetrics()).scopeMetrics.flatMap((scope) => scope.metrics);
     const points = (name: string) => metrics.filter((metric) => metric.descriptor.name === name).flatMap((metric) => metric.dataPoints as Array<{ attributes: Record<string, unknown>; value: unknown }>);
-    expect(points('troupe.workflows.started').map((point) => [point.attributes, point.value])).toEqual([[{ 'troupe.workflow.type': 'door' }, 1]]);
+    expect(points('troupe.workflows.started').map((point) => [point.attributes, point.value])).toEqual([[{ 'troupe.workflow.type': 'door' }, 2]]);
     expect(points('troupe.workflows.completed').map((point) => [point.attributes, point.value])).toEqual([[{ 'troupe.workflow.type': 'door', 'troupe.workflow.final_state': 'closed' }, 1]]);
-    expect(points('troupe.workflows.failed')).toEqual([]);
+    expect(points('troupe.workflows.failed').map((point) => [point.attributes, point.value])).toEqual([[{ 'troupe.workflow.type': 'door', 'troupe.workflow.final_state': 'failed' }, 1]]);
     const steps = points('troupe.workflow.step.duration').map((point) => [point.attributes['troupe.event.type'], point.attributes['troupe.step.outcome'], (point.value as { count: number }).count]);
     expect(steps).toEqual([
-      ['door.opened', 'applied', 1],
+      ['door.opened', 'applied', 2],
       ['door.opened', 'duplicate', 1],
       ['door.closed', 'applied', 1],
+      ['door.jammed', 'applied', 1],
     ]);
     // Summed over the runtimes alive in this process (the previous test's may not be collected yet).
     const [cacheSize] = points('troupe.actor.cache.size');
-    expect(runtime.cachedActors).toBe(1);
+    expect(runtime.cachedActors).toBe(2);
     expect(cacheSize.value as number).toBeGreaterThanOrEqual(1);
   });
 });
