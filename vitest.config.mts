@@ -13,6 +13,7 @@ const alias = {
   '@troupe/persistence': path.resolve(__dirname, 'libs/persistence/src/index.ts'),
   '@troupe/actor-runtime': path.resolve(__dirname, 'libs/actor-runtime/src/index.ts'),
   '@troupe/agent-kit': path.resolve(__dirname, 'libs/agent-kit/src/index.ts'),
+  '@troupe/telemetry': path.resolve(__dirname, 'libs/telemetry/src/index.ts'),
   '@troupe/email-corpus': path.resolve(__dirname, 'libs/email-corpus/src/index.ts'),
   '@troupe/statecharts': path.resolve(__dirname, 'statecharts/index.ts'),
   '@troupe/testing': path.resolve(__dirname, 'test/support/index.ts'),

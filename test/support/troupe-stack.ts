@@ -47,6 +47,8 @@ export interface TroupeStackOptions {
   leaseTtlMs?: number;
   /** More environment for the gateway only (e.g. `TROUPE_JWT_*`). */
   gatewayEnv?: Record<string, string>;
+  /** More environment for every app (e.g. the scripted model and the test-only telemetry files). */
+  env?: Record<string, string>;
 }
 
 const ROLES: Role[] = ['viewer', 'operator', 'approver', 'admin'];
@@ -68,6 +70,7 @@ export async function startTroupeStack(options: TroupeStackOptions = {}): Promis
     NATS_URL: nats.url,
     TROUPE_HTTP_PORT: String(httpPort),
     TROUPE_PARTITION_LEASE_TTL_MS: String(options.leaseTtlMs ?? process.env.TROUPE_PARTITION_LEASE_TTL_MS ?? 3_000),
+    ...options.env,
   };
   const gatewayEnv = {
     ...env,

@@ -1,3 +1,4 @@
+import './instrumentation';
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { connectToNats, createJetStreamMicroservice, provisionStreams, runApp, shutdownOnSignal } from '@troupe/bus';

@@ -29,6 +29,7 @@ const summary = {
   workflowId: 'wf-1',
   workflowType: 'email-triage',
   machineVersion: '3',
+  traceId: null,
   status: 'active',
   stateValue: 'awaitingApproval',
   statePaths: ['awaitingApproval'],

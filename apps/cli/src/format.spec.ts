@@ -30,6 +30,7 @@ const summary: WorkflowSummary = {
   workflowId: 'wf-1',
   workflowType: 'email-triage',
   machineVersion: '3',
+  traceId: null,
   status: 'active',
   stateValue: 'awaitingApproval',
   statePaths: ['awaitingApproval'],

@@ -1,3 +1,4 @@
+import './instrumentation';
 import 'reflect-metadata';
 import { createHash, randomBytes } from 'node:crypto';
 import path from 'node:path';
@@ -7,6 +8,7 @@ import { z } from 'zod';
 import { connectToNats, provisionStreams, publishEnvelope } from '@troupe/bus';
 import { BaseEnvironment, emailReceivedEnvelope, parseEnvironment, workflowEventSubject } from '@troupe/contracts';
 import { loadSpamAssassinCorpus, parseCorpusEmail, splitOf, type CorpusEmail } from '@troupe/email-corpus';
+import { shutdownTelemetry } from '@troupe/telemetry';
 import { buildReport, type DemoReport } from './report';
 import { REPOSITORY_ROOT, TROUPE_APPS, ensureNatsServer, startApp, type AppProcess } from './stack';
 import { RunTracker } from './tracker';
@@ -182,6 +184,7 @@ async function main(): Promise<void> {
     await new Promise(() => undefined);
   }
   await stopAll();
+  await shutdownTelemetry();
   process.exitCode = finished ? 0 : 1;
 }
 
@@ -207,6 +210,10 @@ function printReport(
     `Time per workflow, publish to final state or pending approval: p50 ${report.timeToSettleMs.p50.toFixed(0)} ms, p95 ${report.timeToSettleMs.p95.toFixed(0)} ms, max ${report.timeToSettleMs.max.toFixed(0)} ms`,
   );
   console.log(`Throughput: ${report.throughputPerSecond.toFixed(1)} workflows/s over ${(report.elapsedMs / 1_000).toFixed(1)} s`);
+  if (report.slowest !== null) {
+    const trace = report.slowest.traceId === null ? 'no trace id (tracing is off: set OTEL_EXPORTER_OTLP_ENDPOINT, see README "Traces in Jaeger")' : `trace ${report.slowest.traceId}`;
+    console.log(`Slowest workflow: ${report.slowest.workflowId} (${report.slowest.timeToSettleMs.toFixed(0)} ms), ${trace}`);
+  }
   if (run.approve === 'all') {
     console.log(`Approvals decided over HTTP: ${run.approvalsSent} (${run.approvalFailures} failed)`);
   } else {

@@ -24,6 +24,8 @@ export interface DemoReport {
   timeToSettleMs: { p50: number; p95: number; max: number };
   elapsedMs: number;
   throughputPerSecond: number;
+  /** The workflow that took longest to settle, and its trace id (null when tracing was off). */
+  slowest: { workflowId: string; timeToSettleMs: number; traceId: string | null } | null;
 }
 
 /** The q-quantile (0–1) of `values` by the nearest-rank method. */
@@ -78,11 +80,16 @@ export function buildReport(
   const settleTimes: number[] = [];
   let trainingSplitWorkflows = 0;
   let unsettled = 0;
+  let slowest: DemoReport['slowest'] = null;
   for (const workflow of tracked) {
     const state = stateName(workflow);
     byState[state] = (byState[state] ?? 0) + 1;
     if (workflow.settledAtMs === null) unsettled += 1;
-    else if (workflow.publishedAtMs !== null) settleTimes.push(workflow.settledAtMs - workflow.publishedAtMs);
+    else if (workflow.publishedAtMs !== null) {
+      const timeToSettleMs = workflow.settledAtMs - workflow.publishedAtMs;
+      settleTimes.push(timeToSettleMs);
+      if (slowest === null || timeToSettleMs > slowest.timeToSettleMs) slowest = { workflowId: workflow.workflowId, timeToSettleMs, traceId: workflow.traceId };
+    }
     const { email, split } = corpusOf(workflow.workflowId);
     if (split === 'train') {
       trainingSplitWorkflows += 1;
@@ -101,5 +108,6 @@ export function buildReport(
     timeToSettleMs: { p50: quantile(settleTimes, 0.5), p95: quantile(settleTimes, 0.95), max: quantile(settleTimes, 1) },
     elapsedMs,
     throughputPerSecond: elapsedMs > 0 ? (settleTimes.length / elapsedMs) * 1_000 : 0,
+    slowest,
   };
 }

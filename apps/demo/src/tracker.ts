@@ -1,5 +1,6 @@
 import { DeliverPolicy, type ConsumerMessages, type NatsConnection } from 'nats';
 import { ALL_WORKFLOW_CHANGES, STREAMS, WorkflowChanged, decodeEnvelope } from '@troupe/contracts';
+import { traceIdOfHeaders } from '@troupe/telemetry';
 
 /** Where one workflow of a run stands, from the change feed. */
 export interface TrackedWorkflow {
@@ -10,6 +11,8 @@ export interface TrackedWorkflow {
   /** When it reached a final state. */
   doneAtMs: number | null;
   last: WorkflowChanged | null;
+  /** The workflow's trace id, from the `traceparent` of its changes (null while tracing is off). */
+  traceId: string | null;
 }
 
 /** A workflow is settled when it is final, or waiting for a human. */
@@ -34,7 +37,7 @@ export class RunTracker {
   /** Registers the workflow ids of this run. */
   track(workflowIds: Iterable<string>): void {
     for (const workflowId of workflowIds) {
-      if (!this.workflows.has(workflowId)) this.workflows.set(workflowId, { workflowId, publishedAtMs: null, settledAtMs: null, doneAtMs: null, last: null });
+      if (!this.workflows.has(workflowId)) this.workflows.set(workflowId, { workflowId, publishedAtMs: null, settledAtMs: null, doneAtMs: null, last: null, traceId: null });
     }
   }
 
@@ -68,6 +71,7 @@ export class RunTracker {
         if (tracked === undefined) continue;
         if (tracked.last !== null && tracked.last.version >= change.version) continue;
         tracked.last = change;
+        tracked.traceId ??= traceIdOfHeaders(message.headers);
         const now = Date.now();
         if (tracked.settledAtMs === null && isSettled(change)) tracked.settledAtMs = now;
         if (tracked.doneAtMs === null && change.status !== 'active') tracked.doneAtMs = now;

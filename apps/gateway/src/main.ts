@@ -1,3 +1,4 @@
+import './instrumentation';
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';

@@ -1,3 +1,4 @@
+import './instrumentation';
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';

@@ -1,3 +1,4 @@
+import './instrumentation';
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { createLanguageModel, describeModelConfig, modelConfigFromEnv } from '@troupe/agent-kit';

@@ -27,10 +27,12 @@ import {
 } from '@troupe/contracts';
 import type { ActiveTimer, Journal, OutboxMessage, SnapshotStore, WorkflowRecord } from '@troupe/persistence';
 import { VersionConflictError } from '@troupe/persistence';
+import { currentTraceId, observeActorCache, recordStepDuration, withSpan, withWorkflowBaggage } from '@troupe/telemetry';
 import { approvalDecisionRejection } from './approval-check';
 import { DefinitionRegistry } from './definition-registry';
 import { InvalidEffectError, UnknownMachineVersionError, UnknownWorkflowError, UnsupportedEventError } from './errors';
 import { snapshotDigest } from './snapshot-digest';
+import { describeTransition, nextTraceParent, recordWorkflowOutcome, type StepFacts } from './transition-telemetry';
 import { statePaths } from './state-paths';
 import type { WorkflowDefinition } from './workflow-definition';
 
@@ -113,6 +115,7 @@ export class ActorRuntime {
     this.now = options.now ?? (() => new Date());
     this.source = options.source ?? 'orchestrator';
     this.appliedIdsWindow = options.appliedIdsWindow ?? 256;
+    observeActorCache(this);
   }
 
   /** Number of actors held in memory. */
@@ -156,19 +159,28 @@ export class ActorRuntime {
     return next;
   }
 
-  private async apply(envelope: Envelope): Promise<HandleOutcome> {
-    try {
-      return await this.applyOnce(envelope);
-    } catch (error) {
-      if (error instanceof VersionConflictError) {
-        this.counters.versionConflicts += 1;
-        this.cache.delete(envelope.workflowId);
+  /** One step inside a `workflow.transition` span; its duration is the step latency metric. */
+  private apply(envelope: Envelope): Promise<HandleOutcome> {
+    return withSpan('workflow.transition', {}, async () => {
+      const startedAt = performance.now();
+      const step: StepFacts = { workflowType: 'unknown', outcome: 'error' };
+      try {
+        const outcome = await this.applyOnce(envelope, step);
+        step.outcome = outcome.kind;
+        return outcome;
+      } catch (error) {
+        if (error instanceof VersionConflictError) {
+          this.counters.versionConflicts += 1;
+          this.cache.delete(envelope.workflowId);
+        }
+        throw error;
+      } finally {
+        recordStepDuration((performance.now() - startedAt) / 1_000, { workflowType: step.workflowType, eventType: envelope.type, outcome: step.outcome });
       }
-      throw error;
-    }
+    });
   }
 
-  private async applyOnce(envelope: Envelope): Promise<HandleOutcome> {
+  private async applyOnce(envelope: Envelope, step: StepFacts): Promise<HandleOutcome> {
     const existing = this.cache.get(envelope.workflowId) ?? (await this.options.store.load(envelope.workflowId));
     // A record this process did not publish itself (loaded after a restart or passivation) may carry
     // an outbox a crash left unpublished: publish it again before anything else. Duplicates are dropped
@@ -177,6 +189,7 @@ export class ActorRuntime {
       this.counters.outboxRepublished += 1;
       await this.flush(existing);
     }
+    if (existing !== null) step.workflowType = existing.workflowType;
     if (existing !== null && existing.appliedEventIds.includes(envelope.id)) {
       this.cache.set(existing.workflowId, existing);
       this.counters.duplicates += 1;
@@ -194,6 +207,7 @@ export class ActorRuntime {
         ? new UnknownWorkflowError(envelope.workflowId, envelope.type)
         : new UnsupportedEventError(current.workflowType, envelope.type);
     }
+    step.workflowType = definition.workflowType;
     const at = this.now().toISOString();
     const activeTimers: ActiveTimer[] = current?.timers ?? [];
     let event: { type: string; payload?: unknown };
@@ -299,7 +313,7 @@ export class ActorRuntime {
       effects: outbox.filter((m) => !m.id.endsWith(':changed')).map((m) => ({ id: m.id, kind: effectKindOf(m), subject: m.subject })),
       rejection,
       appliedAt: at,
-      traceId: current?.traceId ?? null,
+      traceId: currentTraceId() ?? current?.traceId ?? null,
       machineVersion: definition.machineVersion,
       snapshotDigest: snapshotDigest(persisted),
       ...(current === null ? { input } : {}),
@@ -320,13 +334,17 @@ export class ActorRuntime {
       pendingApproval,
       timers: timers.active,
       correlationId,
-      traceId: current?.traceId ?? null,
+      traceId: current?.traceId ?? currentTraceId(),
+      traceParent: nextTraceParent(current),
       createdAt: current?.createdAt ?? at,
       updatedAt: at,
     };
     await this.options.store.save(record, current?.version ?? 0);
     this.cache.set(record.workflowId, record);
-    await this.flush(record);
+    describeTransition({ envelope, workflowType: definition.workflowType, from: current?.stateValue ?? null, to: stateValue, version, status, rejection });
+    if (rejection === null) recordWorkflowOutcome(definition.workflowType, current, status, record.statePaths);
+    // The outbox carries the workflow's id and type as baggage, so agents count tokens per workflow type.
+    await withWorkflowBaggage(record, () => this.flush(record));
     if (rejection !== null) {
       this.counters.rejected += 1;
       return { kind: 'rejected', workflowId: record.workflowId, version, reason: rejection };

@@ -19,5 +19,6 @@ export {
 export { type ChatLanguageModel, createLanguageModel, modelLabel } from './language-model';
 export { type StructuredRequest, type StructuredAnswer, generateStructured } from './structured-output';
 export { type EmailPromptOptions, formatEmailForPrompt } from './email-prompt';
-export { type ScriptedAnswer, scriptedLanguageModel } from './scripted-model';
+export { type ScriptedAnswer, scriptedLanguageModel, SCRIPTED_TEST_PROVIDER, ModelScriptFile, scriptedLanguageModelFromFile } from './scripted-model';
+export { withModelTelemetry } from './model-telemetry';
 export { handleEmailTask } from './email-task';

@@ -3,6 +3,7 @@ import { createOpenAI } from '@ai-sdk/openai';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import type { LanguageModel } from 'ai';
 import type { ModelConfig } from './model-config';
+import { SCRIPTED_TEST_PROVIDER, scriptedLanguageModelFromFile } from './scripted-model';
 
 /**
  * An AI SDK language model object (not a bare model-id string, which the AI SDK would resolve through
@@ -33,6 +34,9 @@ export function createLanguageModel(config: ModelConfig): ChatLanguageModel {
         apiKey,
         supportsStructuredOutputs: true,
       }).chatModel(config.modelName);
+    case SCRIPTED_TEST_PROVIDER:
+      // A test double (end-to-end tests); the configuration requires the script file.
+      return scriptedLanguageModelFromFile(config.scriptFile as string, { modelId: config.modelName });
   }
 }
 

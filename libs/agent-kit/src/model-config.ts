@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ModelConfigError } from './errors';
 import { Secret } from './secret';
+import { SCRIPTED_TEST_PROVIDER } from './scripted-model';
 
 /**
  * How a language model is reached: OpenAI's API, Anthropic's API, or any server speaking the OpenAI
@@ -14,10 +15,13 @@ export type ModelProvider = z.infer<typeof ModelProvider>;
  * for a server that needs none (only allowed for `openai-compatible`).
  */
 export interface ModelConfig {
-  provider: ModelProvider;
+  /** A real provider, or `scripted-test-double` (tests only, see `scriptedLanguageModelFromFile`). */
+  provider: ModelProvider | typeof SCRIPTED_TEST_PROVIDER;
   modelName: string;
   baseUrl: string | null;
   apiKey: Secret | null;
+  /** The script of the scripted test double (`TROUPE_MODEL_SCRIPT_FILE`); absent for real providers. */
+  scriptFile?: string;
 }
 
 /** The environment variables {@link modelConfigFromEnv} reads. */
@@ -74,10 +78,13 @@ const ModelEnvironment = z
  * - `TROUPE_MODEL_BASE_URL`: http(s) endpoint; required for `openai-compatible`, optional otherwise.
  * - `TROUPE_MODEL_API_KEY`: required for `openai` and `anthropic`, optional for `openai-compatible`;
  *   kept as a {@link Secret}, never logged.
+ * - `TROUPE_MODEL_PROVIDER=scripted-test-double` (tests only) selects the scripted test double, which
+ *   answers from the JSON file `TROUPE_MODEL_SCRIPT_FILE` (see `scriptedLanguageModelFromFile`).
  *
  * @throws ModelConfigError naming every bad key at once (never the key's value).
  */
 export function modelConfigFromEnv(env: NodeJS.ProcessEnv): ModelConfig | null {
+  if (env.TROUPE_MODEL_PROVIDER?.trim() === SCRIPTED_TEST_PROVIDER) return scriptedTestDoubleConfig(env);
   const parsed = ModelEnvironment.safeParse({
     TROUPE_MODEL_PROVIDER: env.TROUPE_MODEL_PROVIDER,
     TROUPE_MODEL_NAME: env.TROUPE_MODEL_NAME,
@@ -96,6 +103,13 @@ export function modelConfigFromEnv(env: NodeJS.ProcessEnv): ModelConfig | null {
     baseUrl: values.TROUPE_MODEL_BASE_URL ?? null,
     apiKey: values.TROUPE_MODEL_API_KEY === undefined ? null : new Secret(values.TROUPE_MODEL_API_KEY),
   };
+}
+
+/** The test double's configuration: `TROUPE_MODEL_SCRIPT_FILE` required, `TROUPE_MODEL_NAME` optional. */
+function scriptedTestDoubleConfig(env: NodeJS.ProcessEnv): ModelConfig {
+  const scriptFile = env.TROUPE_MODEL_SCRIPT_FILE?.trim() ?? '';
+  if (scriptFile === '') throw new ModelConfigError([`TROUPE_MODEL_SCRIPT_FILE: required for ${SCRIPTED_TEST_PROVIDER}`]);
+  return { provider: SCRIPTED_TEST_PROVIDER, modelName: env.TROUPE_MODEL_NAME?.trim() || 'scripted-model', baseUrl: null, apiKey: null, scriptFile };
 }
 
 /** One line for logs: `openai-compatible model llama3.1:8b at http://localhost:11434/v1 (API key set)`. Never shows the key. */

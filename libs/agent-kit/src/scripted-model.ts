@@ -1,4 +1,8 @@
+import { readFileSync } from 'node:fs';
+import { APICallError } from 'ai';
 import { MockLanguageModelV3 } from 'ai/test';
+import { z } from 'zod';
+import { SchemaValidationError, parseOrThrow } from '@troupe/contracts';
 
 /** One scripted model answer: the text the model returns, or an error the call throws. */
 export type ScriptedAnswer = string | Error;
@@ -28,6 +32,86 @@ export function scriptedLanguageModel(
         usage: {
           inputTokens: { total: undefined, noCache: undefined, cacheRead: undefined, cacheWrite: undefined },
           outputTokens: { total: undefined, text: undefined, reasoning: undefined },
+        },
+        warnings: [],
+      };
+    },
+  });
+}
+
+/** Value of `TROUPE_MODEL_PROVIDER` that selects the scripted test double ({@link scriptedLanguageModelFromFile}). */
+export const SCRIPTED_TEST_PROVIDER = 'scripted-test-double';
+
+/** One answer of a script file: text with the token usage to report, or a failure of the call. */
+const ScriptFileAnswer = z.union([
+  z.object({
+    text: z.string(),
+    inputTokens: z.number().int().nonnegative().optional(),
+    outputTokens: z.number().int().nonnegative().optional(),
+  }),
+  z.object({
+    error: z.object({
+      message: z.string().min(1),
+      /** HTTP status the failure pretends to have (default 503). */
+      statusCode: z.number().int().min(400).max(599).default(503),
+      /** Whether the AI SDK may retry it (default true: the SDK retries after its backoff). */
+      retryable: z.boolean().default(true),
+    }),
+  }),
+]);
+
+/**
+ * A script file of the scripted test double: answers per response-format name (the `schemaName` of
+ * `generateStructured`, e.g. `triage_route`), `default` for any other call. The n-th call with a name
+ * gets its n-th answer; the last one repeats.
+ */
+export const ModelScriptFile = z.object({ answers: z.record(z.string(), z.array(ScriptFileAnswer).min(1)) });
+export type ModelScriptFile = z.infer<typeof ModelScriptFile>;
+
+/**
+ * TEST DOUBLE, not a model: a `MockLanguageModelV3` answering from a JSON script file
+ * ({@link ModelScriptFile}), with the token usage the script states and scripted failures thrown as
+ * AI SDK `APICallError`s (so the SDK's retry rules apply). Selected with
+ * `TROUPE_MODEL_PROVIDER=scripted-test-double` and `TROUPE_MODEL_SCRIPT_FILE`, so end-to-end tests
+ * can run the apps as separate processes with a deterministic model. Each process counts calls itself.
+ *
+ * @throws SchemaValidationError when the file is not a valid script (at creation, not at the first call).
+ */
+export function scriptedLanguageModelFromFile(filePath: string, options: { modelId?: string } = {}): MockLanguageModelV3 {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(filePath, 'utf8'));
+  } catch (error) {
+    throw new SchemaValidationError(`model script ${filePath}`, [`(root): not readable JSON (${(error as Error).message})`]);
+  }
+  const script = parseOrThrow(ModelScriptFile, raw, `model script ${filePath}`);
+  const calls = new Map<string, number>();
+  return new MockLanguageModelV3({
+    provider: 'scripted',
+    modelId: options.modelId ?? 'scripted-model',
+    doGenerate: async (callOptions) => {
+      const format = callOptions.responseFormat;
+      const named = format?.type === 'json' && format.name !== undefined && script.answers[format.name] !== undefined ? format.name : 'default';
+      const answers = script.answers[named];
+      if (answers === undefined) throw new Error(`model script ${filePath} has no answers for ${format?.type === 'json' ? (format.name ?? 'an unnamed format') : 'text'} and no default`);
+      const n = calls.get(named) ?? 0;
+      calls.set(named, n + 1);
+      const answer = answers[Math.min(n, answers.length - 1)];
+      if ('error' in answer) {
+        throw new APICallError({
+          message: answer.error.message,
+          url: `scripted://${filePath}`,
+          requestBodyValues: {},
+          statusCode: answer.error.statusCode,
+          isRetryable: answer.error.retryable,
+        });
+      }
+      return {
+        content: [{ type: 'text', text: answer.text }],
+        finishReason: { unified: 'stop', raw: 'stop' },
+        usage: {
+          inputTokens: { total: answer.inputTokens, noCache: answer.inputTokens, cacheRead: undefined, cacheWrite: undefined },
+          outputTokens: { total: answer.outputTokens, text: answer.outputTokens, reasoning: undefined },
         },
         warnings: [],
       };

@@ -7,6 +7,7 @@ import {
   type EffectFailed,
   type Envelope,
 } from '@troupe/contracts';
+import { TROUPE_ATTRIBUTES, markActiveSpanFailed, setSpanAttributes, withSpan } from '@troupe/telemetry';
 import type { JetStreamClient } from 'nats';
 import type { JetStreamContext } from './jetstream.server';
 import { publishEnvelope } from './publisher';
@@ -26,8 +27,31 @@ export interface EffectResult {
  * workflow is told with an `effect.failed` event (the reason is journaled there) and the message is
  * acked. A retryable failure before that is rethrown, so the transport naks with backoff. Input that
  * fails its schema should be checked before calling this (the transport dead-letters it).
+ *
+ * Runs inside a span `effect <kind>` (effect id and kind, source, workflow id, delivery count and
+ * outcome), so the work, a model call for instance, and the result's publish are its children.
  */
 export async function runEffect(
+  js: JetStreamClient,
+  request: { envelope: Envelope; context: JetStreamContext; effectId: string; kind: string; source: string },
+  execute: () => Promise<EffectResult>,
+): Promise<'completed' | 'failed'> {
+  const { envelope, context, effectId, kind, source } = request;
+  return withSpan(`effect ${kind}`, {}, async (span) => {
+    setSpanAttributes(span, () => ({
+      [TROUPE_ATTRIBUTES.effectId]: effectId,
+      [TROUPE_ATTRIBUTES.effectKind]: kind,
+      [TROUPE_ATTRIBUTES.effectSource]: source,
+      [TROUPE_ATTRIBUTES.workflowId]: envelope.workflowId,
+      [TROUPE_ATTRIBUTES.deliveryCount]: context.deliveryCount,
+    }));
+    const outcome = await executeAndPublish(js, request, execute);
+    span.setAttribute(TROUPE_ATTRIBUTES.effectOutcome, outcome);
+    return outcome;
+  });
+}
+
+async function executeAndPublish(
   js: JetStreamClient,
   request: { envelope: Envelope; context: JetStreamContext; effectId: string; kind: string; source: string },
   execute: () => Promise<EffectResult>,
@@ -39,6 +63,7 @@ export async function runEffect(
   } catch (error) {
     const lastDelivery = context.deliveryCount >= context.consumer.maxDeliver;
     if (!isNonRetryable(error) && !lastDelivery) throw error;
+    markActiveSpanFailed(error);
     const failed: EffectFailed = {
       effectId,
       kind,

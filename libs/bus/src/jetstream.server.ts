@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { CustomTransportStrategy, Server } from '@nestjs/microservices';
-import type { JsMsg, NatsConnection, JetStreamClient, ConsumerMessages } from 'nats';
+import type { JsMsg, NatsConnection, JetStreamClient, ConsumerMessages, JetStreamManager } from 'nats';
 import { isObservable, lastValueFrom } from 'rxjs';
 import {
   SchemaValidationError,
@@ -9,6 +9,16 @@ import {
   type ConsumerDefinition,
   type Envelope,
 } from '@troupe/contracts';
+import {
+  TROUPE_ATTRIBUTES,
+  describeConsumedEnvelope,
+  markSpanFailed,
+  observeConsumerLag,
+  recordDeadLetter,
+  withConsumeSpan,
+  type ConsumerLagSample,
+  type Span,
+} from '@troupe/telemetry';
 import { publishDeadLetter } from './dead-letter';
 import { provisionConsumer } from './provisioning';
 
@@ -96,6 +106,10 @@ interface ActiveConsumer {
  *    message is published to `troupe.dlq.<durable>` (or the consumer's `deadLetterOrigin`) with the
  *    reason, then terminated. Anything else: nak with the consumer's backoff delay.
  *
+ * Each message is handled inside a CONSUMER span `process <pattern>` that continues the producer's
+ * trace from the W3C headers (@troupe/telemetry), with the outcome (ack, nak, dead letter); dead
+ * letters are counted (`troupe.dead_letters`) and consumer lag is sampled (`troupe.consumer.lag`).
+ *
  * Handler errors reach the server intact only with {@link PreserveErrorsFilter} installed (Nest's
  * default RPC filter replaces them with a generic message).
  */
@@ -106,11 +120,36 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
   private readonly starting = new Map<string, Promise<void>>();
   private readonly limits = new Map<string, InFlightLimit>();
   private closing = false;
+  private jsm: JetStreamManager | null = null;
   readonly counters: JetStreamServerCounters = { acked: 0, naked: 0, deadLettered: 0 };
 
   constructor(private readonly options: JetStreamServerOptions) {
     super();
     this.js = options.connection.jetstream();
+    observeConsumerLag(this);
+  }
+
+  /**
+   * The lag of every consumer being pulled from: `num_pending` of its consumer info (messages in the
+   * stream not yet delivered to it). Asks the server once per consumer; the `troupe.consumer.lag`
+   * gauge calls it at each metric collection.
+   */
+  async sampleLag(): Promise<ConsumerLagSample[]> {
+    const consumers = [...this.active.values()].filter((active) => !active.stopping).map((active) => active.definition);
+    if (consumers.length === 0) return [];
+    this.jsm ??= await this.options.connection.jetstreamManager();
+    const jsm = this.jsm;
+    const samples = await Promise.all(
+      consumers.map(async (consumer) => {
+        try {
+          const info = await jsm.consumers.info(consumer.stream, consumer.durable);
+          return [{ consumer: consumer.durable, stream: consumer.stream, pending: info.num_pending }];
+        } catch {
+          return [];
+        }
+      }),
+    );
+    return samples.flat();
   }
 
   async listen(callback: (...optionalParams: unknown[]) => unknown): Promise<void> {
@@ -236,15 +275,30 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
     }
   }
 
-  private async handle(active: ActiveConsumer, message: JsMsg): Promise<void> {
+  private handle(active: ActiveConsumer, message: JsMsg): Promise<void> {
+    return withConsumeSpan(
+      {
+        subject: message.subject,
+        pattern: active.pattern,
+        consumer: active.definition.durable,
+        stream: message.info.stream,
+        deliveryCount: message.info.redeliveryCount,
+        headers: message.headers,
+      },
+      (span) => this.handleInSpan(active, message, span),
+    );
+  }
+
+  private async handleInSpan(active: ActiveConsumer, message: JsMsg, span: Span): Promise<void> {
     const consumer = active.definition;
     let envelope: Envelope;
     try {
       envelope = decodeEnvelope(message.data);
     } catch (error) {
-      await this.deadLetter(active, message, error);
+      await this.deadLetter(active, message, error, span);
       return;
     }
+    describeConsumedEnvelope(span, envelope);
     const handler = this.getHandlerByPattern(active.pattern);
     if (handler === null) {
       message.nak(1_000);
@@ -257,11 +311,12 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
       clearInterval(heartbeat);
       message.ack();
       this.counters.acked += 1;
+      span.setAttribute(TROUPE_ATTRIBUTES.messageOutcome, 'ack');
     } catch (error) {
       clearInterval(heartbeat);
       const lastDelivery = consumer.maxDeliver > 0 && message.info.redeliveryCount >= consumer.maxDeliver;
       if (isNonRetryable(error) || lastDelivery) {
-        await this.deadLetter(active, message, error);
+        await this.deadLetter(active, message, error, span);
       } else {
         const delayMs = retryAfterMsOf(error) ?? consumer.backoffMs[Math.min(message.info.redeliveryCount - 1, consumer.backoffMs.length - 1)] ?? 1_000;
         if (retryAfterMsOf(error) === undefined) this.log.warn(
@@ -269,12 +324,16 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
         );
         message.nak(delayMs);
         this.counters.naked += 1;
+        span.setAttribute(TROUPE_ATTRIBUTES.messageOutcome, 'nak');
+        // A timer held back until due is not a failure.
+        if (retryAfterMsOf(error) === undefined) markSpanFailed(span, error);
       }
     }
   }
 
-  private async deadLetter(active: ActiveConsumer, message: JsMsg, error: unknown): Promise<void> {
+  private async deadLetter(active: ActiveConsumer, message: JsMsg, error: unknown, span: Span): Promise<void> {
     const consumer = active.definition;
+    markSpanFailed(span, error);
     try {
       await publishDeadLetter(this.js, {
         origin: active.deadLetterOrigin,
@@ -288,11 +347,14 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
       });
       message.term(error instanceof SchemaValidationError ? 'schema validation failed' : 'dead-lettered');
       this.counters.deadLettered += 1;
+      span.setAttribute(TROUPE_ATTRIBUTES.messageOutcome, 'dead_letter');
+      recordDeadLetter(active.deadLetterOrigin, errorCodeOf(error));
       this.log.warn(`${consumer.durable}: ${message.subject} dead-lettered: ${(error as Error)?.message ?? String(error)}`);
     } catch (publishError) {
       // Never drop a message: if the dead letter cannot be written, leave the original for redelivery.
       this.log.error(`${consumer.durable}: dead letter failed, will retry: ${(publishError as Error).message}`);
       message.nak(5_000);
+      span.setAttribute(TROUPE_ATTRIBUTES.messageOutcome, 'nak');
     }
   }
 }
@@ -304,6 +366,12 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
  * once, in order, to whoever pulls next.
  */
 const HANDOVER_NAK_DELAY_MS = 1;
+
+/** The stable code of an error (a Troupe error's `code`), else `HANDLER_FAILED`, as dead letters record it. */
+function errorCodeOf(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code !== '' ? code : 'HANDLER_FAILED';
+}
 
 /** The delay a retryable error asks for (`retryAfterMs`, ms), if any. */
 function retryAfterMsOf(error: unknown): number | undefined {

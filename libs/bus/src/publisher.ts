@@ -1,5 +1,6 @@
 import { headers as natsHeaders, type JetStreamClient, type MsgHdrs, type PubAck } from 'nats';
 import { encodeEnvelope, type Envelope } from '@troupe/contracts';
+import { injectTraceContext, withPublishSpan } from '@troupe/telemetry';
 
 /** Header naming the envelope type, so tools can filter without parsing the body. */
 export const TYPE_HEADER = 'Troupe-Type';
@@ -13,7 +14,9 @@ export interface PublishOptions {
 }
 
 /**
- * Publishes an envelope to JetStream and waits for the stream's ack (at-least-once into the stream).
+ * Publishes an envelope to JetStream and waits for the stream's ack (at-least-once into the stream),
+ * inside a PRODUCER span `send <subject>` whose W3C trace context (`traceparent`, `tracestate`,
+ * `baggage`) goes into the message headers, so the consumer's span continues the trace.
  *
  * @throws Error from nats.js when no stream takes the subject (503 "no responders") or the ack times out.
  */
@@ -23,12 +26,15 @@ export async function publishEnvelope(
   envelope: Envelope,
   options: PublishOptions = {},
 ): Promise<PubAck> {
-  const hdrs: MsgHdrs = natsHeaders();
-  hdrs.set(TYPE_HEADER, envelope.type);
-  for (const [key, value] of Object.entries(options.headers ?? {})) hdrs.set(key, value);
-  return js.publish(subject, encodeEnvelope(envelope), {
-    headers: hdrs,
-    ...(options.msgId !== undefined ? { msgID: options.msgId } : {}),
-    ...(options.expectedStream !== undefined ? { expect: { streamName: options.expectedStream } } : {}),
+  return withPublishSpan({ subject, messageId: envelope.id, envelopeType: envelope.type, workflowId: envelope.workflowId }, () => {
+    const hdrs: MsgHdrs = natsHeaders();
+    hdrs.set(TYPE_HEADER, envelope.type);
+    for (const [key, value] of Object.entries(options.headers ?? {})) hdrs.set(key, value);
+    injectTraceContext(hdrs);
+    return js.publish(subject, encodeEnvelope(envelope), {
+      headers: hdrs,
+      ...(options.msgId !== undefined ? { msgID: options.msgId } : {}),
+      ...(options.expectedStream !== undefined ? { expect: { streamName: options.expectedStream } } : {}),
+    });
   });
 }

@@ -83,6 +83,8 @@ export const WorkflowSummary = z.object({
   /** Version of the machine definition the workflow runs on (`<workflowType>@<machineVersion>`). */
   machineVersion: z.string(),
   updatedAt: z.string(),
+  /** The workflow's OpenTelemetry trace id (null when tracing is off). */
+  traceId: z.string().nullable(),
 });
 export type WorkflowSummary = z.infer<typeof WorkflowSummary>;
 

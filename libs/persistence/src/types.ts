@@ -70,7 +70,13 @@ export interface WorkflowRecord {
    */
   timers?: ActiveTimer[];
   correlationId: string;
+  /** The workflow's trace id (32 hex digits), set by its first step when tracing is on; null otherwise. */
   traceId: string | null;
+  /**
+   * W3C `traceparent` of the workflow's latest step span in that trace (absent in records written
+   * before it existed), so an event from outside the trace (an operator's decision) can continue it.
+   */
+  traceParent?: string | null;
   createdAt: string;
   updatedAt: string;
 }

@@ -20,6 +20,7 @@ import {
 } from '@troupe/contracts';
 import type { WorkflowFilter, WorkflowRecord } from '@troupe/persistence';
 import type { WorkflowCatalogEntry } from '@troupe/statecharts';
+import { withTraceParent } from '@troupe/telemetry';
 import type { Principal } from '../auth/principal';
 import { GATEWAY_PORTS, type GatewayPorts } from '../ports';
 
@@ -45,6 +46,8 @@ export function summaryOf(record: WorkflowRecord): WorkflowSummary {
     pendingApproval: record.pendingApproval,
     machineVersion: record.machineVersion,
     updatedAt: record.updatedAt,
+    /** The workflow's OpenTelemetry trace id (null when tracing was off); look it up in Jaeger. */
+    traceId: record.traceId,
   };
 }
 
@@ -210,7 +213,11 @@ export class WorkflowsService {
     return entry;
   }
 
-  /** Publishes an event from the gateway into the workflow of `record` (no cause; source names the caller). */
+  /**
+   * Publishes an event from the gateway into the workflow of `record` (no cause; source names the
+   * caller), as a continuation of the workflow's trace (its stored `traceParent`), so one workflow keeps
+   * one trace.
+   */
   private async publishToWorkflow(record: WorkflowRecord, type: string, payload: unknown, principal: Principal, eventId?: string): Promise<{ eventId: string; subject: string }> {
     const envelope: Envelope = {
       id: eventId ?? this.ports.newId(),
@@ -223,7 +230,7 @@ export class WorkflowsService {
       payload,
     };
     const subject = workflowEventSubject(record.workflowId);
-    await publishEnvelope(this.ports.js, subject, envelope, { msgId: envelope.id });
+    await withTraceParent(record.traceParent, () => publishEnvelope(this.ports.js, subject, envelope, { msgId: envelope.id }));
     return { eventId: envelope.id, subject };
   }
 }

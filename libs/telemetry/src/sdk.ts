@@ -1,0 +1,137 @@
+import path from 'node:path';
+import { hostname } from 'node:os';
+import { getNumberFromEnv, getStringFromEnv, getStringListFromEnv } from '@opentelemetry/core';
+import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import { PeriodicExportingMetricReader, type IMetricReader } from '@opentelemetry/sdk-metrics';
+import { BatchSpanProcessor, SimpleSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { ATTR_SERVICE_NAMESPACE, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
+import { ATTR_SERVICE_INSTANCE_ID } from '@opentelemetry/semantic-conventions';
+import { parseModelPrices, setModelPrices } from './genai';
+import { TEST_TELEMETRY_DIR_ENV, TestOnlyJsonLinesMetricExporter, TestOnlyJsonLinesSpanExporter } from './test-file-exporters';
+
+/** Options of {@link startTelemetry}. */
+export interface TelemetryOptions {
+  /** `service.name` of the process, e.g. `troupe-orchestrator` (`OTEL_SERVICE_NAME` wins when set). */
+  serviceName: string;
+  /** `service.version` (default: the version in the repository's package.json, 0.1.0). */
+  serviceVersion?: string;
+}
+
+/** What {@link startTelemetry} set up, for one boot log line. */
+export interface TelemetryStatus {
+  serviceName: string;
+  /** Where traces go: `otlp <endpoint>`, `test file`, or nothing (spans are no-ops). */
+  traces: string[];
+  metrics: string[];
+  disabled: boolean;
+}
+
+let sdk: NodeSDK | null = null;
+let status: TelemetryStatus | null = null;
+
+function configured(name: string): boolean {
+  return (getStringFromEnv(name) ?? '') !== '';
+}
+
+function exporterEnabled(listVariable: string): boolean {
+  return !(getStringListFromEnv(listVariable) ?? []).includes('none');
+}
+
+/**
+ * Starts the OpenTelemetry Node SDK once for this process (later calls return the first status). Call
+ * it from the app's `instrumentation.ts`, imported before anything else.
+ *
+ * - Traces and metrics are exported over OTLP/HTTP (`@opentelemetry/exporter-*-otlp-http`) only when
+ *   `OTEL_EXPORTER_OTLP_ENDPOINT` (or the signal's `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` /
+ *   `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT`) is set, and not switched off by `OTEL_TRACES_EXPORTER=none` /
+ *   `OTEL_METRICS_EXPORTER=none`. Without them nothing leaves the process: no tracer or meter provider
+ *   is registered, so spans and instruments are the API's no-ops (the durable step's hot path pays
+ *   nothing), while the W3C propagators still pass a caller's trace context through.
+ * - The SDK reads the other standard variables itself: `OTEL_SDK_DISABLED`, `OTEL_SERVICE_NAME`,
+ *   `OTEL_RESOURCE_ATTRIBUTES`, `OTEL_TRACES_SAMPLER(_ARG)`, `OTEL_PROPAGATORS` (default
+ *   `tracecontext,baggage`), `OTEL_BSP_*`, `OTEL_EXPORTER_OTLP_HEADERS`/`_TIMEOUT`/`_COMPRESSION`,
+ *   `OTEL_LOG_LEVEL`; `OTEL_METRIC_EXPORT_INTERVAL` / `_TIMEOUT` (ms) set the metric export period.
+ * - `TROUPE_TEST_TELEMETRY_DIR` (tests only) adds the test-only JSON-lines file exporters.
+ * - `TROUPE_MODEL_PRICES` sets the price table of the cost metric (see {@link parseModelPrices}).
+ *
+ * @throws ConfigurationError when `TROUPE_MODEL_PRICES` is malformed.
+ */
+export function startTelemetry(options: TelemetryOptions): TelemetryStatus {
+  if (status !== null) return status;
+  setModelPrices(parseModelPrices(process.env.TROUPE_MODEL_PRICES));
+  const serviceName = getStringFromEnv('OTEL_SERVICE_NAME') ?? options.serviceName;
+  const spanProcessors: SpanProcessor[] = [];
+  const metricReaders: IMetricReader[] = [];
+  const traces: string[] = [];
+  const metrics: string[] = [];
+  const exportIntervalMillis = getNumberFromEnv('OTEL_METRIC_EXPORT_INTERVAL');
+  const exportTimeoutMillis = getNumberFromEnv('OTEL_METRIC_EXPORT_TIMEOUT');
+  const generalEndpoint = getStringFromEnv('OTEL_EXPORTER_OTLP_ENDPOINT');
+  if ((configured('OTEL_EXPORTER_OTLP_ENDPOINT') || configured('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT')) && exporterEnabled('OTEL_TRACES_EXPORTER')) {
+    spanProcessors.push(new BatchSpanProcessor(new OTLPTraceExporter()));
+    traces.push(`otlp ${getStringFromEnv('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT') ?? generalEndpoint}`);
+  }
+  if ((configured('OTEL_EXPORTER_OTLP_ENDPOINT') || configured('OTEL_EXPORTER_OTLP_METRICS_ENDPOINT')) && exporterEnabled('OTEL_METRICS_EXPORTER')) {
+    // The reader refuses a timeout longer than the interval: a short interval (tests, demos) shortens it.
+    const intervalMs = exportIntervalMillis ?? 60_000;
+    metricReaders.push(
+      new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter(), exportIntervalMillis: intervalMs, exportTimeoutMillis: Math.min(exportTimeoutMillis ?? 30_000, intervalMs) }),
+    );
+    metrics.push(`otlp ${getStringFromEnv('OTEL_EXPORTER_OTLP_METRICS_ENDPOINT') ?? generalEndpoint}`);
+  }
+  const testDir = getStringFromEnv(TEST_TELEMETRY_DIR_ENV);
+  if (testDir !== undefined && testDir !== '') {
+    const base = path.join(testDir, `${serviceName}.${process.pid}`);
+    spanProcessors.push(new SimpleSpanProcessor(new TestOnlyJsonLinesSpanExporter(`${base}.spans.jsonl`)));
+    metricReaders.push(
+      new PeriodicExportingMetricReader({
+        exporter: new TestOnlyJsonLinesMetricExporter(`${base}.metrics.jsonl`),
+        exportIntervalMillis: exportIntervalMillis ?? 1_000,
+        exportTimeoutMillis: Math.min(exportTimeoutMillis ?? 1_000, exportIntervalMillis ?? 1_000),
+      }),
+    );
+    traces.push(`test-only file ${base}.spans.jsonl`);
+    metrics.push(`test-only file ${base}.metrics.jsonl`);
+  }
+  sdk = new NodeSDK({
+    ...(getStringFromEnv('OTEL_SERVICE_NAME') === undefined ? { serviceName } : {}),
+    resource: resourceFromAttributes({
+      [ATTR_SERVICE_NAMESPACE]: 'troupe',
+      [ATTR_SERVICE_VERSION]: options.serviceVersion ?? '0.1.0',
+      [ATTR_SERVICE_INSTANCE_ID]: `${hostname()}:${process.pid}`,
+    }),
+    spanProcessors,
+    metricReaders,
+    // No log export: logs go to stdout through pino, with trace and span ids (see TroupeLogger).
+    logRecordProcessors: [],
+  });
+  sdk.start();
+  status = { serviceName, traces, metrics, disabled: process.env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true' };
+  return status;
+}
+
+/** The status of {@link startTelemetry}, or null when it was not called in this process. */
+export function telemetryStatus(): TelemetryStatus | null {
+  return status;
+}
+
+/** One line for the boot log: where this process's traces and metrics go. */
+export function describeTelemetry(current: TelemetryStatus | null = status): string {
+  if (current === null) return 'telemetry not started (spans and metrics are no-ops)';
+  if (current.disabled) return 'telemetry disabled by OTEL_SDK_DISABLED';
+  const where = (list: string[]): string => (list.length === 0 ? 'not exported (no-op)' : list.join(', '));
+  return `telemetry ${current.serviceName}: traces ${where(current.traces)}; metrics ${where(current.metrics)}`;
+}
+
+/**
+ * Flushes and shuts the SDK down (exports what is buffered); a no-op when it was not started. Call it
+ * last on shutdown (`shutdownOnSignal` in @troupe/bus does).
+ */
+export async function shutdownTelemetry(): Promise<void> {
+  const running = sdk;
+  sdk = null;
+  if (running !== null) await running.shutdown();
+}
