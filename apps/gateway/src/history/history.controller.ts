@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { WorkflowId as WorkflowIdParam } from '@troupe/contracts';
@@ -8,6 +9,11 @@ import { GATEWAY_PORTS, type GatewayPorts } from '../ports';
 import { HISTORY_DEFINITIONS } from './history.definitions';
 import { ForkBody, ReplayQuery } from './history.schemas';
 import { HistoryService } from './history.service';
+
+// Parameters typed by a name that is also a zod schema would carry the schema as decorator metadata
+// (Swagger then reads it as a class); these aliases carry plain Object.
+type ParsedReplayQuery = z.infer<typeof ReplayQuery>;
+type ParsedForkBody = z.infer<typeof ForkBody>;
 
 /** `/workflows/:id/replay` and `/workflows/:id/fork`: time travel over a workflow's journal. */
 @ApiTags('history')
@@ -31,7 +37,7 @@ export class HistoryController {
   @ProblemResponses(400, 404, 409)
   replay(
     @Param('id', new ZodValidationPipe(WorkflowIdParam, 'workflow id')) id: string,
-    @Query(new ZodValidationPipe(ReplayQuery, 'query')) query: ReplayQuery,
+    @Query(new ZodValidationPipe(ReplayQuery, 'query')) query: ParsedReplayQuery,
   ) {
     return this.history.replay(id, query.step);
   }
@@ -46,7 +52,7 @@ export class HistoryController {
   @ProblemResponses(400, 404, 409)
   fork(
     @Param('id', new ZodValidationPipe(WorkflowIdParam, 'workflow id')) id: string,
-    @Body(new ZodValidationPipe(ForkBody, 'body')) body: ForkBody,
+    @Body(new ZodValidationPipe(ForkBody, 'body')) body: ParsedForkBody,
   ) {
     return this.history.fork(id, body);
   }
