@@ -47,6 +47,9 @@ export interface RateResult {
   cpu?: CpuPerOp;
 }
 
+/** How a step floor acks its inbound message. */
+export type AckMode = 'ack' | 'ackAck';
+
 /** Figures (a)–(c). */
 export interface RawFloorResults {
   publishSerial: RateResult;
@@ -129,10 +132,12 @@ export class RawJetStream {
 
   /**
    * (d) The combined floor of one durable step done by hand: consume one message, KV compare-and-set
-   * of the persisted-record size, publish one outbox message with a msgID, ackAck; one key at a time,
-   * `stepConcurrency` steps in flight across keys, pulled as `JetStreamServer` pulls.
+   * of the persisted-record size, publish one outbox message with a msgID, ack; one key at a time,
+   * `stepConcurrency` steps in flight across keys, pulled as `JetStreamServer` pulls. `ack` is how the
+   * inbound message is acked: `ack()` (fire-and-forget, what `JetStreamServer` does, so the ratio's
+   * denominator) or `ackAck()` (waits for the server's confirmation).
    */
-  async stepFloor(): Promise<RateResult> {
+  async stepFloor(ack: AckMode): Promise<RateResult> {
     const { ops, stepConcurrency, sizes } = this.options;
     const value = bytes(sizes.persistBytes);
     const outbox = bytes(sizes.outboxBytes[0] ?? 400);
@@ -143,7 +148,8 @@ export class RawJetStream {
       return this.chains.run(key, async () => {
         this.revisions.set(key, await this.kv.update(key, value, this.revisions.get(key) ?? 0));
         await this.js.publish(benchOutboxSubject(key), outbox, { msgID: `d:${run}:${message.seq}` });
-        await message.ackAck();
+        if (ack === 'ackAck') await message.ackAck();
+        else message.ack();
       });
     });
     await this.purge();
@@ -151,8 +157,9 @@ export class RawJetStream {
   }
 
   /**
-   * (d') The I/O of Troupe's step, by hand and in the runtime's order: CAS of the record with outbox,
-   * journal publish, effect + change-feed publishes in parallel, CAS clearing the outbox, ackAck.
+   * (d') The I/O of Troupe's step, by hand and in the runtime's order: CAS of the record (snapshot +
+   * outbox + pending journal entry), then the journal publish and the effect + change-feed publishes
+   * all in parallel (each with a msgID), then `ack()`.
    */
   async troupeIoFloor(): Promise<RateResult> {
     const { ops, stepConcurrency, sizes } = this.options;
@@ -160,20 +167,18 @@ export class RawJetStream {
     const journal = bytes(sizes.journalBytes);
     const outbox = bytes(sizes.outboxBytes[0] ?? 400);
     const changed = bytes(sizes.outboxBytes[1] ?? 400);
-    const cleared = bytes(sizes.clearBytes);
     await this.prefillInput(ops);
     const run = ++this.steps;
     const result = await this.consumeAll(`bench-troupe-io-${run}`, ops, stepConcurrency, (message) => {
       const key = keyOfSubject(message.subject);
       return this.chains.run(key, async () => {
         this.revisions.set(key, await this.kv.update(key, value, this.revisions.get(key) ?? 0));
-        await this.js.publish(benchJournalSubject(key), journal, { msgID: `j:${run}:${message.seq}` });
         await Promise.all([
+          this.js.publish(benchJournalSubject(key), journal, { msgID: `j:${run}:${message.seq}` }),
           this.js.publish(benchOutboxSubject(key), outbox, { msgID: `e:${run}:${message.seq}` }),
           this.js.publish(benchChangesSubject(key), changed, { msgID: `c:${run}:${message.seq}` }),
         ]);
-        this.revisions.set(key, await this.kv.update(key, cleared, this.revisions.get(key) ?? 0));
-        await message.ackAck();
+        message.ack();
       });
     });
     await this.purge();

@@ -1,25 +1,11 @@
-import 'reflect-metadata';
-import { Controller, Inject, Module, type DynamicModule } from '@nestjs/common';
-import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import type { NatsConnection } from 'nats';
-import { ActorRuntime, type HandleOutcome } from '@troupe/actor-runtime';
-import { JetStreamContext, createJetStreamMicroservice, provisionStreams, publishEnvelope } from '@troupe/bus';
-import {
-  ALL_WORKFLOW_EVENTS,
-  DEFAULT_PARTITION_COUNT,
-  ORCHESTRATOR_CONSUMER,
-  STREAMS,
-  orchestratorPartitionConsumer,
-  workflowEventSubject,
-  type ConsumerDefinition,
-  type Envelope,
-} from '@troupe/contracts';
-import { createPersistence } from '@troupe/persistence';
+import { publishEnvelope } from '@troupe/bus';
+import { workflowEventSubject, type Envelope } from '@troupe/contracts';
 import { benchWorkflow, bumpedEvent, openedEvent } from './bench-workflow';
 import { cpuSince, nowMs, perSecond, pipelined, sampleCpu, summarise, withTimeout, type LatencySummary } from './measure';
 import type { CpuPerOp } from './raw-jetstream';
-import { StepProbe, type PhaseBreakdown } from './step-probe';
-import { applyWhatIf, NO_WHAT_IF, whatIfName, type WhatIf } from './what-if';
+import type { PhaseBreakdown } from './step-probe';
+import { resetTroupeStreams, startTroupeHost } from './troupe-host';
 
 /** Sizes and settings of one Troupe step run. */
 export interface TroupeStepOptions {
@@ -34,7 +20,8 @@ export interface TroupeStepOptions {
   cacheSize: number;
   /** Prefix of this run's workflow ids, unique per run (the KV bucket keeps earlier runs' records). */
   runId: string;
-  whatIf?: WhatIf;
+  /** Runtime `idleMs` (default the runtime's). */
+  idleMs?: number;
   /** nats-server's pid, to read its CPU time from /proc. */
   serverPid?: number;
   /**
@@ -47,10 +34,10 @@ export interface TroupeStepOptions {
 
 /** What one Troupe step run measured. */
 export interface TroupeStepResult {
-  variant: string;
   events: number;
   workflows: number;
   concurrency: number;
+  cacheSize: number;
   /** Start events (first KV `create` per workflow) per second. */
   startStepsPerSec: number;
   /** Bump steps per second, first ack to last ack. */
@@ -65,7 +52,7 @@ export interface TroupeStepResult {
   /** Mean phase times at 1 in flight. */
   phasesSerial: PhaseBreakdown | null;
   /** Sanity: what the runtime and the transport did (applied must be workflows + events + samples). */
-  counters: { applied: number; duplicates: number; rejected: number; versionConflicts: number; naked: number; deadLettered: number };
+  counters: { applied: number; duplicates: number; rejected: number; versionConflicts: number; outboxRepublished: number; naked: number; deadLettered: number };
   consumers: 'partitions' | 'single';
 }
 
@@ -74,44 +61,13 @@ export function benchWorkflowIds(runId: string, workflows: number): string[] {
   return Array.from({ length: workflows }, (_, i) => `${runId}-w${i}`);
 }
 
-const BENCH_RUNTIME = Symbol('BENCH_RUNTIME');
-const BENCH_PROBE = Symbol('BENCH_PROBE');
-
-/** Feeds every workflow event into the runtime, as the orchestrator's controller does, with the probe tapped in. */
-@Controller()
-class BenchWorkflowEventsController {
-  constructor(
-    @Inject(BENCH_RUNTIME) private readonly runtime: ActorRuntime,
-    @Inject(BENCH_PROBE) private readonly probe: StepProbe,
-  ) {}
-
-  @EventPattern(ALL_WORKFLOW_EVENTS)
-  handle(@Payload() envelope: Envelope, @Ctx() context: JetStreamContext): Promise<HandleOutcome> {
-    this.probe.received(envelope.workflowId, envelope.id, context.message);
-    return this.runtime.handle(envelope);
-  }
-}
-
-@Module({})
-class BenchOrchestratorModule {
-  static forRoot(runtime: ActorRuntime, probe: StepProbe): DynamicModule {
-    return {
-      module: BenchOrchestratorModule,
-      controllers: [BenchWorkflowEventsController],
-      providers: [
-        { provide: BENCH_RUNTIME, useValue: runtime },
-        { provide: BENCH_PROBE, useValue: probe },
-      ],
-    };
-  }
-}
-
 /**
  * Durable actor steps end to end, as the orchestrator runs them: the real {@link ActorRuntime} over the
  * embedded stores (`createPersistence` → `KvSnapshotStore`, `StreamJournal`) and the orchestrator's
  * publisher (`publishEnvelope` with `msgId`), hosted by `JetStreamServer` in a minimal Nest
  * microservice on the orchestrator's consumers (one per partition, all owned here; see
- * `options.consumers`), which acks (`ackAck`) after `handle` resolves.
+ * `options.consumers`), which acks (`ack()`) after `handle` resolves. With `cacheSize` below
+ * `workflows` the working set exceeds the actor cache, so most steps start with a store load (passivation).
  *
  * All events are published before the microservice starts: one start event per workflow, then
  * `events` bumps round-robin over the workflows (so events in flight belong to different workflows).
@@ -122,37 +78,9 @@ class BenchOrchestratorModule {
  * The WF_EVENTS stream is purged and the orchestrator's consumers deleted first, so each run starts empty.
  */
 export async function runTroupeSteps(nats: NatsConnection, options: TroupeStepOptions): Promise<TroupeStepResult> {
-  const jsm = await nats.jetstreamManager();
-  await provisionStreams(jsm);
-  const partitionConsumers = Array.from({ length: DEFAULT_PARTITION_COUNT }, (_, partition) => orchestratorPartitionConsumer(partition));
-  for (const consumer of [ORCHESTRATOR_CONSUMER, ...partitionConsumers]) {
-    await jsm.consumers.delete(consumer.stream, consumer.durable).catch(() => undefined);
-  }
-  await jsm.streams.purge(STREAMS.workflowEvents.name);
+  await resetTroupeStreams(nats);
   const consumerMode = options.consumers ?? 'partitions';
-  const consumers: ConsumerDefinition[] = consumerMode === 'single' ? [ORCHESTRATOR_CONSUMER] : partitionConsumers;
-
   const js = nats.jetstream();
-  const persistence = await createPersistence({ nats });
-  const whatIf = options.whatIf ?? NO_WHAT_IF;
-  const probe = new StepProbe(whatIf.fireAndForgetAck);
-  const deps = applyWhatIf(
-    {
-      store: persistence.snapshots,
-      journal: persistence.journal,
-      publish: async (message) => {
-        await publishEnvelope(js, message.subject, message.envelope, { msgId: message.id });
-      },
-    },
-    whatIf,
-  );
-  const runtime = new ActorRuntime({
-    definitions: [benchWorkflow],
-    store: probe.wrapStore(deps.store),
-    journal: probe.wrapJournal(deps.journal),
-    publish: probe.wrapPublisher(deps.publish),
-    cacheSize: options.cacheSize,
-  });
   const workflowIds = benchWorkflowIds(options.runId, options.workflows);
   const publish = (event: Envelope): Promise<unknown> => publishEnvelope(js, workflowEventSubject(event.workflowId), event, { msgId: event.id });
   const deadlineMs = (steps: number): number => 60_000 + steps * 10;
@@ -165,16 +93,16 @@ export async function runTroupeSteps(nats: NatsConnection, options: TroupeStepOp
     publish(bumpedEvent(workflowIds[i % workflowIds.length], Math.floor(i / workflowIds.length) + 1)).then(() => undefined),
   );
 
-  const { app, server } = await createJetStreamMicroservice(BenchOrchestratorModule.forRoot(runtime, probe), {
-    connection: nats,
-    consumers: [],
+  const host = await startTroupeHost(nats, {
+    definitions: [benchWorkflow],
     concurrency: options.concurrency,
-    logger: ['error', 'warn'],
+    cacheSize: options.cacheSize,
+    ...(options.idleMs === undefined ? {} : { idleMs: options.idleMs }),
   });
-  const failures = (): string => `runtime ${JSON.stringify(runtime.counters)}, transport ${JSON.stringify(server.counters)}`;
-  await app.listen();
+  const { probe, runtime, server } = host;
+  const failures = (): string => host.describe();
   // As the orchestrator does once it holds the partitions' leases.
-  for (const consumer of consumers) await server.startConsumer(consumer, { pattern: ALL_WORKFLOW_EVENTS });
+  await host.startWorkflowConsumers(consumerMode);
 
   // 1. Start steps: first ack to the ack that completes one per workflow.
   const startsDoneAt = await withTimeout(probe.acks(workflowIds.length), deadlineMs(workflowIds.length), `start steps (${failures()})`);
@@ -207,8 +135,7 @@ export async function runTroupeSteps(nats: NatsConnection, options: TroupeStepOp
     latency = summarise(samples);
     phasesSerial = probe.breakdown();
   }
-  await app.close();
-  await persistence.close();
+  await host.close();
 
   const counters = { ...runtime.counters, naked: server.counters.naked, deadLettered: server.counters.deadLettered };
   const expectedApplied = workflowIds.length + options.events + options.latencySamples;
@@ -216,10 +143,10 @@ export async function runTroupeSteps(nats: NatsConnection, options: TroupeStepOp
     throw new Error(`Troupe step run ${options.runId} applied ${counters.applied} of ${expectedApplied} events (${failures()})`);
   }
   return {
-    variant: whatIfName(whatIf),
     events: options.events,
     workflows: options.workflows,
     concurrency: options.concurrency,
+    cacheSize: options.cacheSize,
     startStepsPerSec,
     stepsPerSec,
     elapsedMs,
@@ -235,6 +162,7 @@ export async function runTroupeSteps(nats: NatsConnection, options: TroupeStepOp
       duplicates: counters.duplicates,
       rejected: counters.rejected,
       versionConflicts: counters.versionConflicts,
+      outboxRepublished: counters.outboxRepublished,
       naked: counters.naked,
       deadLettered: counters.deadLettered,
     },
