@@ -1,6 +1,6 @@
 import type { JetStreamClient, JetStreamManager, JsMsg, KV, NatsConnection } from 'nats';
 import { provisionConsumer, provisionStreams } from '@troupe/bus';
-import { KeyedChains, cpuSince, nowMs, perSecond, pipelined, sampleCpu, summarise, type CpuSample, type LatencySummary } from './measure';
+import { KeyedChains, cpuSince, middleWindow, nowMs, perSecond, pipelined, sampleCpu, summarise, windowRate, type CpuSample, type LatencySummary } from './measure';
 import type { StepSizes } from './step-sizes';
 import {
   BENCH_BUCKET,
@@ -41,7 +41,10 @@ export interface CpuPerOp {
 export interface RateResult {
   ops: number;
   elapsedMs: number;
+  /** For consumed figures (b), (d), (d'): the steady state, from 10 % to 90 % of the completions; else all. */
   opsPerSec: number;
+  /** For consumed figures: first message received to the last handled, tail included. */
+  opsPerSecToLast?: number;
   /** Per-operation latency, for 1-in-flight figures. */
   latency?: LatencySummary;
   cpu?: CpuPerOp;
@@ -208,7 +211,7 @@ export class RawJetStream {
   /**
    * Consumes `ops` messages of the input stream with a fresh durable pull consumer, handling at most
    * `concurrency` at once as `JetStreamServer` does (`consume({ max_messages: concurrency })`, then wait
-   * for a free slot), and times from the first message received to the last handled. Deletes the
+   * for a free slot), and rates the 10 %–90 % window of completions (and, tail included, the first message received to the last handled). Deletes the
    * consumer after.
    */
   private async consumeAll(durable: string, ops: number, concurrency: number, handle: (message: JsMsg) => Promise<void>): Promise<RateResult> {
@@ -217,6 +220,7 @@ export class RawJetStream {
     const consumer = await this.nats.jetstream().consumers.get(definition.stream, durable);
     const messages = await consumer.consume({ max_messages: concurrency });
     const inFlight = new Set<Promise<void>>();
+    const completedAt: number[] = [];
     let received = 0;
     let handled = 0;
     let firstAt = 0;
@@ -231,6 +235,7 @@ export class RawJetStream {
       const task: Promise<void> = handle(message)
         .then(() => {
           handled += 1;
+          completedAt.push(nowMs());
         })
         .catch((error: unknown) => {
           failure ??= error;
@@ -247,7 +252,9 @@ export class RawJetStream {
     await this.jsm.consumers.delete(definition.stream, durable);
     if (failure !== null) throw failure;
     if (handled !== ops) throw new Error(`${durable}: handled ${handled} of ${ops} messages`);
-    return { ops, elapsedMs, opsPerSec: perSecond(ops, elapsedMs), ...(cpu === null ? {} : { cpu: perOp(cpu, ops) }) };
+    const window = middleWindow(0, ops);
+    const steady = windowRate(completedAt, window.from, window.to);
+    return { ops, elapsedMs, opsPerSec: steady.opsPerSec, opsPerSecToLast: perSecond(ops, elapsedMs), ...(cpu === null ? {} : { cpu: perOp(cpu, ops) }) };
   }
 }
 

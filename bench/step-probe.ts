@@ -49,6 +49,8 @@ export class StepProbe {
   private stepTotalMs = 0;
   private countWaiter: { target: number; done: Deferred<number> } | null = null;
   acked = 0;
+  /** When each ack was sent (`nowMs`), in order. */
+  readonly ackTimes: number[] = [];
   /** Hears of every record the store confirmed, with the time (`nowMs`); e.g. to time an approval to its next state. */
   onSaved: ((record: WorkflowRecord, at: number) => void) | null = null;
   firstAckAt = 0;
@@ -151,6 +153,7 @@ export class StepProbe {
       this.stepTotalMs += at - timeline.start;
     }
     this.acked += 1;
+    this.ackTimes.push(at);
     if (this.firstAckAt === 0) this.firstAckAt = at;
     this.lastAckAt = at;
     const waiter = this.ackWaiters.get(eventId);

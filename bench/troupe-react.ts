@@ -29,7 +29,7 @@ export interface ReactRunResult {
   nodeStepsPerSec: number;
   /** Durable steps (Troupe: start + one per node step) or checkpoints written (LangGraph), per second. */
   persistedStepsPerSec: number | null;
-  /** CPU per node step: the process running the workflows, and nats-server where there is one (µs). */
+  /** CPU per node step: the process running the workflows, and its server (nats-server; for LangGraph, every `postgres` process) where there is one (µs). */
   clientCpuUsPerNodeStep: number;
   serverCpuUsPerNodeStep: number | null;
   /** Heap used after the run (bytes), of the process running the workflows. */

@@ -2,7 +2,7 @@ import type { NatsConnection } from 'nats';
 import { publishEnvelope } from '@troupe/bus';
 import { workflowEventSubject, type Envelope } from '@troupe/contracts';
 import { benchWorkflow, bumpedEvent, openedEvent } from './bench-workflow';
-import { cpuSince, nowMs, perSecond, pipelined, sampleCpu, summarise, withTimeout, type LatencySummary } from './measure';
+import { cpuSince, middleWindow, nowMs, perSecond, pipelined, sampleCpu, summarise, windowRate, withTimeout, type LatencySummary } from './measure';
 import type { CpuPerOp } from './raw-jetstream';
 import type { PhaseBreakdown } from './step-probe';
 import { resetTroupeStreams, startTroupeHost } from './troupe-host';
@@ -40,9 +40,15 @@ export interface TroupeStepResult {
   cacheSize: number;
   /** Start events (first KV `create` per workflow) per second. */
   startStepsPerSec: number;
-  /** Bump steps per second, first ack to last ack. */
+  /**
+   * Steps per second in the steady state: acks from the one 10 % into the bumps to the one 90 % in
+   * (after the start steps; ramp-up and the tail of late partitions left out).
+   */
   stepsPerSec: number;
+  /** The window those steps took (ms). */
   elapsedMs: number;
+  /** Bump steps per second from the `workflows`-th ack to the last, tail included. */
+  stepsPerSecToLast: number;
   /** CPU per bump step, this process and nats-server (from /proc; null elsewhere). */
   cpu: CpuPerOp;
   /** Mean phase times under load (queueing included). */
@@ -72,7 +78,8 @@ export function benchWorkflowIds(runId: string, workflows: number): string[] {
  * All events are published before the microservice starts: one start event per workflow, then
  * `events` bumps round-robin over the workflows (so events in flight belong to different workflows).
  * 1. Start steps/s: first ack to the `workflows`-th ack.
- * 2. Steps/s on a warm actor cache: the `workflows`-th ack to the last, i.e. the last `events` acks.
+ * 2. Steps/s on a warm actor cache: acks from 10 % to 90 % of the way through the `events` that follow
+ *    the `workflows`-th ack (and, tail included, the `workflows`-th ack to the last).
  * 3. `latencySamples` single bumps, each published only after the previous one was acked.
  *
  * The WF_EVENTS stream is purged and the orchestrator's consumers deleted first, so each run starts empty.
@@ -114,8 +121,9 @@ export async function runTroupeSteps(nats: NatsConnection, options: TroupeStepOp
   // steps of slower partitions may still be among them, and as many bumps fell before).
   const total = workflowIds.length + options.events;
   const bumpsDoneAt = await withTimeout(probe.acks(total), deadlineMs(total), `bump steps (${failures()})`);
-  const elapsedMs = bumpsDoneAt - startsDoneAt;
-  const stepsPerSec = perSecond(options.events, elapsedMs);
+  const stepsPerSecToLast = perSecond(options.events, bumpsDoneAt - startsDoneAt);
+  const window = middleWindow(workflowIds.length, options.events);
+  const { opsPerSec: stepsPerSec, elapsedMs } = windowRate(probe.ackTimes, window.from, window.to);
   const cpuSpent = cpuSince(cpuAtStart, options.serverPid);
   const phasesLoaded = probe.breakdown();
 
@@ -150,6 +158,7 @@ export async function runTroupeSteps(nats: NatsConnection, options: TroupeStepOp
     startStepsPerSec,
     stepsPerSec,
     elapsedMs,
+    stepsPerSecToLast,
     cpu: {
       clientUsPerOp: (cpuSpent.selfMs * 1_000) / options.events,
       serverUsPerOp: cpuSpent.otherMs === null ? null : (cpuSpent.otherMs * 1_000) / options.events,

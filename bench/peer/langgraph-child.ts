@@ -11,6 +11,7 @@
  */
 import { Annotation, END, MemorySaver, START, StateGraph, type BaseCheckpointSaver } from '@langchain/langgraph';
 import { PostgresSaver } from '@langchain/langgraph-checkpoint-postgres';
+import { readdirSync, readFileSync } from 'node:fs';
 import pg from 'pg';
 import { cpuSince, nowMs, perSecond, pipelined, sampleCpu } from '../measure';
 import { mockModel, mockTool, nodeStepsPerWorkflow, reactQuestion } from '../react-workload';
@@ -40,6 +41,26 @@ const ReactState = Annotation.Root({
 });
 
 let calls = 0;
+
+/** CPU time (ms) of every process named `postgres` (the server and its backends), from /proc; null elsewhere. */
+function postgresCpuMs(): number | null {
+  try {
+    let total = 0;
+    for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        if (!stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).startsWith('postgres')) continue;
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        total += ((Number(fields[11]) + Number(fields[12])) * 1_000) / 100;
+      } catch {
+        // The process ended between the listing and the read.
+      }
+    }
+    return total;
+  } catch {
+    return null;
+  }
+}
 
 function buildGraph() {
   return new StateGraph(ReactState)
@@ -109,6 +130,7 @@ async function main(): Promise<void> {
   calls = 0;
 
   const cpu = sampleCpu();
+  const postgresAtStart = pool === null ? null : postgresCpuMs();
   const started = nowMs();
   let answered = 0;
   await pipelined(options.workflows, options.concurrency, async (i) => {
@@ -117,6 +139,8 @@ async function main(): Promise<void> {
   });
   const elapsedMs = nowMs() - started;
   const spent = cpuSince(cpu);
+  const postgresAtEnd = postgresAtStart === null ? null : postgresCpuMs();
+  const postgresMs = postgresAtStart === null || postgresAtEnd === null ? null : postgresAtEnd - postgresAtStart;
   let checkpoints: number | null = null;
   if (pool !== null) {
     const counted = await pool.query<{ n: string }>('SELECT count(*) AS n FROM checkpoints WHERE thread_id LIKE $1', [`${options.runId}-%`]);
@@ -140,7 +164,7 @@ async function main(): Promise<void> {
     nodeStepsPerSec: perSecond(calls, elapsedMs),
     persistedStepsPerSec: checkpoints === null ? null : perSecond(checkpoints, elapsedMs),
     clientCpuUsPerNodeStep: (spent.selfMs * 1_000) / calls,
-    serverCpuUsPerNodeStep: null,
+    serverCpuUsPerNodeStep: postgresMs === null ? null : (postgresMs * 1_000) / calls,
     heapUsedBytes: process.memoryUsage().heapUsed,
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);
