@@ -17,7 +17,7 @@ import { startNatsServer } from '@troupe/testing';
 import { runApprovalLatency, type ApprovalLatencyResult } from './approval';
 import { benchWorkflow } from './bench-workflow';
 import { ensurePeerDependencies, isSkipped, runLangGraph, type LangGraphRunOptions, type SkippedRun } from './langgraph-peer';
-import { measureMemory } from './memory';
+import { measureMemory, runTypeScriptChild } from './memory';
 import type { MemoryChildResult, MemoryPoint } from './memory-child';
 import { nowMs } from './measure';
 import { parseBenchOptions, USAGE, type BenchOptions } from './options';
@@ -30,7 +30,8 @@ import { PHASES } from './step-probe';
 import { measureStepSizes, type StepSizes } from './step-sizes';
 import { formatBytes, formatMs, formatRate, formatRatio, formatUs, renderTable } from './table';
 import { runTroupeReact, type ReactRunResult } from './troupe-react';
-import { benchWorkflowIds, runTroupeSteps, type TroupeStepResult } from './troupe-steps';
+import { benchWorkflowIds, runTroupeSteps, type TroupeStepOptions, type TroupeStepResult } from './troupe-steps';
+import { WHAT_IFS, type WhatIf } from './what-if';
 
 const GIB = 1_073_741_824;
 
@@ -61,6 +62,8 @@ interface BenchReport {
   rehydration: RehydrationResult;
   memory: MemoryChildResult;
   profile: ProfileSummary | null;
+  /** What-if runs (profile findings patched in a child process), in run order. */
+  whatIfRuns: { variant: WhatIf; run: TroupeStepResult }[];
   ratios: {
     /** Troupe steps/s ÷ floor (d) with `ack()` (both fire-and-forget acks): the ratio of the target. */
     troupeToFloor: number;
@@ -265,6 +268,26 @@ async function main(): Promise<void> {
       );
     }
 
+    const whatIfRuns: BenchReport['whatIfRuns'] = [];
+    for (let round = 1; options.whatIfEvents > 0 && round <= options.whatIfRounds; round += 1) {
+      for (const [i, variant] of WHAT_IFS.entries()) {
+        log(`what-if round ${round}/${options.whatIfRounds}: ${variant}, ${options.whatIfEvents} events (child process)`);
+        const stepOptions: TroupeStepOptions = {
+          events: options.whatIfEvents,
+          workflows: options.workflows,
+          concurrency: options.concurrency,
+          latencySamples: 200,
+          cacheSize: 10_000,
+          runId: `b${runStamp}w${round}v${i}`,
+          serverPid,
+          consumers,
+        };
+        const { code, lastLine, stderr } = await runTypeScriptChild([], 'what-if-child.ts', [server.url, variant, JSON.stringify(stepOptions)]);
+        if (code !== 0 || lastLine === '') throw new Error(`what-if ${variant} failed (exit ${code}): ${stderr}`);
+        whatIfRuns.push({ variant, run: JSON.parse(lastLine) as TroupeStepResult });
+      }
+    }
+
     log(`memory per live actor (${options.actors} actors, separate node --expose-gc process)`);
     const memory = await measureMemory({
       actors: options.actors,
@@ -293,6 +316,7 @@ async function main(): Promise<void> {
       rehydration,
       memory,
       profile,
+      whatIfRuns,
       ratios,
       targets: [],
     };
@@ -526,10 +550,32 @@ function renderReport(report: BenchReport): string {
 
   sections.push(
     renderTable('The runtime alone (ActorRuntime.handle, test-double stores, 1 event at a time)', ['machine', 'steps/s', 'CPU µs/step'], [
-      ['bench counter (context factory reads input, like email-triage)', formatRate(memory.cpu.stepsPerSec), formatUs(memory.cpu.cpuUsPerStep)],
-      ['the same, context factory copes with missing input', formatRate(memory.cpuToleratingMissingInput.stepsPerSec), formatUs(memory.cpuToleratingMissingInput.cpuUsPerStep)],
+      ['bench counter (context factory copes with missing input)', formatRate(memory.cpu.stepsPerSec), formatUs(memory.cpu.cpuUsPerStep)],
+      ['the same, context factory reads input unguarded (throws per step, like email-triage)', formatRate(memory.cpuReadingInput.stepsPerSec), formatUs(memory.cpuReadingInput.cpuUsPerStep)],
     ]),
   );
+
+  if (report.whatIfRuns.length > 0) {
+    const summary = WHAT_IFS.map((variant) => {
+      const runs = report.whatIfRuns.filter((w) => w.variant === variant).map((w) => w.run);
+      const servers = runs.map((r) => r.cpu.serverUsPerOp);
+      return {
+        variant,
+        stepsPerSec: median(runs.map((r) => r.stepsPerSec)),
+        client: median(runs.map((r) => r.cpu.clientUsPerOp)),
+        server: servers.every((us) => us !== null) ? median(servers as number[]) : null,
+        p50: median(runs.map((r) => r.latency?.p50Ms ?? 0)),
+        p99: median(runs.map((r) => r.latency?.p99Ms ?? 0)),
+      };
+    });
+    sections.push(
+      renderTable(
+        `What-ifs: the profile's library findings patched at run time in a child process each (bench/what-if.ts; ${options.whatIfEvents} events, medians of ${options.whatIfRounds} round(s); libs unchanged)`,
+        ['variant', 'steps/s', 'vs as is', 'client CPU µs/step', 'server CPU µs/step', 'p50 ms', 'p99 ms'],
+        summary.map((w) => [w.variant, formatRate(w.stepsPerSec), `${formatRatio(w.stepsPerSec / summary[0].stepsPerSec)}x`, formatUs(w.client), formatUs(w.server), formatMs(w.p50), formatMs(w.p99)]),
+      ),
+    );
+  }
 
   if (report.profile !== null) {
     const { profile } = report;

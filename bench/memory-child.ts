@@ -7,7 +7,7 @@
  */
 import { ActorRuntime, type WorkflowDefinition } from '@troupe/actor-runtime';
 import type { Envelope } from '@troupe/contracts';
-import { benchWorkflow, benchWorkflowToleratingMissingInput, bumpedEvent, openedEvent } from './bench-workflow';
+import { benchWorkflow, benchWorkflowReadingInput, bumpedEvent, openedEvent } from './bench-workflow';
 import { cpuSince, nowMs, perSecond, sampleCpu } from './measure';
 import { DiscardingJournal, DiscardingSnapshotStore } from './test-doubles';
 
@@ -49,10 +49,10 @@ export interface MemoryChildResult {
   midRun: MemoryPoint;
   /** With the dedupe window full (256 applied ids, the runtime's default). */
   fullWindow: MemoryPoint;
-  /** `ActorRuntime.handle` with test-double stores, one event at a time: the runtime's CPU cost alone. */
+  /** `ActorRuntime.handle` with test-double stores, one event at a time: the runtime's CPU cost alone (the bench counter). */
   cpu: CpuPerStep;
-  /** The same with a context factory that copes with missing input (see bench-workflow.ts). */
-  cpuToleratingMissingInput: CpuPerStep;
+  /** The same with a context factory that reads its input unguarded and so throws on every step (see bench-workflow.ts). */
+  cpuReadingInput: CpuPerStep;
 }
 
 /** The runtime's own cost per step: wall-clock rate, and CPU time (robust when the machine is shared). */
@@ -152,7 +152,7 @@ function median(values: number[]): number {
 
 async function main(): Promise<void> {
   const options = JSON.parse(process.argv[2] ?? '{}') as MemoryChildOptions;
-  const [cpu, cpuToleratingMissingInput] = await cpuPerStep([benchWorkflow, benchWorkflowToleratingMissingInput], options.cpuSteps);
+  const [cpu, cpuReadingInput] = await cpuPerStep([benchWorkflow, benchWorkflowReadingInput], options.cpuSteps);
   // Every runtime stays reachable to the end, so none is collected inside a later measurement.
   const keepAlive: ActorRuntime[] = [];
   const result: MemoryChildResult = {
@@ -162,7 +162,7 @@ async function main(): Promise<void> {
     midRun: await memoryPoint(keepAlive, options.midRunActors, options.midRunEvents, 'mid'),
     fullWindow: await memoryPoint(keepAlive, options.fullWindowActors, DEDUPE_WINDOW + 4, 'full'),
     cpu,
-    cpuToleratingMissingInput,
+    cpuReadingInput,
   };
   if (keepAlive.length !== 4) throw new Error('a memory point lost its runtime');
   process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -31,6 +31,9 @@ cold start, and the ratios against the targets. About 6–8 min on 2 cores; --qu
   --scale-workflows LIST   concurrent workflows of the scaling curve            [1,10,100,1000,10000 / 1,10,100,1000]
   --replicas LIST          orchestrator replicas (processes) of the curve       [1,2,3 / 1,3]
   --replica-events N       bumps per replica point (over --workflows)           [12000 / 3000]
+  --what-if-events N       events per what-if run (profile findings patched in a child
+                           process: bench/what-if.ts); 0 skips them              [8000 / 0]
+  --what-if-rounds N       rounds over all what-if variants (medians reported)  [1]
   --actors N               cached actors for memory per live actor             [100000 / 100000]
   --single-consumer        feed Troupe through the one 'orchestrator' consumer instead of one
                            consumer per partition (the orchestrator's way since partition leases)
@@ -68,6 +71,8 @@ export const BenchOptions = z.object({
   scaleWorkflows: CountList,
   replicas: CountList,
   replicaEvents: Count,
+  whatIfEvents: z.coerce.number().int().nonnegative(),
+  whatIfRounds: Count,
   actors: Count,
   singleConsumer: z.boolean(),
   profile: z.boolean(),
@@ -107,6 +112,8 @@ export function parseBenchOptions(argv: string[]): BenchOptions | null {
       'scale-workflows': { type: 'string' },
       replicas: { type: 'string' },
       'replica-events': { type: 'string' },
+      'what-if-events': { type: 'string' },
+      'what-if-rounds': { type: 'string' },
       actors: { type: 'string' },
       'single-consumer': { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
@@ -140,6 +147,8 @@ export function parseBenchOptions(argv: string[]): BenchOptions | null {
     scaleWorkflows: pick(values['scale-workflows'], '1,10,100,1000,10000', '1,10,100,1000'),
     replicas: pick(values.replicas, '1,2,3', '1,3'),
     replicaEvents: pick(values['replica-events'], 12_000, 3_000),
+    whatIfEvents: pick(values['what-if-events'], 8_000, 0),
+    whatIfRounds: pick(values['what-if-rounds'], 1, 1),
     actors: pick(values.actors, 100_000, 100_000),
     singleConsumer: values['single-consumer'] === true,
     profile: values.profile === true || values['keep-profile'] === true,

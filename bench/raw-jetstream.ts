@@ -221,21 +221,20 @@ export class RawJetStream {
     const messages = await consumer.consume({ max_messages: concurrency });
     const inFlight = new Set<Promise<void>>();
     const completedAt: number[] = [];
+    const window = middleWindow(0, ops);
+    const cpuAt = new Map<number, CpuSample>();
     let received = 0;
     let handled = 0;
     let firstAt = 0;
-    let cpuAtFirst: CpuSample | null = null;
     let failure: unknown = null;
     for await (const message of messages) {
-      if (firstAt === 0) {
-        firstAt = nowMs();
-        cpuAtFirst = sampleCpu(this.options.serverPid);
-      }
+      if (firstAt === 0) firstAt = nowMs();
       received += 1;
       const task: Promise<void> = handle(message)
         .then(() => {
           handled += 1;
           completedAt.push(nowMs());
+          if (handled === window.from + 1 || handled === window.to + 1) cpuAt.set(handled, sampleCpu(this.options.serverPid));
         })
         .catch((error: unknown) => {
           failure ??= error;
@@ -247,14 +246,17 @@ export class RawJetStream {
     }
     await Promise.all(inFlight);
     const elapsedMs = nowMs() - firstAt;
-    const cpu = cpuAtFirst === null ? null : cpuSince(cpuAtFirst, this.options.serverPid);
-    messages.stop();
+    const cpuFrom = cpuAt.get(window.from + 1);
+    const cpuTo = cpuAt.get(window.to + 1);
+    const cpu =
+      cpuFrom === undefined || cpuTo === undefined
+        ? null
+        : { selfMs: cpuTo.selfMs - cpuFrom.selfMs, otherMs: cpuTo.otherMs === null || cpuFrom.otherMs === null ? null : cpuTo.otherMs - cpuFrom.otherMs };    messages.stop();
     await this.jsm.consumers.delete(definition.stream, durable);
     if (failure !== null) throw failure;
     if (handled !== ops) throw new Error(`${durable}: handled ${handled} of ${ops} messages`);
-    const window = middleWindow(0, ops);
     const steady = windowRate(completedAt, window.from, window.to);
-    return { ops, elapsedMs, opsPerSec: steady.opsPerSec, opsPerSecToLast: perSecond(ops, elapsedMs), ...(cpu === null ? {} : { cpu: perOp(cpu, ops) }) };
+    return { ops, elapsedMs, opsPerSec: steady.opsPerSec, opsPerSecToLast: perSecond(ops, elapsedMs), ...(cpu === null ? {} : { cpu: perOp(cpu, steady.ops) }) };
   }
 }
 

@@ -1,7 +1,7 @@
 import type { JsMsg } from 'nats';
 import type { OutboxPublisher } from '@troupe/actor-runtime';
 import type { Journal, SnapshotStore, WorkflowRecord } from '@troupe/persistence';
-import { deferred, nowMs, type Deferred } from './measure';
+import { deferred, nowMs, sampleCpu, type CpuSample, type Deferred } from './measure';
 
 /**
  * Where a durable step spends its wall time, in the order the runtime and the transport do things.
@@ -51,10 +51,20 @@ export class StepProbe {
   acked = 0;
   /** When each ack was sent (`nowMs`), in order. */
   readonly ackTimes: number[] = [];
+  /** CPU samples taken when the ack count reached each key (see {@link sampleCpuAtAcks}). */
+  readonly cpuAtAcks = new Map<number, CpuSample>();
+  private cpuAtAcksWanted = new Set<number>();
+  private cpuOtherPid: number | undefined;
   /** Hears of every record the store confirmed, with the time (`nowMs`); e.g. to time an approval to its next state. */
   onSaved: ((record: WorkflowRecord, at: number) => void) | null = null;
   firstAckAt = 0;
   lastAckAt = 0;
+
+  /** Samples CPU (this process and `otherPid`) when the ack count reaches each of `counts`, to cost a window of steps. */
+  sampleCpuAtAcks(counts: number[], otherPid?: number): void {
+    this.cpuAtAcksWanted = new Set(counts);
+    this.cpuOtherPid = otherPid;
+  }
 
   /** Forgets the phase totals (steps in flight count in the next period); ack counts go on. */
   resetPhases(): void {
@@ -154,6 +164,7 @@ export class StepProbe {
     }
     this.acked += 1;
     this.ackTimes.push(at);
+    if (this.cpuAtAcksWanted.has(this.acked)) this.cpuAtAcks.set(this.acked, sampleCpu(this.cpuOtherPid));
     if (this.firstAckAt === 0) this.firstAckAt = at;
     this.lastAckAt = at;
     const waiter = this.ackWaiters.get(eventId);

@@ -2,7 +2,7 @@ import type { NatsConnection } from 'nats';
 import { publishEnvelope } from '@troupe/bus';
 import { workflowEventSubject, type Envelope } from '@troupe/contracts';
 import { benchWorkflow, bumpedEvent, openedEvent } from './bench-workflow';
-import { cpuSince, middleWindow, nowMs, perSecond, pipelined, sampleCpu, summarise, windowRate, withTimeout, type LatencySummary } from './measure';
+import { middleWindow, nowMs, perSecond, pipelined, summarise, windowRate, withTimeout, type LatencySummary } from './measure';
 import type { CpuPerOp } from './raw-jetstream';
 import type { PhaseBreakdown } from './step-probe';
 import { resetTroupeStreams, startTroupeHost } from './troupe-host';
@@ -49,7 +49,7 @@ export interface TroupeStepResult {
   elapsedMs: number;
   /** Bump steps per second from the `workflows`-th ack to the last, tail included. */
   stepsPerSecToLast: number;
-  /** CPU per bump step, this process and nats-server (from /proc; null elsewhere). */
+  /** CPU per step over the same window as `stepsPerSec`, this process and nats-server (from /proc; null elsewhere). */
   cpu: CpuPerOp;
   /** Mean phase times under load (queueing included). */
   phasesLoaded: PhaseBreakdown;
@@ -108,6 +108,9 @@ export async function runTroupeSteps(nats: NatsConnection, options: TroupeStepOp
   });
   const { probe, runtime, server } = host;
   const failures = (): string => host.describe();
+  const window = middleWindow(workflowIds.length, options.events);
+  // Ack counts are 1-based; window indices 0-based.
+  probe.sampleCpuAtAcks([window.from + 1, window.to + 1], options.serverPid);
   // As the orchestrator does once it holds the partitions' leases.
   await host.startWorkflowConsumers(consumerMode);
 
@@ -115,16 +118,18 @@ export async function runTroupeSteps(nats: NatsConnection, options: TroupeStepOp
   const startsDoneAt = await withTimeout(probe.acks(workflowIds.length), deadlineMs(workflowIds.length), `start steps (${failures()})`);
   const startStepsPerSec = perSecond(workflowIds.length - 1, startsDoneAt - probe.firstAckAt);
   probe.resetPhases();
-  const cpuAtStart = sampleCpu(options.serverPid);
 
-  // 2. The last `events` acks: bump steps on a warm actor cache (with partition consumers a few start
-  // steps of slower partitions may still be among them, and as many bumps fell before).
+  // 2. Bump steps on a warm actor cache, rated over the middle of the acks after the start steps (with
+  // partition consumers a few start steps of slower partitions may still be among them).
   const total = workflowIds.length + options.events;
   const bumpsDoneAt = await withTimeout(probe.acks(total), deadlineMs(total), `bump steps (${failures()})`);
   const stepsPerSecToLast = perSecond(options.events, bumpsDoneAt - startsDoneAt);
-  const window = middleWindow(workflowIds.length, options.events);
   const { opsPerSec: stepsPerSec, elapsedMs } = windowRate(probe.ackTimes, window.from, window.to);
-  const cpuSpent = cpuSince(cpuAtStart, options.serverPid);
+  const cpuFrom = probe.cpuAtAcks.get(window.from + 1);
+  const cpuTo = probe.cpuAtAcks.get(window.to + 1);
+  if (cpuFrom === undefined || cpuTo === undefined) throw new Error(`no CPU sample at acks ${window.from + 1} and ${window.to + 1}`);
+  const windowSteps = window.to - window.from;
+  const cpuSpent = { selfMs: cpuTo.selfMs - cpuFrom.selfMs, otherMs: cpuTo.otherMs === null || cpuFrom.otherMs === null ? null : cpuTo.otherMs - cpuFrom.otherMs };
   const phasesLoaded = probe.breakdown();
 
   // 3. Single events at 1 in flight.
@@ -160,8 +165,8 @@ export async function runTroupeSteps(nats: NatsConnection, options: TroupeStepOp
     elapsedMs,
     stepsPerSecToLast,
     cpu: {
-      clientUsPerOp: (cpuSpent.selfMs * 1_000) / options.events,
-      serverUsPerOp: cpuSpent.otherMs === null ? null : (cpuSpent.otherMs * 1_000) / options.events,
+      clientUsPerOp: (cpuSpent.selfMs * 1_000) / windowSteps,
+      serverUsPerOp: cpuSpent.otherMs === null ? null : (cpuSpent.otherMs * 1_000) / windowSteps,
     },
     phasesLoaded,
     latency,
