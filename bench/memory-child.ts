@@ -125,7 +125,7 @@ async function memoryPoint(keepAlive: ActorRuntime[], actors: number, eventsPerA
  * disturbs both alike.
  */
 async function cpuPerStep(definitions: WorkflowDefinition[], steps: number): Promise<CpuPerStep[]> {
-  const BLOCKS = 5;
+  const BLOCKS = 6;
   const perBlock = Math.max(1, Math.floor(steps / BLOCKS));
   const subjects = definitions.map((definition, i) => ({ runtime: runtimeWith(definition, 10), workflowId: `cpu-${i}`, next: 1, rates: [] as number[], cpuUs: [] as number[] }));
   for (const subject of subjects) {
@@ -134,7 +134,8 @@ async function cpuPerStep(definitions: WorkflowDefinition[], steps: number): Pro
     for (; subject.next <= 500; subject.next += 1) await subject.runtime.handle(delivered(bumpedEvent(subject.workflowId, subject.next)));
   }
   for (let block = 0; block < BLOCKS; block += 1) {
-    for (const subject of subjects) {
+    // Reversed every other block: whichever definition ran first was slower in both orders.
+    for (const subject of block % 2 === 0 ? subjects : [...subjects].reverse()) {
       const started = nowMs();
       const cpu = sampleCpu();
       for (let n = 0; n < perBlock; n += 1, subject.next += 1) await subject.runtime.handle(delivered(bumpedEvent(subject.workflowId, subject.next)));
@@ -147,7 +148,8 @@ async function cpuPerStep(definitions: WorkflowDefinition[], steps: number): Pro
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 async function main(): Promise<void> {

@@ -7,7 +7,7 @@ export const USAGE = `npm run bench -- [--quick] [options]
 Troupe side by side with the raw JetStream floor and LangGraph.js, in one run on a private
 nats-server (and the local PostgreSQL for LangGraph's checkpointer): durable steps/s, latency, an
 approval's latency, passivation, the scaling curves (workflows, replicas), memory per live actor,
-cold start, and the ratios against the targets. About 6–8 min on 2 cores; --quick about 1–2 min.
+cold start, and the ratios against the targets. About 4–5 min on 2 cores; --quick about 1–1.5 min.
 
   --quick                  smaller sizes (defaults in brackets: full / quick)
   --events N               bump events measured per Troupe step run             [20000 / 4000]
