@@ -335,7 +335,7 @@ async function main(): Promise<void> {
 
 const troupeStepsPerSec = (rounds: BenchReport['rounds']): number => median(rounds.map((r) => r.troupe.stepsPerSec));
 
-function lgRun(runs: (ReactRunResult | SkippedRun)[], checkpointer: string, durability: string): ReactRunResult | null {
+function langGraphRun(runs: (ReactRunResult | SkippedRun)[], checkpointer: string, durability: string): ReactRunResult | null {
   const run = runs.find((r) => r.side.includes(checkpointer) && r.side.includes(`durability ${durability}`));
   return run === undefined || isSkipped(run) ? null : run;
 }
@@ -355,9 +355,9 @@ function computeRatios(rounds: BenchReport['rounds'], troupe: ReactRunResult, la
     troupeToFloor: median(rounds.map((r) => r.troupe.stepsPerSec / r.floorAck.opsPerSec)),
     troupeToFloorAckAck: median(rounds.map((r) => r.troupe.stepsPerSec / r.floorAckAck.opsPerSec)),
     cpuCostToFloor: cpuRatios.every((c) => c !== null) ? median(cpuRatios as number[]) : null,
-    troupeToLangGraphPostgres: against(lgRun(langGraph, 'PostgresSaver', 'async')),
-    troupeToLangGraphPostgresSync: against(lgRun(langGraph, 'PostgresSaver', 'sync')),
-    troupeToLangGraphMemory: against(lgRun(langGraph, 'MemorySaver', 'async')),
+    troupeToLangGraphPostgres: against(langGraphRun(langGraph, 'PostgresSaver', 'async')),
+    troupeToLangGraphPostgresSync: against(langGraphRun(langGraph, 'PostgresSaver', 'sync')),
+    troupeToLangGraphMemory: against(langGraphRun(langGraph, 'MemorySaver', 'async')),
   };
 }
 

@@ -7,6 +7,7 @@ import { bumpedEvent, openedEvent } from './bench-workflow';
 import { cpuSince, deferred, middleWindow, nowMs, perSecond, pipelined, sampleCpu, windowRate, withTimeout } from './measure';
 import { REGISTER } from './memory';
 import type { ReplicaChildOptions, ReplicaReport } from './replica-child';
+import { benchReplicaReportSubject, benchReplicasGoSubject } from './topology';
 import { resetTroupeStreams } from './troupe-host';
 import { benchWorkflowIds } from './troupe-steps';
 
@@ -64,8 +65,7 @@ export async function runReplicaPoint(
   await pipelined(options.events, 256, (i) => publish(bumpedEvent(ids[i % ids.length], Math.floor(i / ids.length) + 1)));
   const steps = ids.length + options.events;
 
-  const goSubject = `bench.replicas.${options.runId}.go`;
-  const reportSubject = `bench.replicas.${options.runId}.report`;
+  const goSubject = benchReplicasGoSubject(options.runId);
   const replicas = Array.from({ length: options.replicas }, (_, i) =>
     spawnReplica(url, {
       ownerId: `${options.runId}-replica${i}`,
@@ -73,7 +73,7 @@ export async function runReplicaPoint(
       cacheSize: 10_000,
       leaseTtlMs: 3_000,
       goSubject,
-      reportSubject: `${reportSubject}.${i}`,
+      reportSubject: benchReplicaReportSubject(options.runId, i),
     }),
   );
   try {
@@ -112,7 +112,7 @@ export async function runReplicaPoint(
     for (;;) {
       reports = [];
       for (let i = 0; i < replicas.length; i += 1) {
-        const reply = await nats.request(`${reportSubject}.${i}`, undefined, { timeout: 5_000 });
+        const reply = await nats.request(benchReplicaReportSubject(options.runId, i), undefined, { timeout: 5_000 });
         reports.push(JSON.parse(new TextDecoder().decode(reply.data)) as ReplicaReport);
       }
       const applied = reports.reduce((sum, r) => sum + r.applied, 0);
