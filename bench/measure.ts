@@ -9,6 +9,23 @@ export function perSecond(count: number, elapsedMs: number): number {
   return elapsedMs <= 0 ? 0 : (count * 1_000) / elapsedMs;
 }
 
+/**
+ * Steady-state rate of a run from the times (`nowMs`, ascending) at which its operations completed:
+ * operations per second between the completion at `from` (0-based index) and the one at `to`, so a
+ * ramp-up before and a tail after (e.g. partitions that finish late) do not count.
+ */
+export function windowRate(completedAt: number[], from: number, to: number): { ops: number; elapsedMs: number; opsPerSec: number } {
+  const last = Math.min(to, completedAt.length - 1);
+  const first = Math.max(0, Math.min(from, last - 1));
+  const elapsedMs = completedAt[last] - completedAt[first];
+  return { ops: last - first, elapsedMs, opsPerSec: perSecond(last - first, elapsedMs) };
+}
+
+/** The 10 %–90 % window of `count` operations that follow `offset` others: [offset + 10 %, offset + 90 %]. */
+export function middleWindow(offset: number, count: number): { from: number; to: number } {
+  return { from: offset + Math.floor(count * 0.1), to: offset + Math.max(Math.floor(count * 0.1) + 1, Math.ceil(count * 0.9) - 1) };
+}
+
 /** p50 / p90 / p99 / max / mean of latency samples in ms (nearest-rank percentiles). */
 export interface LatencySummary {
   samples: number;

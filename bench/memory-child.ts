@@ -7,7 +7,7 @@
  */
 import { ActorRuntime, type WorkflowDefinition } from '@troupe/actor-runtime';
 import type { Envelope } from '@troupe/contracts';
-import { benchWorkflow, benchWorkflowToleratingMissingInput, bumpedEvent, openedEvent } from './bench-workflow';
+import { benchWorkflow, benchWorkflowReadingInput, bumpedEvent, openedEvent } from './bench-workflow';
 import { cpuSince, nowMs, perSecond, sampleCpu } from './measure';
 import { DiscardingJournal, DiscardingSnapshotStore } from './test-doubles';
 
@@ -49,10 +49,10 @@ export interface MemoryChildResult {
   midRun: MemoryPoint;
   /** With the dedupe window full (256 applied ids, the runtime's default). */
   fullWindow: MemoryPoint;
-  /** `ActorRuntime.handle` with test-double stores, one event at a time: the runtime's CPU cost alone. */
+  /** `ActorRuntime.handle` with test-double stores, one event at a time: the runtime's CPU cost alone (the bench counter). */
   cpu: CpuPerStep;
-  /** The same with a context factory that copes with missing input (see bench-workflow.ts). */
-  cpuToleratingMissingInput: CpuPerStep;
+  /** The same with a context factory that reads its input unguarded and so throws on every step (see bench-workflow.ts). */
+  cpuReadingInput: CpuPerStep;
 }
 
 /** The runtime's own cost per step: wall-clock rate, and CPU time (robust when the machine is shared). */
@@ -125,7 +125,7 @@ async function memoryPoint(keepAlive: ActorRuntime[], actors: number, eventsPerA
  * disturbs both alike.
  */
 async function cpuPerStep(definitions: WorkflowDefinition[], steps: number): Promise<CpuPerStep[]> {
-  const BLOCKS = 5;
+  const BLOCKS = 6;
   const perBlock = Math.max(1, Math.floor(steps / BLOCKS));
   const subjects = definitions.map((definition, i) => ({ runtime: runtimeWith(definition, 10), workflowId: `cpu-${i}`, next: 1, rates: [] as number[], cpuUs: [] as number[] }));
   for (const subject of subjects) {
@@ -134,7 +134,8 @@ async function cpuPerStep(definitions: WorkflowDefinition[], steps: number): Pro
     for (; subject.next <= 500; subject.next += 1) await subject.runtime.handle(delivered(bumpedEvent(subject.workflowId, subject.next)));
   }
   for (let block = 0; block < BLOCKS; block += 1) {
-    for (const subject of subjects) {
+    // Reversed every other block: whichever definition ran first was slower in both orders.
+    for (const subject of block % 2 === 0 ? subjects : [...subjects].reverse()) {
       const started = nowMs();
       const cpu = sampleCpu();
       for (let n = 0; n < perBlock; n += 1, subject.next += 1) await subject.runtime.handle(delivered(bumpedEvent(subject.workflowId, subject.next)));
@@ -147,12 +148,13 @@ async function cpuPerStep(definitions: WorkflowDefinition[], steps: number): Pro
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 async function main(): Promise<void> {
   const options = JSON.parse(process.argv[2] ?? '{}') as MemoryChildOptions;
-  const [cpu, cpuToleratingMissingInput] = await cpuPerStep([benchWorkflow, benchWorkflowToleratingMissingInput], options.cpuSteps);
+  const [cpu, cpuReadingInput] = await cpuPerStep([benchWorkflow, benchWorkflowReadingInput], options.cpuSteps);
   // Every runtime stays reachable to the end, so none is collected inside a later measurement.
   const keepAlive: ActorRuntime[] = [];
   const result: MemoryChildResult = {
@@ -162,7 +164,7 @@ async function main(): Promise<void> {
     midRun: await memoryPoint(keepAlive, options.midRunActors, options.midRunEvents, 'mid'),
     fullWindow: await memoryPoint(keepAlive, options.fullWindowActors, DEDUPE_WINDOW + 4, 'full'),
     cpu,
-    cpuToleratingMissingInput,
+    cpuReadingInput,
   };
   if (keepAlive.length !== 4) throw new Error('a memory point lost its runtime');
   process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -1,6 +1,6 @@
 import type { JetStreamClient, JetStreamManager, JsMsg, KV, NatsConnection } from 'nats';
 import { provisionConsumer, provisionStreams } from '@troupe/bus';
-import { KeyedChains, cpuSince, nowMs, perSecond, pipelined, sampleCpu, summarise, type CpuSample, type LatencySummary } from './measure';
+import { KeyedChains, cpuSince, middleWindow, nowMs, perSecond, pipelined, sampleCpu, summarise, windowRate, type CpuSample, type LatencySummary } from './measure';
 import type { StepSizes } from './step-sizes';
 import {
   BENCH_BUCKET,
@@ -41,11 +41,17 @@ export interface CpuPerOp {
 export interface RateResult {
   ops: number;
   elapsedMs: number;
+  /** For consumed figures (b), (d), (d'): the steady state, from 10 % to 90 % of the completions; else all. */
   opsPerSec: number;
+  /** For consumed figures: first message received to the last handled, tail included. */
+  opsPerSecToLast?: number;
   /** Per-operation latency, for 1-in-flight figures. */
   latency?: LatencySummary;
   cpu?: CpuPerOp;
 }
+
+/** How a step floor acks its inbound message. */
+export type AckMode = 'ack' | 'ackAck';
 
 /** Figures (a)–(c). */
 export interface RawFloorResults {
@@ -129,10 +135,12 @@ export class RawJetStream {
 
   /**
    * (d) The combined floor of one durable step done by hand: consume one message, KV compare-and-set
-   * of the persisted-record size, publish one outbox message with a msgID, ackAck; one key at a time,
-   * `stepConcurrency` steps in flight across keys, pulled as `JetStreamServer` pulls.
+   * of the persisted-record size, publish one outbox message with a msgID, ack; one key at a time,
+   * `stepConcurrency` steps in flight across keys, pulled as `JetStreamServer` pulls. `ack` is how the
+   * inbound message is acked: `ack()` (fire-and-forget, what `JetStreamServer` does, so the ratio's
+   * denominator) or `ackAck()` (waits for the server's confirmation).
    */
-  async stepFloor(): Promise<RateResult> {
+  async stepFloor(ack: AckMode): Promise<RateResult> {
     const { ops, stepConcurrency, sizes } = this.options;
     const value = bytes(sizes.persistBytes);
     const outbox = bytes(sizes.outboxBytes[0] ?? 400);
@@ -143,7 +151,8 @@ export class RawJetStream {
       return this.chains.run(key, async () => {
         this.revisions.set(key, await this.kv.update(key, value, this.revisions.get(key) ?? 0));
         await this.js.publish(benchOutboxSubject(key), outbox, { msgID: `d:${run}:${message.seq}` });
-        await message.ackAck();
+        if (ack === 'ackAck') await message.ackAck();
+        else message.ack();
       });
     });
     await this.purge();
@@ -151,8 +160,9 @@ export class RawJetStream {
   }
 
   /**
-   * (d') The I/O of Troupe's step, by hand and in the runtime's order: CAS of the record with outbox,
-   * journal publish, effect + change-feed publishes in parallel, CAS clearing the outbox, ackAck.
+   * (d') The I/O of Troupe's step, by hand and in the runtime's order: CAS of the record (snapshot +
+   * outbox + pending journal entry), then the journal publish and the effect + change-feed publishes
+   * all in parallel (each with a msgID), then `ack()`.
    */
   async troupeIoFloor(): Promise<RateResult> {
     const { ops, stepConcurrency, sizes } = this.options;
@@ -160,20 +170,18 @@ export class RawJetStream {
     const journal = bytes(sizes.journalBytes);
     const outbox = bytes(sizes.outboxBytes[0] ?? 400);
     const changed = bytes(sizes.outboxBytes[1] ?? 400);
-    const cleared = bytes(sizes.clearBytes);
     await this.prefillInput(ops);
     const run = ++this.steps;
     const result = await this.consumeAll(`bench-troupe-io-${run}`, ops, stepConcurrency, (message) => {
       const key = keyOfSubject(message.subject);
       return this.chains.run(key, async () => {
         this.revisions.set(key, await this.kv.update(key, value, this.revisions.get(key) ?? 0));
-        await this.js.publish(benchJournalSubject(key), journal, { msgID: `j:${run}:${message.seq}` });
         await Promise.all([
+          this.js.publish(benchJournalSubject(key), journal, { msgID: `j:${run}:${message.seq}` }),
           this.js.publish(benchOutboxSubject(key), outbox, { msgID: `e:${run}:${message.seq}` }),
           this.js.publish(benchChangesSubject(key), changed, { msgID: `c:${run}:${message.seq}` }),
         ]);
-        this.revisions.set(key, await this.kv.update(key, cleared, this.revisions.get(key) ?? 0));
-        await message.ackAck();
+        message.ack();
       });
     });
     await this.purge();
@@ -203,7 +211,7 @@ export class RawJetStream {
   /**
    * Consumes `ops` messages of the input stream with a fresh durable pull consumer, handling at most
    * `concurrency` at once as `JetStreamServer` does (`consume({ max_messages: concurrency })`, then wait
-   * for a free slot), and times from the first message received to the last handled. Deletes the
+   * for a free slot), and rates the 10 %–90 % window of completions (and, tail included, the first message received to the last handled). Deletes the
    * consumer after.
    */
   private async consumeAll(durable: string, ops: number, concurrency: number, handle: (message: JsMsg) => Promise<void>): Promise<RateResult> {
@@ -212,20 +220,21 @@ export class RawJetStream {
     const consumer = await this.nats.jetstream().consumers.get(definition.stream, durable);
     const messages = await consumer.consume({ max_messages: concurrency });
     const inFlight = new Set<Promise<void>>();
+    const completedAt: number[] = [];
+    const window = middleWindow(0, ops);
+    const cpuAt = new Map<number, CpuSample>();
     let received = 0;
     let handled = 0;
     let firstAt = 0;
-    let cpuAtFirst: CpuSample | null = null;
     let failure: unknown = null;
     for await (const message of messages) {
-      if (firstAt === 0) {
-        firstAt = nowMs();
-        cpuAtFirst = sampleCpu(this.options.serverPid);
-      }
+      if (firstAt === 0) firstAt = nowMs();
       received += 1;
       const task: Promise<void> = handle(message)
         .then(() => {
           handled += 1;
+          completedAt.push(nowMs());
+          if (handled === window.from + 1 || handled === window.to + 1) cpuAt.set(handled, sampleCpu(this.options.serverPid));
         })
         .catch((error: unknown) => {
           failure ??= error;
@@ -237,12 +246,17 @@ export class RawJetStream {
     }
     await Promise.all(inFlight);
     const elapsedMs = nowMs() - firstAt;
-    const cpu = cpuAtFirst === null ? null : cpuSince(cpuAtFirst, this.options.serverPid);
-    messages.stop();
+    const cpuFrom = cpuAt.get(window.from + 1);
+    const cpuTo = cpuAt.get(window.to + 1);
+    const cpu =
+      cpuFrom === undefined || cpuTo === undefined
+        ? null
+        : { selfMs: cpuTo.selfMs - cpuFrom.selfMs, otherMs: cpuTo.otherMs === null || cpuFrom.otherMs === null ? null : cpuTo.otherMs - cpuFrom.otherMs };    messages.stop();
     await this.jsm.consumers.delete(definition.stream, durable);
     if (failure !== null) throw failure;
     if (handled !== ops) throw new Error(`${durable}: handled ${handled} of ${ops} messages`);
-    return { ops, elapsedMs, opsPerSec: perSecond(ops, elapsedMs), ...(cpu === null ? {} : { cpu: perOp(cpu, ops) }) };
+    const steady = windowRate(completedAt, window.from, window.to);
+    return { ops, elapsedMs, opsPerSec: steady.opsPerSec, opsPerSecToLast: perSecond(ops, elapsedMs), ...(cpu === null ? {} : { cpu: perOp(cpu, steady.ops) }) };
   }
 }
 

@@ -1,27 +1,23 @@
 import type { JsMsg } from 'nats';
 import type { OutboxPublisher } from '@troupe/actor-runtime';
-import type { Journal, SnapshotStore } from '@troupe/persistence';
-import { deferred, nowMs, type Deferred } from './measure';
+import type { Journal, SnapshotStore, WorkflowRecord } from '@troupe/persistence';
+import { deferred, nowMs, sampleCpu, type CpuSample, type Deferred } from './measure';
 
 /**
  * Where a durable step spends its wall time, in the order the runtime and the transport do things.
  * Each phase runs from the end of the previous mark to its own end mark, so the phases of one step add
- * up to its time from handler entry to ack confirmed.
+ * up to its time from handler entry to the ack handed to the connection.
  */
 export const PHASES = [
-  /** Handler entry → first KV write starts: cache lookup, payload parse, XState transition, record build. */
+  /** Handler entry → KV write starts: cache lookup (or store load), payload parse, XState transition, record build. */
   'transition',
   /** Snapshot + outbox + pending journal written (JSON encode + KV compare-and-set). */
   'persist',
-  /** Journal entry appended (schema check + JetStream publish with msgID). */
-  'journal',
-  /** Outbox published (effect + change-feed message, in parallel, each with msgID). */
-  'publish',
-  /** Outbox and pending journal cleared (second KV compare-and-set, same version). */
-  'clearOutbox',
-  /** `handle` resolved → back through Nest and the transport → ack sent. */
+  /** Journal entry appended and outbox published (effect + change-feed message), all in parallel, each with msgID. */
+  'flush',
+  /** `handle` resolved → back through Nest and the transport → ack handed to the connection. */
   'handoff',
-  /** `ackAck`: the ack and the server's confirmation. */
+  /** `ack()` (fire-and-forget: the transport does not wait for the server's confirmation). */
   'ack',
 ] as const;
 export type Phase = (typeof PHASES)[number];
@@ -30,7 +26,7 @@ export type Phase = (typeof PHASES)[number];
 export interface PhaseBreakdown {
   steps: number;
   meanMs: Record<Phase, number>;
-  /** Mean time from handler entry to ack confirmed. */
+  /** Mean time from handler entry to the ack handed to the connection. */
   stepMeanMs: number;
 }
 
@@ -42,7 +38,7 @@ interface Timeline {
 /**
  * A measurement probe around one {@link ActorRuntime}: it wraps the store, journal and publisher the
  * runtime gets and the ack of each inbound message, timestamps each phase of every step (keyed by
- * workflow id: the runtime applies one event per workflow at a time), and counts confirmed acks so a
+ * workflow id: the runtime applies one event per workflow at a time), and counts acks so a
  * bench can wait for them. Overhead: a few `performance.now()` calls and map operations per step.
  */
 export class StepProbe {
@@ -53,11 +49,22 @@ export class StepProbe {
   private stepTotalMs = 0;
   private countWaiter: { target: number; done: Deferred<number> } | null = null;
   acked = 0;
+  /** When each ack was sent (`nowMs`), in order. */
+  readonly ackTimes: number[] = [];
+  /** CPU samples taken when the ack count reached each key (see {@link sampleCpuAtAcks}). */
+  readonly cpuAtAcks = new Map<number, CpuSample>();
+  private cpuAtAcksWanted = new Set<number>();
+  private cpuOtherPid: number | undefined;
+  /** Hears of every record the store confirmed, with the time (`nowMs`); e.g. to time an approval to its next state. */
+  onSaved: ((record: WorkflowRecord, at: number) => void) | null = null;
   firstAckAt = 0;
   lastAckAt = 0;
 
-  /** @param fireAndForgetAck what-if: `ackAck` becomes `ack()` and resolves at once (see what-if.ts). */
-  constructor(private readonly fireAndForgetAck = false) {}
+  /** Samples CPU (this process and `otherPid`) when the ack count reaches each of `counts`, to cost a window of steps. */
+  sampleCpuAtAcks(counts: number[], otherPid?: number): void {
+    this.cpuAtAcksWanted = new Set(counts);
+    this.cpuOtherPid = otherPid;
+  }
 
   /** Forgets the phase totals (steps in flight count in the next period); ack counts go on. */
   resetPhases(): void {
@@ -82,14 +89,14 @@ export class StepProbe {
     };
   }
 
-  /** Resolves with the time (`nowMs`) the ack of `eventId` was confirmed. */
+  /** Resolves with the time (`nowMs`) the ack of `eventId` was sent. */
   ackOf(eventId: string): Promise<number> {
     const waiter = deferred<number>();
     this.ackWaiters.set(eventId, waiter);
     return waiter.promise;
   }
 
-  /** Resolves with the time (`nowMs`) of the `target`-th confirmed ack. */
+  /** Resolves with the time (`nowMs`) of the `target`-th ack. */
   acks(target: number): Promise<number> {
     const done = deferred<number>();
     if (this.acked >= target) done.resolve(this.lastAckAt);
@@ -102,16 +109,16 @@ export class StepProbe {
     return { steps: this.steps, meanMs, stepMeanMs: this.steps === 0 ? 0 : this.stepTotalMs / this.steps };
   }
 
-  /** The store as the runtime should see it: a save at a new version is `persist`, at the same version `clearOutbox`. */
+  /** The store as the runtime should see it; `onSaved` (if set) hears of every record once its write is confirmed. */
   wrapStore(store: SnapshotStore): SnapshotStore {
     return {
       load: (workflowId) => store.load(workflowId),
       list: (query) => store.list(query),
       save: async (record, expectedVersion) => {
-        const phase: Phase = record.version === expectedVersion ? 'clearOutbox' : 'persist';
-        if (phase === 'persist') this.mark(record.workflowId, 'transition');
+        this.mark(record.workflowId, 'transition');
         await store.save(record, expectedVersion);
-        this.mark(record.workflowId, phase);
+        this.mark(record.workflowId, 'persist');
+        this.onSaved?.(record, nowMs());
       },
     };
   }
@@ -121,16 +128,16 @@ export class StepProbe {
       read: (workflowId) => journal.read(workflowId),
       append: async (entry) => {
         await journal.append(entry);
-        this.mark(entry.workflowId, 'journal');
+        this.mark(entry.workflowId, 'flush');
       },
     };
   }
 
-  /** Marks `publish` at the end of each message; the last one of a step wins (they run in parallel). */
+  /** Marks `flush` at the end of each message; the last of the journal append and the publishes wins (they run in parallel). */
   wrapPublisher(publish: OutboxPublisher): OutboxPublisher {
     return async (message) => {
       await publish(message);
-      this.mark(message.envelope.workflowId, 'publish');
+      this.mark(message.envelope.workflowId, 'flush');
     };
   }
 
@@ -156,6 +163,8 @@ export class StepProbe {
       this.stepTotalMs += at - timeline.start;
     }
     this.acked += 1;
+    this.ackTimes.push(at);
+    if (this.cpuAtAcksWanted.has(this.acked)) this.cpuAtAcks.set(this.acked, sampleCpu(this.cpuOtherPid));
     if (this.firstAckAt === 0) this.firstAckAt = at;
     this.lastAckAt = at;
     const waiter = this.ackWaiters.get(eventId);

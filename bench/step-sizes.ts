@@ -7,10 +7,8 @@ import { DiscardingJournal, DiscardingSnapshotStore } from './test-doubles';
 export interface StepSizes {
   /** The inbound event envelope. */
   eventBytes: number;
-  /** The record persisted with snapshot + outbox + pending journal entry (the first KV write). */
+  /** The record persisted with snapshot + outbox + pending journal entry (the one KV write of a step). */
   persistBytes: number;
-  /** The same record with outbox and pending journal cleared (the second KV write). */
-  clearBytes: number;
   /** The journal entry. */
   journalBytes: number;
   /** Each outbox message body (the effect, then the change-feed message). */
@@ -24,10 +22,9 @@ const byteLength = (value: unknown): number => Buffer.byteLength(JSON.stringify(
  * and returns the sizes written by the last step, the size of a step in the middle of the main bench.
  */
 export async function measureStepSizes(bumps: number): Promise<StepSizes> {
-  const sizes: StepSizes = { eventBytes: 0, persistBytes: 0, clearBytes: 0, journalBytes: 0, outboxBytes: [] };
-  const store = new DiscardingSnapshotStore((record, expectedVersion) => {
-    if (record.version === expectedVersion) sizes.clearBytes = byteLength(record);
-    else sizes.persistBytes = byteLength(record);
+  const sizes: StepSizes = { eventBytes: 0, persistBytes: 0, journalBytes: 0, outboxBytes: [] };
+  const store = new DiscardingSnapshotStore((record) => {
+    sizes.persistBytes = byteLength(record);
   });
   const journal = new DiscardingJournal((entry) => {
     sizes.journalBytes = byteLength(entry);

@@ -1,9 +1,9 @@
 import { STREAMS, type ConsumerDefinition, type StreamDefinition } from '@troupe/contracts';
 
 /**
- * Streams, subjects and the KV bucket of the raw JetStream floor. They live under `bench.` (outside
- * `troupe.`), so the floor never touches Troupe's streams, and mirror the retention and duplicate
- * windows of the Troupe streams each one stands in for.
+ * Streams, subjects and the KV bucket of the raw JetStream floor, and the control subjects of the
+ * replica curve. They live under `bench.` (outside `troupe.`), so the floor never touches Troupe's
+ * streams, and mirror the retention and duplicate windows of the Troupe streams each one stands in for.
  */
 export const BENCH_STREAMS = {
   /** (a) publish with ack. Stands in for any Troupe stream (limits, 10 min dedupe window). */
@@ -26,6 +26,11 @@ export const benchInputSubject = (key: string): string => `bench.in.${key}`;
 export const benchOutboxSubject = (key: string): string => `bench.out.${key}`;
 export const benchChangesSubject = (key: string): string => `bench.changes.${key}`;
 export const benchJournalSubject = (key: string): string => `bench.journal.${key}`;
+
+/** Core subject on which the replicas of run `runId` start consuming (bench/replicas.ts). */
+export const benchReplicasGoSubject = (runId: string): string => `bench.replicas.${runId}.go`;
+/** Core subject on which replica `index` of run `runId` answers with its report. */
+export const benchReplicaReportSubject = (runId: string, index: number): string => `bench.replicas.${runId}.report.${index}`;
 
 /** A durable pull consumer on the floor's input stream, delivery settings as the orchestrator's. */
 export function benchInputConsumer(durable: string, maxAckPending: number): ConsumerDefinition {

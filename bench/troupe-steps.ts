@@ -1,25 +1,11 @@
-import 'reflect-metadata';
-import { Controller, Inject, Module, type DynamicModule } from '@nestjs/common';
-import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import type { NatsConnection } from 'nats';
-import { ActorRuntime, type HandleOutcome } from '@troupe/actor-runtime';
-import { JetStreamContext, createJetStreamMicroservice, provisionStreams, publishEnvelope } from '@troupe/bus';
-import {
-  ALL_WORKFLOW_EVENTS,
-  DEFAULT_PARTITION_COUNT,
-  ORCHESTRATOR_CONSUMER,
-  STREAMS,
-  orchestratorPartitionConsumer,
-  workflowEventSubject,
-  type ConsumerDefinition,
-  type Envelope,
-} from '@troupe/contracts';
-import { createPersistence } from '@troupe/persistence';
+import { publishEnvelope } from '@troupe/bus';
+import { workflowEventSubject, type Envelope } from '@troupe/contracts';
 import { benchWorkflow, bumpedEvent, openedEvent } from './bench-workflow';
-import { cpuSince, nowMs, perSecond, pipelined, sampleCpu, summarise, withTimeout, type LatencySummary } from './measure';
+import { middleWindow, nowMs, perSecond, pipelined, summarise, windowRate, withTimeout, type LatencySummary } from './measure';
 import type { CpuPerOp } from './raw-jetstream';
-import { StepProbe, type PhaseBreakdown } from './step-probe';
-import { applyWhatIf, NO_WHAT_IF, whatIfName, type WhatIf } from './what-if';
+import type { PhaseBreakdown } from './step-probe';
+import { resetTroupeStreams, startTroupeHost } from './troupe-host';
 
 /** Sizes and settings of one Troupe step run. */
 export interface TroupeStepOptions {
@@ -34,7 +20,8 @@ export interface TroupeStepOptions {
   cacheSize: number;
   /** Prefix of this run's workflow ids, unique per run (the KV bucket keeps earlier runs' records). */
   runId: string;
-  whatIf?: WhatIf;
+  /** Runtime `idleMs` (default the runtime's). */
+  idleMs?: number;
   /** nats-server's pid, to read its CPU time from /proc. */
   serverPid?: number;
   /**
@@ -47,16 +34,22 @@ export interface TroupeStepOptions {
 
 /** What one Troupe step run measured. */
 export interface TroupeStepResult {
-  variant: string;
   events: number;
   workflows: number;
   concurrency: number;
+  cacheSize: number;
   /** Start events (first KV `create` per workflow) per second. */
   startStepsPerSec: number;
-  /** Bump steps per second, first ack to last ack. */
+  /**
+   * Steps per second in the steady state: acks from the one 10 % into the bumps to the one 90 % in
+   * (after the start steps; ramp-up and the tail of late partitions left out).
+   */
   stepsPerSec: number;
+  /** The window those steps took (ms). */
   elapsedMs: number;
-  /** CPU per bump step, this process and nats-server (from /proc; null elsewhere). */
+  /** Bump steps per second from the `workflows`-th ack to the last, tail included. */
+  stepsPerSecToLast: number;
+  /** CPU per step over the same window as `stepsPerSec`, this process and nats-server (from /proc; null elsewhere). */
   cpu: CpuPerOp;
   /** Mean phase times under load (queueing included). */
   phasesLoaded: PhaseBreakdown;
@@ -65,7 +58,7 @@ export interface TroupeStepResult {
   /** Mean phase times at 1 in flight. */
   phasesSerial: PhaseBreakdown | null;
   /** Sanity: what the runtime and the transport did (applied must be workflows + events + samples). */
-  counters: { applied: number; duplicates: number; rejected: number; versionConflicts: number; naked: number; deadLettered: number };
+  counters: { applied: number; duplicates: number; rejected: number; versionConflicts: number; outboxRepublished: number; naked: number; deadLettered: number };
   consumers: 'partitions' | 'single';
 }
 
@@ -74,85 +67,27 @@ export function benchWorkflowIds(runId: string, workflows: number): string[] {
   return Array.from({ length: workflows }, (_, i) => `${runId}-w${i}`);
 }
 
-const BENCH_RUNTIME = Symbol('BENCH_RUNTIME');
-const BENCH_PROBE = Symbol('BENCH_PROBE');
-
-/** Feeds every workflow event into the runtime, as the orchestrator's controller does, with the probe tapped in. */
-@Controller()
-class BenchWorkflowEventsController {
-  constructor(
-    @Inject(BENCH_RUNTIME) private readonly runtime: ActorRuntime,
-    @Inject(BENCH_PROBE) private readonly probe: StepProbe,
-  ) {}
-
-  @EventPattern(ALL_WORKFLOW_EVENTS)
-  handle(@Payload() envelope: Envelope, @Ctx() context: JetStreamContext): Promise<HandleOutcome> {
-    this.probe.received(envelope.workflowId, envelope.id, context.message);
-    return this.runtime.handle(envelope);
-  }
-}
-
-@Module({})
-class BenchOrchestratorModule {
-  static forRoot(runtime: ActorRuntime, probe: StepProbe): DynamicModule {
-    return {
-      module: BenchOrchestratorModule,
-      controllers: [BenchWorkflowEventsController],
-      providers: [
-        { provide: BENCH_RUNTIME, useValue: runtime },
-        { provide: BENCH_PROBE, useValue: probe },
-      ],
-    };
-  }
-}
-
 /**
  * Durable actor steps end to end, as the orchestrator runs them: the real {@link ActorRuntime} over the
  * embedded stores (`createPersistence` → `KvSnapshotStore`, `StreamJournal`) and the orchestrator's
  * publisher (`publishEnvelope` with `msgId`), hosted by `JetStreamServer` in a minimal Nest
  * microservice on the orchestrator's consumers (one per partition, all owned here; see
- * `options.consumers`), which acks (`ackAck`) after `handle` resolves.
+ * `options.consumers`), which acks (`ack()`) after `handle` resolves. With `cacheSize` below
+ * `workflows` the working set exceeds the actor cache, so most steps start with a store load (passivation).
  *
  * All events are published before the microservice starts: one start event per workflow, then
  * `events` bumps round-robin over the workflows (so events in flight belong to different workflows).
  * 1. Start steps/s: first ack to the `workflows`-th ack.
- * 2. Steps/s on a warm actor cache: the `workflows`-th ack to the last, i.e. the last `events` acks.
+ * 2. Steps/s on a warm actor cache: acks from 10 % to 90 % of the way through the `events` that follow
+ *    the `workflows`-th ack (and, tail included, the `workflows`-th ack to the last).
  * 3. `latencySamples` single bumps, each published only after the previous one was acked.
  *
  * The WF_EVENTS stream is purged and the orchestrator's consumers deleted first, so each run starts empty.
  */
 export async function runTroupeSteps(nats: NatsConnection, options: TroupeStepOptions): Promise<TroupeStepResult> {
-  const jsm = await nats.jetstreamManager();
-  await provisionStreams(jsm);
-  const partitionConsumers = Array.from({ length: DEFAULT_PARTITION_COUNT }, (_, partition) => orchestratorPartitionConsumer(partition));
-  for (const consumer of [ORCHESTRATOR_CONSUMER, ...partitionConsumers]) {
-    await jsm.consumers.delete(consumer.stream, consumer.durable).catch(() => undefined);
-  }
-  await jsm.streams.purge(STREAMS.workflowEvents.name);
+  await resetTroupeStreams(nats);
   const consumerMode = options.consumers ?? 'partitions';
-  const consumers: ConsumerDefinition[] = consumerMode === 'single' ? [ORCHESTRATOR_CONSUMER] : partitionConsumers;
-
   const js = nats.jetstream();
-  const persistence = await createPersistence({ nats });
-  const whatIf = options.whatIf ?? NO_WHAT_IF;
-  const probe = new StepProbe(whatIf.fireAndForgetAck);
-  const deps = applyWhatIf(
-    {
-      store: persistence.snapshots,
-      journal: persistence.journal,
-      publish: async (message) => {
-        await publishEnvelope(js, message.subject, message.envelope, { msgId: message.id });
-      },
-    },
-    whatIf,
-  );
-  const runtime = new ActorRuntime({
-    definitions: [benchWorkflow],
-    store: probe.wrapStore(deps.store),
-    journal: probe.wrapJournal(deps.journal),
-    publish: probe.wrapPublisher(deps.publish),
-    cacheSize: options.cacheSize,
-  });
   const workflowIds = benchWorkflowIds(options.runId, options.workflows);
   const publish = (event: Envelope): Promise<unknown> => publishEnvelope(js, workflowEventSubject(event.workflowId), event, { msgId: event.id });
   const deadlineMs = (steps: number): number => 60_000 + steps * 10;
@@ -165,30 +100,36 @@ export async function runTroupeSteps(nats: NatsConnection, options: TroupeStepOp
     publish(bumpedEvent(workflowIds[i % workflowIds.length], Math.floor(i / workflowIds.length) + 1)).then(() => undefined),
   );
 
-  const { app, server } = await createJetStreamMicroservice(BenchOrchestratorModule.forRoot(runtime, probe), {
-    connection: nats,
-    consumers: [],
+  const host = await startTroupeHost(nats, {
+    definitions: [benchWorkflow],
     concurrency: options.concurrency,
-    logger: ['error', 'warn'],
+    cacheSize: options.cacheSize,
+    ...(options.idleMs === undefined ? {} : { idleMs: options.idleMs }),
   });
-  const failures = (): string => `runtime ${JSON.stringify(runtime.counters)}, transport ${JSON.stringify(server.counters)}`;
-  await app.listen();
+  const { probe, runtime, server } = host;
+  const failures = (): string => host.describe();
+  const window = middleWindow(workflowIds.length, options.events);
+  // Ack counts are 1-based; window indices 0-based.
+  probe.sampleCpuAtAcks([window.from + 1, window.to + 1], options.serverPid);
   // As the orchestrator does once it holds the partitions' leases.
-  for (const consumer of consumers) await server.startConsumer(consumer, { pattern: ALL_WORKFLOW_EVENTS });
+  await host.startWorkflowConsumers(consumerMode);
 
   // 1. Start steps: first ack to the ack that completes one per workflow.
   const startsDoneAt = await withTimeout(probe.acks(workflowIds.length), deadlineMs(workflowIds.length), `start steps (${failures()})`);
   const startStepsPerSec = perSecond(workflowIds.length - 1, startsDoneAt - probe.firstAckAt);
   probe.resetPhases();
-  const cpuAtStart = sampleCpu(options.serverPid);
 
-  // 2. The last `events` acks: bump steps on a warm actor cache (with partition consumers a few start
-  // steps of slower partitions may still be among them, and as many bumps fell before).
+  // 2. Bump steps on a warm actor cache, rated over the middle of the acks after the start steps (with
+  // partition consumers a few start steps of slower partitions may still be among them).
   const total = workflowIds.length + options.events;
   const bumpsDoneAt = await withTimeout(probe.acks(total), deadlineMs(total), `bump steps (${failures()})`);
-  const elapsedMs = bumpsDoneAt - startsDoneAt;
-  const stepsPerSec = perSecond(options.events, elapsedMs);
-  const cpuSpent = cpuSince(cpuAtStart, options.serverPid);
+  const stepsPerSecToLast = perSecond(options.events, bumpsDoneAt - startsDoneAt);
+  const { opsPerSec: stepsPerSec, elapsedMs } = windowRate(probe.ackTimes, window.from, window.to);
+  const cpuFrom = probe.cpuAtAcks.get(window.from + 1);
+  const cpuTo = probe.cpuAtAcks.get(window.to + 1);
+  if (cpuFrom === undefined || cpuTo === undefined) throw new Error(`no CPU sample at acks ${window.from + 1} and ${window.to + 1}`);
+  const windowSteps = window.to - window.from;
+  const cpuSpent = { selfMs: cpuTo.selfMs - cpuFrom.selfMs, otherMs: cpuTo.otherMs === null || cpuFrom.otherMs === null ? null : cpuTo.otherMs - cpuFrom.otherMs };
   const phasesLoaded = probe.breakdown();
 
   // 3. Single events at 1 in flight.
@@ -207,8 +148,7 @@ export async function runTroupeSteps(nats: NatsConnection, options: TroupeStepOp
     latency = summarise(samples);
     phasesSerial = probe.breakdown();
   }
-  await app.close();
-  await persistence.close();
+  await host.close();
 
   const counters = { ...runtime.counters, naked: server.counters.naked, deadLettered: server.counters.deadLettered };
   const expectedApplied = workflowIds.length + options.events + options.latencySamples;
@@ -216,16 +156,17 @@ export async function runTroupeSteps(nats: NatsConnection, options: TroupeStepOp
     throw new Error(`Troupe step run ${options.runId} applied ${counters.applied} of ${expectedApplied} events (${failures()})`);
   }
   return {
-    variant: whatIfName(whatIf),
     events: options.events,
     workflows: options.workflows,
     concurrency: options.concurrency,
+    cacheSize: options.cacheSize,
     startStepsPerSec,
     stepsPerSec,
     elapsedMs,
+    stepsPerSecToLast,
     cpu: {
-      clientUsPerOp: (cpuSpent.selfMs * 1_000) / options.events,
-      serverUsPerOp: cpuSpent.otherMs === null ? null : (cpuSpent.otherMs * 1_000) / options.events,
+      clientUsPerOp: (cpuSpent.selfMs * 1_000) / windowSteps,
+      serverUsPerOp: cpuSpent.otherMs === null ? null : (cpuSpent.otherMs * 1_000) / windowSteps,
     },
     phasesLoaded,
     latency,
@@ -235,6 +176,7 @@ export async function runTroupeSteps(nats: NatsConnection, options: TroupeStepOp
       duplicates: counters.duplicates,
       rejected: counters.rejected,
       versionConflicts: counters.versionConflicts,
+      outboxRepublished: counters.outboxRepublished,
       naked: counters.naked,
       deadLettered: counters.deadLettered,
     },

@@ -1,82 +1,61 @@
-import type { OutboxPublisher } from '@troupe/actor-runtime';
-import type { Journal, SnapshotStore } from '@troupe/persistence';
+/**
+ * What-ifs for the current profile's two library findings, applied by patching at run time in a
+ * process of their own (bench/what-if-child.ts), never in the main bench process: each estimates what
+ * the same change would pay if made for real (in nats.js upstream or a patch of it, and in
+ * `libs/bus`). None is meant to be used outside this measurement.
+ */
+import { JetStreamServer } from '@troupe/bus';
+
+/** The what-if variants, by name. */
+export const WHAT_IFS = ['as is', 'no NatsError per request', 'handler looked up once per pattern', 'both'] as const;
+export type WhatIf = (typeof WHAT_IFS)[number];
 
 /**
- * Changes to the durable step the bench can try without touching `libs/actor-runtime` or `libs/bus`: by
- * wrapping the store, journal and publisher the runtime gets, the ack of each message, or the NATS
- * connection. Each one estimates what the same change in the library would pay; none is meant to be
- * used as a wrapper, so they exist only here.
+ * nats.js 2.29 `RequestOne.resolver` resolves the request and then calls `cancel()`, which builds a
+ * `NatsError` (an `Error`, stack captured) to reject the already-settled promise: once per request,
+ * i.e. per `js.publish` and KV write. The patch skips that error when the request was already answered.
  */
-export interface WhatIf {
-  /**
-   * Drop the second KV write of each step (the one that clears outbox and pending journal at the same
-   * version). With `KvSnapshotStore` the next save still finds the revision it needs in its cache.
-   */
-  skipClearWrite: boolean;
-  /**
-   * Append the journal entry concurrently with the outbox publishes instead of before them: `append`
-   * returns at once and each publish of that workflow waits for both its own ack and the journal's.
-   */
-  journalParallel: boolean;
-  /**
-   * Ack with `ack()` and go on, instead of `ackAck()` waiting for the server's confirmation (a change to
-   * `JetStreamServer`; a lost ack means a redelivery, which the applied-ids window turns into a
-   * duplicate). Applied by the {@link StepProbe}, which already taps each message's ack.
-   */
-  fireAndForgetAck: boolean;
-  /**
-   * A NATS connection with `noAsyncTraces: true` (a change to `connectToNats`): nats.js then stops
-   * allocating an `Error` per request to keep the caller's stack for a timeout. Applied by main.ts, which
-   * hands the run such a connection.
-   */
-  noAsyncTraces: boolean;
+function skipNatsErrorPerRequest(): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { RequestOne } = require('nats/lib/nats-base-client/request') as {
+    RequestOne: { prototype: { resolver(error: unknown, message: unknown): void; cancel(error?: unknown): void } };
+  };
+  type Patched = { answered?: boolean; timer?: { cancel(): void }; mux: { cancel(request: unknown): void } };
+  const resolver = RequestOne.prototype.resolver;
+  const cancel = RequestOne.prototype.cancel;
+  RequestOne.prototype.resolver = function (this: Patched, error: unknown, message: unknown) {
+    this.answered = true;
+    resolver.call(this, error, message);
+  };
+  RequestOne.prototype.cancel = function (this: Patched, error?: unknown) {
+    if (error === undefined && this.answered === true) {
+      this.timer?.cancel();
+      this.mux.cancel(this);
+      return;
+    }
+    cancel.call(this, error);
+  };
 }
 
-export const NO_WHAT_IF: WhatIf = { skipClearWrite: false, journalParallel: false, fireAndForgetAck: false, noAsyncTraces: false };
-
-/** Names a what-if for tables, e.g. `no clear-outbox write + journal ‖ publish`. */
-export function whatIfName(whatIf: WhatIf): string {
-  const parts = [
-    whatIf.skipClearWrite ? 'no clear-outbox write' : '',
-    whatIf.journalParallel ? 'journal ‖ publish' : '',
-    whatIf.fireAndForgetAck ? 'ack() not ackAck()' : '',
-    whatIf.noAsyncTraces ? 'nats noAsyncTraces' : '',
-  ].filter((p) => p !== '');
-  return parts.length === 0 ? 'as is' : parts.join(' + ');
+/**
+ * `JetStreamServer` asks Nest's `getHandlerByPattern` for every message; Nest's `getRouteFromPattern`
+ * then tries `JSON.parse` on the pattern (`troupe.wf.*.*` is not JSON, so it throws and catches). The
+ * patch memoises the lookup per pattern, as the server could once per consumer at start.
+ */
+function memoiseHandlerLookup(): void {
+  const prototype = JetStreamServer.prototype as unknown as { getHandlerByPattern(pattern: string): unknown };
+  const lookup = prototype.getHandlerByPattern;
+  const cache = new WeakMap<object, Map<string, unknown>>();
+  prototype.getHandlerByPattern = function (this: object, pattern: string) {
+    let byPattern = cache.get(this);
+    if (byPattern === undefined) cache.set(this, (byPattern = new Map()));
+    if (!byPattern.has(pattern)) byPattern.set(pattern, lookup.call(this, pattern));
+    return byPattern.get(pattern);
+  };
 }
 
-/** The runtime's dependencies with `whatIf` applied. */
-export function applyWhatIf(
-  deps: { store: SnapshotStore; journal: Journal; publish: OutboxPublisher },
-  whatIf: WhatIf,
-): { store: SnapshotStore; journal: Journal; publish: OutboxPublisher } {
-  let { store, journal, publish } = deps;
-  if (whatIf.skipClearWrite) {
-    const inner = store;
-    store = {
-      load: (workflowId) => inner.load(workflowId),
-      list: (query) => inner.list(query),
-      save: async (record, expectedVersion) => {
-        const clearing = record.version === expectedVersion && record.outbox.length === 0 && record.pendingJournal.length === 0;
-        if (!clearing) await inner.save(record, expectedVersion);
-      },
-    };
-  }
-  if (whatIf.journalParallel) {
-    const inner = journal;
-    const innerPublish = publish;
-    const appending = new Map<string, Promise<void>>();
-    journal = {
-      read: (workflowId) => inner.read(workflowId),
-      append: async (entry) => {
-        const appended = inner.append(entry);
-        appended.catch(() => undefined);
-        appending.set(entry.workflowId, appended);
-      },
-    };
-    publish = async (message) => {
-      await Promise.all([innerPublish(message), appending.get(message.envelope.workflowId)]);
-    };
-  }
-  return { store, journal, publish };
+/** Applies `whatIf` to this process (for good: run it in a process of its own). */
+export function applyWhatIf(whatIf: WhatIf): void {
+  if (whatIf === 'no NatsError per request' || whatIf === 'both') skipNatsErrorPerRequest();
+  if (whatIf === 'handler looked up once per pattern' || whatIf === 'both') memoiseHandlerLookup();
 }
