@@ -205,7 +205,7 @@ describe('inbox triage across the apps on a real nats-server', () => {
   });
 
   it('replays every journal of the run to every step and reproduces the stored snapshots exactly', async () => {
-    const { items } = (await (await fetch(`${stack.gatewayUrl}/workflows?limit=1000`)).json()) as { items: Array<{ workflowId: string; version: number }> };
+    const { items } = (await (await fetch(`${stack.gatewayUrl}/workflows?limit=1000`, { headers: stack.headers('viewer') })).json()) as { items: Array<{ workflowId: string; version: number }> };
     expect(items.length).toBeGreaterThanOrEqual(workflowIds.length);
     const persistence = await createPersistence({ nats: stack.connection });
     let steps = 0;
@@ -221,28 +221,28 @@ describe('inbox triage across the apps on a real nats-server', () => {
           steps += 1;
         }
         expect(canonicalJson(replayJournal(journal, HISTORY_DEFINITIONS).snapshot), workflowId).toBe(canonicalJson(record.snapshot));
-        const overHttp = (await (await fetch(`${stack.gatewayUrl}/workflows/${workflowId}/replay`)).json()) as Record<string, unknown>;
+        const overHttp = (await (await fetch(`${stack.gatewayUrl}/workflows/${workflowId}/replay`, { headers: stack.headers('viewer') })).json()) as Record<string, unknown>;
         expect(overHttp).toMatchObject({ workflowId, step: record.version, stateValue: record.stateValue, matchesSnapshot: true, matchesStoredSnapshot: true });
       }
     } finally {
       await persistence.close();
     }
     expect(steps).toBeGreaterThan(items.length * 2);
-    const first = (await (await fetch(`${stack.gatewayUrl}/workflows/${items[0].workflowId}/replay?step=1`)).json()) as Record<string, unknown>;
+    const first = (await (await fetch(`${stack.gatewayUrl}/workflows/${items[0].workflowId}/replay?step=1`, { headers: stack.headers('viewer') })).json()) as Record<string, unknown>;
     expect(first).toMatchObject({ step: 1, stateValue: 'classifying', matchesSnapshot: true, matchesStoredSnapshot: null });
-    expect((await fetch(`${stack.gatewayUrl}/workflows/${items[0].workflowId}/replay?step=999`)).status).toBe(400);
+    expect((await fetch(`${stack.gatewayUrl}/workflows/${items[0].workflowId}/replay?step=999`, { headers: stack.headers('viewer') })).status).toBe(400);
   });
 
   it('forks a workflow from the step it waited for approval: the fork is approved and sent, the original is untouched', async () => {
-    const { items } = (await (await fetch(`${stack.gatewayUrl}/workflows?state=awaitingApproval&idPrefix=triage-e2e-`)).json()) as {
+    const { items } = (await (await fetch(`${stack.gatewayUrl}/workflows?state=awaitingApproval&idPrefix=triage-e2e-`, { headers: stack.headers('viewer') })).json()) as {
       items: Array<{ workflowId: string }>;
     };
     const source = items[0].workflowId;
-    const before = await pollJson<WorkflowView>(`${stack.gatewayUrl}/workflows/${source}`, (body) => body.journal.length > 0);
+    const before = await pollJson<WorkflowView>(`${stack.gatewayUrl}/workflows/${source}`, (body) => body.journal.length > 0, 30_000, stack.headers('viewer'));
     const step = before.journal.find((entry) => entry.stateValue === 'awaitingApproval')!.seq;
     const response = await fetch(`${stack.gatewayUrl}/workflows/${source}/fork`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { ...stack.headers('admin'), 'content-type': 'application/json' },
       body: JSON.stringify({
         step,
         event: {
@@ -254,34 +254,34 @@ describe('inbox triage across the apps on a real nats-server', () => {
     expect(response.status).toBe(202);
     const forked = (await response.json()) as { workflowId: string; forkedFrom: { workflowId: string; step: number } };
     expect(forked.forkedFrom).toEqual({ workflowId: source, step });
-    const fork = await pollJson<WorkflowView>(`${stack.gatewayUrl}/workflows/${forked.workflowId}`, (body) => body.stateValue === 'sent');
+    const fork = await pollJson<WorkflowView>(`${stack.gatewayUrl}/workflows/${forked.workflowId}`, (body) => body.stateValue === 'sent', 30_000, stack.headers('viewer'));
     expect(fork.journal.map((entry) => entry.eventType)).toEqual([...before.journal.slice(0, step).map((entry) => entry.eventType), 'approval.decided', 'reply.sent']);
     expect(fork.journal.slice(0, step).map((entry) => entry.snapshotDigest)).toEqual(before.journal.slice(0, step).map((entry) => entry.snapshotDigest));
-    const replay = (await (await fetch(`${stack.gatewayUrl}/workflows/${forked.workflowId}/replay`)).json()) as Record<string, unknown>;
+    const replay = (await (await fetch(`${stack.gatewayUrl}/workflows/${forked.workflowId}/replay`, { headers: stack.headers('viewer') })).json()) as Record<string, unknown>;
     expect(replay).toMatchObject({ stateValue: 'sent', matchesSnapshot: true, matchesStoredSnapshot: true });
 
-    const after = (await (await fetch(`${stack.gatewayUrl}/workflows/${source}`)).json()) as WorkflowView;
+    const after = (await (await fetch(`${stack.gatewayUrl}/workflows/${source}`, { headers: stack.headers('viewer') })).json()) as WorkflowView;
     expect(after).toEqual(before);
     const notAccepted = await fetch(`${stack.gatewayUrl}/workflows/${source}/fork`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { ...stack.headers('admin'), 'content-type': 'application/json' },
       body: JSON.stringify({ step: 1, event: { type: 'reply.sent', payload: {} } }),
     });
     expect(notAccepted.status).toBe(409);
   });
 
   it('counts workflows per state and status, and sorts and filters the list by update time over HTTP', async () => {
-    const counts = (await (await fetch(`${stack.gatewayUrl}/workflows/counts?type=email-triage&idPrefix=triage-e2e-`)).json()) as {
+    const counts = (await (await fetch(`${stack.gatewayUrl}/workflows/counts?type=email-triage&idPrefix=triage-e2e-`, { headers: stack.headers('viewer') })).json()) as {
       total: number;
       byStatus: Record<string, number>;
       byState: Record<string, number>;
     };
-    const { items } = (await (await fetch(`${stack.gatewayUrl}/workflows?type=email-triage&idPrefix=triage-e2e-&sort=-updatedAt&limit=1000`)).json()) as {
+    const { items } = (await (await fetch(`${stack.gatewayUrl}/workflows?type=email-triage&idPrefix=triage-e2e-&sort=-updatedAt&limit=1000`, { headers: stack.headers('viewer') })).json()) as {
       items: Array<{ workflowId: string; statePaths: string[]; status: string; updatedAt: string }>;
     };
     expect(counts.total).toBe(items.length);
     expect(counts.byState.awaitingApproval).toBe(items.filter((item) => item.statePaths.includes('awaitingApproval')).length);
-    const waiting = (await (await fetch(`${stack.gatewayUrl}/workflows?state=awaitingApproval&type=email-triage&idPrefix=triage-e2e-&limit=1000`)).json()) as {
+    const waiting = (await (await fetch(`${stack.gatewayUrl}/workflows?state=awaitingApproval&type=email-triage&idPrefix=triage-e2e-&limit=1000`, { headers: stack.headers('viewer') })).json()) as {
       items: unknown[];
     };
     expect(waiting.items).toHaveLength(counts.byState.awaitingApproval);
@@ -289,14 +289,14 @@ describe('inbox triage across the apps on a real nats-server', () => {
     const times = items.map((item) => item.updatedAt);
     expect(times).toEqual([...times].sort().reverse());
     const middle = times[Math.floor(times.length / 2)];
-    const newer = (await (await fetch(`${stack.gatewayUrl}/workflows?type=email-triage&idPrefix=triage-e2e-&updatedAfter=${middle}&limit=1000`)).json()) as {
+    const newer = (await (await fetch(`${stack.gatewayUrl}/workflows?type=email-triage&idPrefix=triage-e2e-&updatedAfter=${middle}&limit=1000`, { headers: stack.headers('viewer') })).json()) as {
       items: Array<{ updatedAt: string }>;
     };
     expect(newer.items.length).toBe(times.filter((time) => time > middle).length);
   });
 
   it('archives the journals of finished workflows by policy, says so on each record, and still replays them from the archive', async () => {
-    const { items } = (await (await fetch(`${stack.gatewayUrl}/workflows?limit=1000`)).json()) as { items: Array<{ workflowId: string; status: string }> };
+    const { items } = (await (await fetch(`${stack.gatewayUrl}/workflows?limit=1000`, { headers: stack.headers('viewer') })).json()) as { items: Array<{ workflowId: string; status: string }> };
     const finished = items.filter((item) => item.status !== 'active').map((item) => item.workflowId);
     expect(finished.length).toBeGreaterThan(0);
     const persistence = await createPersistence({ nats: stack.connection });
@@ -313,10 +313,10 @@ describe('inbox triage across the apps on a real nats-server', () => {
     expect(report.archived.map((a) => a.workflowId).sort()).toEqual([...finished].sort());
 
     const archived = finished[0];
-    const view = (await (await fetch(`${stack.gatewayUrl}/workflows/${archived}`)).json()) as WorkflowView & { version: number; journalRetention: Record<string, unknown> | null };
+    const view = (await (await fetch(`${stack.gatewayUrl}/workflows/${archived}`, { headers: stack.headers('viewer') })).json()) as WorkflowView & { version: number; journalRetention: Record<string, unknown> | null };
     expect(view.journal).toEqual([]);
     expect(view.journalRetention).toMatchObject({ mode: 'archive', archive: 'TROUPE_JOURNAL_ARCHIVE', lastSeq: view.version });
-    const replay = (await (await fetch(`${stack.gatewayUrl}/workflows/${archived}/replay`)).json()) as Record<string, unknown>;
+    const replay = (await (await fetch(`${stack.gatewayUrl}/workflows/${archived}/replay`, { headers: stack.headers('viewer') })).json()) as Record<string, unknown>;
     expect(replay).toMatchObject({ step: view.version, matchesSnapshot: true, matchesStoredSnapshot: true });
   });
 });

@@ -58,15 +58,15 @@ describe('one OpenTelemetry trace per workflow across the apps (test-only span f
     await stack.connection.jetstream().publish(workflowEventSubject('otel-garbage'), new TextEncoder().encode('not json'));
     const ham = corpusSplit(loadSpamAssassinCorpus(), 'test').find((email) => email.label === 'ham')!;
     [workflowId] = await publishEmails(stack, 'otel', [ham]);
-    const waiting = await pollJson<WorkflowView>(`${stack.gatewayUrl}/workflows/${workflowId}`, (body) => body.stateValue === 'awaitingApproval', 60_000);
+    const waiting = await pollJson<WorkflowView>(`${stack.gatewayUrl}/workflows/${workflowId}`, (body) => body.stateValue === 'awaitingApproval', 60_000, stack.headers('viewer'));
     expect(waiting.stateValue, `logs in ${stack.logDir}`).toBe('awaitingApproval');
     const response = await fetch(`${stack.gatewayUrl}/workflows/${workflowId}/approvals`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { ...stack.headers('approver'), 'content-type': 'application/json' },
       body: JSON.stringify({ decision: 'approved' }),
     });
     expect(response.status).toBe(202);
-    view = await pollJson<WorkflowView>(`${stack.gatewayUrl}/workflows/${workflowId}`, (body) => body.stateValue === 'sent', 60_000);
+    view = await pollJson<WorkflowView>(`${stack.gatewayUrl}/workflows/${workflowId}`, (body) => body.stateValue === 'sent', 60_000, stack.headers('viewer'));
     expect(view.stateValue, `logs in ${stack.logDir}`).toBe('sent');
     // The last transition's span ends after its outbox is published: wait until it is on disk.
     spans = await pollUntil(

@@ -2,6 +2,8 @@ import type { z } from 'zod';
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { WorkflowId as WorkflowIdParam } from '@troupe/contracts';
+import { CurrentPrincipal } from '../auth/current-principal.decorator';
+import type { Principal } from '../auth/principal';
 import { READ_ROLES, Roles } from '../auth/roles.decorator';
 import { ProblemResponses, ZodBody, ZodParam, ZodQuery } from '../http/openapi';
 import { ZodValidationPipe } from '../http/zod-validation.pipe';
@@ -46,14 +48,15 @@ export class HistoryController {
   @Post(':id/fork')
   @HttpCode(202)
   @Roles('operator')
-  @ApiOperation({ summary: 'Start a new workflow from step N of this one with a different next event (the original is untouched)' })
+  @ApiOperation({ summary: 'Start a new workflow from step N of this one with a different next event (the original is untouched); a decision or cancel in it carries the caller\'s identity' })
   @ZodParam('id', WorkflowIdParam)
   @ZodBody(ForkBody)
   @ProblemResponses(400, 404, 409)
   fork(
     @Param('id', new ZodValidationPipe(WorkflowIdParam, 'workflow id')) id: string,
     @Body(new ZodValidationPipe(ForkBody, 'body')) body: ParsedForkBody,
+    @CurrentPrincipal() principal: Principal,
   ) {
-    return this.history.fork(id, body);
+    return this.history.fork(id, body, principal);
   }
 }

@@ -76,6 +76,8 @@ async function tallyOf(runtime: ActorRuntime, workflowId: string, adds: number[]
   for (const [i, n] of adds.entries()) await runtime.handle(event(workflowId, 'tally.added', { n }, i + 1));
 }
 
+const operator = { id: 'op', roles: ['operator' as const], via: 'api-key' as const };
+
 describe('HistoryService', () => {
   it('replays a step and says whether it matches, comparing the stored snapshot at the latest step', async () => {
     const { gateway, runtime } = ports();
@@ -98,13 +100,13 @@ describe('HistoryService', () => {
     await tallyOf(runtime, 't-3', [5, 7]);
     const source = structuredClone(records.get('t-3'));
     const service = new HistoryService(gateway, [tally]);
-    const forked = await service.fork('t-3', { step: 2, event: { type: 'tally.added', payload: { n: 100 } }, workflowId: 't-3-what-if' });
+    const forked = await service.fork('t-3', { step: 2, event: { type: 'tally.added', payload: { n: 100 } }, workflowId: 't-3-what-if' }, operator);
     expect(forked).toMatchObject({ workflowId: 't-3-what-if', forkedFrom: { workflowId: 't-3', step: 2 }, version: 2, stateValue: 'open' });
     expect(published.map((p) => [p.envelope.workflowId, p.envelope.type])).toEqual([['t-3-what-if', 'tally.added']]);
     expect(records.get('t-3-what-if')).toMatchObject({ version: 2, tags: { total: '5' } });
     expect(records.get('t-3')).toEqual(source);
-    await expect(service.fork('t-3', { step: 2, event: { type: 'tally.added', payload: { n: 1 } }, workflowId: 't-3-what-if' })).rejects.toBeInstanceOf(ConflictException);
-    await expect(service.fork('t-3', { step: 1, event: { type: 'tally.reopened', payload: {} } })).rejects.toBeInstanceOf(ConflictException);
+    await expect(service.fork('t-3', { step: 2, event: { type: 'tally.added', payload: { n: 1 } }, workflowId: 't-3-what-if' }, operator)).rejects.toBeInstanceOf(ConflictException);
+    await expect(service.fork('t-3', { step: 1, event: { type: 'tally.reopened', payload: {} } }, operator)).rejects.toBeInstanceOf(ConflictException);
     expect(published).toHaveLength(1);
   });
 });

@@ -2,7 +2,8 @@ import { BadRequestException, ConflictException, NotFoundException } from '@nest
 import { randomUUID } from 'node:crypto';
 import { ReplayError, canonicalJson, planFork, replayJournal, writeFork, type ReplayDefinition } from '@troupe/actor-runtime';
 import { publishEnvelope } from '@troupe/bus';
-import { WorkflowId, workflowEventSubject, type Envelope, type JournalEntry } from '@troupe/contracts';
+import { APPROVAL_DECIDED, WORKFLOW_CANCEL_REQUESTED, WorkflowId, workflowEventSubject, type Envelope, type JournalEntry } from '@troupe/contracts';
+import type { Principal } from '../auth/principal';
 import { VersionConflictError, type WorkflowRecord } from '@troupe/persistence';
 import type { AnyMachineSnapshot } from 'xstate';
 import type { GatewayPorts } from '../ports';
@@ -53,8 +54,10 @@ export class HistoryService {
    *   its journal; ConflictException when the journal does not reproduce that step, the event is not
    *   accepted there, or a workflow with the fork's id exists.
    */
-  async fork(workflowId: string, body: ForkBody) {
+  async fork(workflowId: string, body: ForkBody, principal: Principal) {
     const record = await this.loadOrNotFound(workflowId);
+    // A decision or a cancel carries the caller's identity, never one from the body (as on their own routes).
+    const payload = withCallerIdentity(body.event.type, body.event.payload, principal);
     const entries = await this.journalOf(record);
     const forkWorkflowId = body.workflowId ?? defaultForkId(workflowId);
     const at = this.ports.now().toISOString();
@@ -65,7 +68,7 @@ export class HistoryService {
       let accepted: boolean;
       let why = '';
       try {
-        accepted = restored.can({ type: body.event.type, payload: body.event.payload } as never);
+        accepted = restored.can({ type: body.event.type, payload } as never);
       } catch (error) {
         // A guard that reads a payload field the body lacks throws: that payload cannot be accepted.
         accepted = false;
@@ -92,8 +95,8 @@ export class HistoryService {
       correlationId: forkWorkflowId,
       causationId: null,
       occurredAt: at,
-      source: 'gateway',
-      payload: body.event.payload,
+      source: `gateway/${principal.id}`.slice(0, 128),
+      payload,
     };
     const subject = workflowEventSubject(forkWorkflowId);
     await publishEnvelope(this.ports.js, subject, envelope, { msgId: envelope.id });
@@ -145,4 +148,16 @@ export class HistoryService {
 function defaultForkId(workflowId: string): string {
   const candidate = `${workflowId}-fork-${randomUUID().replace(/-/g, '').slice(0, 8)}`;
   return WorkflowId.safeParse(candidate).success ? candidate : `fork-${randomUUID().replace(/-/g, '')}`;
+}
+
+/**
+ * The payload with its identity field set to the authenticated caller: `approver` of `approval.decided`,
+ * `requestedBy` of `workflow.cancel_requested`; other payloads unchanged.
+ */
+function withCallerIdentity(type: string, payload: unknown, principal: Principal): unknown {
+  const identity = { id: principal.id, roles: principal.roles };
+  const body = typeof payload === 'object' && payload !== null ? (payload as Record<string, unknown>) : {};
+  if (type === APPROVAL_DECIDED) return { ...body, approver: identity };
+  if (type === WORKFLOW_CANCEL_REQUESTED) return { ...body, requestedBy: identity };
+  return payload;
 }
