@@ -17,3 +17,16 @@ export {
   emailTriageTags,
 } from './email-triage/email-triage.machine';
 export { recordCompensation, compensationsToRun } from './saga';
+export {
+  REACT_LOOP_MACHINE_VERSION,
+  REACT_LOOP_APPROVER_ROLES,
+  type ReactLoopInput,
+  type ReactLoopContext,
+  type ReactLoopEvent,
+  type ReactLoopGate,
+  type RunFailure,
+  reactLoopGateId,
+  runUsage,
+  budgetReached,
+  reactLoopMachine,
+} from './react-loop/react-loop.machine';

@@ -27,6 +27,7 @@ import {
 } from '@troupe/contracts';
 import type { ActiveTimer, Journal, OutboxMessage, SnapshotStore, WorkflowRecord } from '@troupe/persistence';
 import { VersionConflictError } from '@troupe/persistence';
+import { agentEffectKindOf, agentEffectMessage } from './agent-effect-messages';
 import { InvalidEffectError, UnknownWorkflowError, UnsupportedEventError } from './errors';
 import { statePaths } from './state-paths';
 import type { WorkflowDefinition } from './workflow-definition';
@@ -418,6 +419,10 @@ export class ActorRuntime {
         const { kind, ...send } = effect;
         return { id, subject: effectSubject(kind), envelope: { ...base, type: REPLY_SEND_REQUESTED, payload: { ...send, effectId: id } } };
       }
+      case 'model.call':
+      case 'tool.call':
+      case 'agent.result':
+        return agentEffectMessage(effect, id, base);
     }
   }
 }
@@ -433,6 +438,6 @@ function effectKindOf(message: OutboxMessage): string {
     case TIMER_SCHEDULED:
       return 'timer.schedule';
     default:
-      return message.envelope.type;
+      return agentEffectKindOf(message.envelope.type) ?? message.envelope.type;
   }
 }

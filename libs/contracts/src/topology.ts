@@ -181,6 +181,10 @@ export const BUCKETS = {
   sentMail: 'troupe_sent_mail',
   /** Partition ownership leases of orchestrator replicas, key = `partition.<n>`, TTL-bounded. */
   partitionLeases: 'troupe_partition_leases',
+  /** What each agent advertises (name, description, input schema), key = agent name; read by the supervisor. */
+  agents: 'troupe_agents',
+  /** Results of completed tool calls, key = effect id: a redelivered tool call returns the record, never runs twice. */
+  effectResults: 'troupe_effect_results',
 } as const;
 
 /**
