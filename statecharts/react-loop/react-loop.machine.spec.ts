@@ -9,6 +9,7 @@ const baseInput: ReactLoopInput = {
   agent: 'drafter',
   parent: { workflowId: 'wf-1', effectId: 'wf-1:3:0', task: 'reply.draft' },
   prompt: 'Draft a reply to Ann.',
+  input: { email: 'ann' },
   budget: { maxIterations: 5, maxTokens: 10_000, maxCostUsd: 1 },
   workflowBudget: { maxTokens: 100_000, maxCostUsd: 10, spentTokens: 0, spentCostUsd: 0 },
   maxInvalidAnswers: 2,
@@ -73,7 +74,7 @@ describe('react-loop machine', () => {
   it('starts thinking and asks the model for step 0 with the prompt as the transcript', () => {
     const { snapshot, effects } = run([]);
     expect(snapshot.value).toBe('thinking');
-    expect(effects[0]).toEqual([{ kind: 'model.call', agent: 'drafter', step: 0, transcript: [{ role: 'user', content: 'Draft a reply to Ann.' }] }]);
+    expect(effects[0]).toEqual([{ kind: 'model.call', agent: 'drafter', step: 0, transcript: [{ role: 'user', content: 'Draft a reply to Ann.' }], input: { email: 'ann' } }]);
   });
 
   it('ends done on a valid answer and tells the parent with the usage', () => {
@@ -87,6 +88,7 @@ describe('react-loop machine', () => {
         parent: baseInput.parent,
         outcome: { status: 'done', answer: { body: 'Yes' } },
         usage: { iterations: 1, inputTokens: 100, outputTokens: 20, costUsd: 0.001, servedBy: [usage.model] },
+        input: { email: 'ann' },
       },
     ]);
   });

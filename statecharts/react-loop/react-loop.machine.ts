@@ -57,6 +57,8 @@ export interface ReactLoopContext {
   budget: RunBudget;
   workflowBudget: WorkflowBudget;
   maxInvalidAnswers: number;
+  /** The task input (for the non-LLM fallback of the model chain). */
+  input: unknown;
   transcript: TranscriptMessage[];
   /** Model calls requested so far (each is one iteration). */
   iterations: number;
@@ -148,7 +150,7 @@ function decidedAt(context: ReactLoopContext, event: ReactLoopEvent, gate: React
 }
 
 function resultEffect(context: ReactLoopContext, outcome: RunOutcome): Effect {
-  return { kind: 'agent.result', agent: context.agent, parent: context.parent, outcome, usage: runUsage(context) };
+  return { kind: 'agent.result', agent: context.agent, parent: context.parent, outcome, usage: runUsage(context), input: context.input };
 }
 
 /** Parses a human's edited answer: JSON when it is JSON, else the text itself. */
@@ -291,6 +293,7 @@ export const reactLoopMachine = setup({
     budget: input.budget,
     workflowBudget: input.workflowBudget,
     maxInvalidAnswers: input.maxInvalidAnswers,
+    input: input.input,
     transcript: [{ role: 'user', content: input.prompt }],
     iterations: 0,
     inputTokens: 0,
@@ -313,7 +316,7 @@ export const reactLoopMachine = setup({
   states: {
     thinking: {
       entry: [
-        { type: 'requestEffect', params: ({ context }) => ({ kind: 'model.call', agent: context.agent, step: context.iterations, transcript: context.transcript }) },
+        { type: 'requestEffect', params: ({ context }) => ({ kind: 'model.call', agent: context.agent, step: context.iterations, transcript: context.transcript, input: context.input }) },
         assign({ iterations: ({ context }) => context.iterations + 1 }),
       ],
       on: {

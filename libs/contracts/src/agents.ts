@@ -79,6 +79,8 @@ export const AgentRunRequested = z.object({
   parent: RunParent,
   /** The task as the first user message of the transcript. */
   prompt: z.string().min(1).max(200_000),
+  /** The task's input as the asking workflow gave it (validated by the agent); the non-LLM fallback answers from it. */
+  input: z.unknown(),
   budget: RunBudget,
   workflowBudget: WorkflowBudget,
   /** Invalid structured answers the loop retries (each time with the validation errors fed back) before asking a human. */
@@ -191,6 +193,8 @@ export const ModelCallEffect = z.object({
   agent: AgentName,
   step: z.number().int().nonnegative(),
   transcript: z.array(TranscriptMessage).min(1),
+  /** The run's task input, for the chain's non-LLM fallback. */
+  input: z.unknown(),
 });
 export type ModelCallEffect = z.infer<typeof ModelCallEffect>;
 
@@ -211,6 +215,8 @@ export const AgentResultEffect = z.object({
   parent: RunParent,
   outcome: RunOutcome,
   usage: RunUsage,
+  /** The run's task input, for mapping the answer to the parent's result event. */
+  input: z.unknown(),
 });
 export type AgentResultEffect = z.infer<typeof AgentResultEffect>;
 
