@@ -53,3 +53,4 @@ export {
   agentResultEvent,
   AgentHost,
 } from './agent-host';
+export { reactLoopWorkflow } from './react-loop.workflow';

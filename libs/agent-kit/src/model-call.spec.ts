@@ -109,3 +109,23 @@ describe('prices', () => {
     expect(() => priceTableFromEnv({ TROUPE_MODEL_PRICES: '{"m":{"inputUsdPerMillionTokens":-1}}' })).toThrow(/TROUPE_MODEL_PRICES\.m/);
   });
 });
+
+describe('executeToolCall', () => {
+  it('answers a tool call whose result is recorded from the record, without running the tool again', async () => {
+    const { AgentRegistry } = await import('./agent-definition');
+    const { InMemoryToolResultStore, executeToolCall } = await import('./agent-host');
+    let runs = 0;
+    const counted = defineTool({ ...lookup, execute: async ({ subject }) => { runs += 1; return { messages: [subject] }; } });
+    const agents = new AgentRegistry([{ name: 'helper', tools: [counted] } as never]);
+    const store = new InMemoryToolResultStore();
+    const request = { agent: 'helper', callId: 'c1', tool: 'thread_lookup', input: { subject: 'x' }, effectId: 'run-1:2:0', runId: 'run-1' };
+    const first = await executeToolCall(agents, request, store, () => 0);
+    // A redelivery after a crash between running the tool and publishing its result.
+    const second = await executeToolCall(agents, request, store, () => 0);
+    expect(runs).toBe(1);
+    expect(second).toEqual(first);
+    expect(first.payload).toMatchObject({ ok: true, output: { messages: ['x'] }, callId: 'c1', effectId: 'run-1:2:0' });
+    const unknown = await executeToolCall(agents, { ...request, effectId: 'run-1:2:1', tool: 'nope' }, store);
+    expect(unknown.payload).toMatchObject({ ok: false, error: 'unknown tool nope (tools: thread_lookup)' });
+  });
+});
