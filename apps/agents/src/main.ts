@@ -1,10 +1,11 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { connectToNats, createJetStreamMicroservice, provisionStreams, runApp, shutdownOnSignal } from '@troupe/bus';
-import { REPLY_SEND, TRIAGE_AGENTS, agentConsumer, effectConsumer, logLevelsFrom, parseEnvironment } from '@troupe/contracts';
+import { AGENT_EFFECT_KINDS, REPLY_SEND, TRIAGE_AGENTS, agentConsumer, effectConsumer, logLevelsFrom, parseEnvironment } from '@troupe/contracts';
 import { createPersistence } from '@troupe/persistence';
 import { AgentsModule } from './agents.module';
 import { AgentsEnvironment } from './config';
+import { createAgentHost } from './runs/agent-runs';
 import { createTriageSpecialists } from './specialists';
 
 /** Boots the agents app: the classifier, summariser and reply drafter, and the reply-send effect. */
@@ -14,19 +15,26 @@ async function bootstrap(): Promise<void> {
   const nats = await connectToNats({ servers: env.NATS_URL, name: 'troupe-agents', user: env.NATS_USER, pass: env.NATS_PASSWORD });
   await provisionStreams(await nats.jetstreamManager(), undefined, { replicas: env.TROUPE_STREAM_REPLICAS });
   const persistence = await createPersistence({ nats, mongoUri: env.MONGODB_URI, mongoDbName: env.MONGODB_DB });
-  const { app } = await createJetStreamMicroservice(AgentsModule.forRoot({ specialists, sentMail: persistence.sentMail, js: nats.jetstream() }), {
+  const agentHost = await createAgentHost(env, process.env, nats.jetstream());
+  const runConsumers = agentHost === null ? [] : Object.values(AGENT_EFFECT_KINDS).map((kind) => effectConsumer(kind));
+  const { app } = await createJetStreamMicroservice(AgentsModule.forRoot({ specialists, sentMail: persistence.sentMail, js: nats.jetstream(), agentHost }), {
     connection: nats,
     consumers: [
       agentConsumer(TRIAGE_AGENTS.classifier.agent),
       agentConsumer(TRIAGE_AGENTS.summariser.agent),
       agentConsumer(TRIAGE_AGENTS.drafter.agent),
       effectConsumer(REPLY_SEND),
+      ...runConsumers,
     ],
     concurrency: env.TROUPE_AGENT_CONCURRENCY,
     logger: logLevelsFrom(env.TROUPE_LOG_LEVEL),
   });
   await app.listen();
-  new Logger('agents').log(`ready (classifier ${specialists.classifier.name}, drafter ${specialists.drafter.name}, summariser ${specialists.summariser.name})`);
+  new Logger('agents').log(
+    agentHost === null
+      ? `ready (classifier ${specialists.classifier.name}, drafter ${specialists.drafter.name}, summariser ${specialists.summariser.name})`
+      : `ready (classifier ${specialists.classifier.name}; drafter and summariser as ReAct runs)`,
+  );
   shutdownOnSignal('agents', [
     () => app.close(),
     () => persistence.close(),

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Logger } from '@nestjs/common';
 import { ActorRuntime } from '@troupe/actor-runtime';
+import { reactLoopWorkflow } from '@troupe/agent-kit';
 import {
   PartitionLeaseManager,
   connectToNats,
@@ -51,6 +52,8 @@ async function bootstrap(): Promise<void> {
         approvalTimeoutMs: env.TROUPE_APPROVAL_TIMEOUT_MS,
         escalationTimeoutMs: env.TROUPE_ESCALATION_TIMEOUT_MS,
       }),
+      // Agent runs are actors of the same runtime (DESIGN.md "Agents"): same partitions, leases, timers, journal.
+      reactLoopWorkflow(),
     ],
     store: persistence.snapshots,
     journal: persistence.journal,

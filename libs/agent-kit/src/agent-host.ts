@@ -25,6 +25,7 @@ import type { JetStreamClient, KV } from 'nats';
 import type { AgentRegistry, AnyAgentDefinition } from './agent-definition';
 import { AgentKitError } from './errors';
 import { callTool } from './tools';
+import type { WorkflowUsageLedger } from './workflow-usage';
 
 /** An agent the registry does not know: the message is dead-lettered (not retryable). */
 export class UnknownAgentError extends AgentKitError {
@@ -179,8 +180,10 @@ export class AgentHost {
       agents: AgentRegistry;
       toolResults: ToolResultStore;
       source: string;
-      /** The per-workflow budget a run starts with. */
-      workflowBudget: (workflowId: string) => Promise<WorkflowBudget>;
+      /** What each workflow's runs have spent so far. */
+      usage: WorkflowUsageLedger;
+      /** The per-workflow budget: limits over every run of one workflow. */
+      workflowLimits: { maxTokens: number; maxCostUsd: number };
       now?: () => Date;
     },
   ) {}
@@ -188,7 +191,8 @@ export class AgentHost {
   /** Starts a run for an `agent.task` (publishes `agent.run_requested` into the run's subject). */
   async startRun(agentName: string, envelope: Envelope): Promise<'started'> {
     const agent = agentOf(this.deps.agents, agentName);
-    const budget = await this.deps.workflowBudget(envelope.workflowId);
+    const spent = await this.deps.usage.spent(envelope.workflowId);
+    const budget: WorkflowBudget = { ...this.deps.workflowLimits, spentTokens: spent.tokens, spentCostUsd: spent.costUsd };
     const request = agentRunRequest(agent, envelope, budget, this.deps.source, (this.deps.now ?? (() => new Date()))());
     await publishEnvelope(this.deps.js, workflowEventSubject(request.workflowId), request, { msgId: request.id });
     return 'started';
@@ -212,6 +216,7 @@ export class AgentHost {
   async agentResult(envelope: Envelope): Promise<'completed'> {
     const request = parseOrThrow(AgentResultRequested, envelope.payload, `${envelope.type} payload`);
     const result = agentResultEvent(this.deps.agents, request);
+    await this.deps.usage.record(request.parent.workflowId, request.runId, request.usage);
     const id = effectResultEventId(request.parent.effectId);
     await publishEnvelope(
       this.deps.js,

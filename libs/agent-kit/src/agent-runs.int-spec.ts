@@ -26,6 +26,7 @@ import { createPersistence, type Persistence } from '@troupe/persistence';
 import { startNatsServer, type NatsServerHandle } from '@troupe/testing';
 import { AgentRegistry, defineAgent } from './agent-definition';
 import { AgentHost, KvToolResultStore } from './agent-host';
+import { KvWorkflowUsage } from './workflow-usage';
 import { ModelChain, ProviderBreakers } from './model-chain';
 import { reactLoopWorkflow } from './react-loop.workflow';
 import { startFakeOpenAiServer, type FakeOpenAiServer, type FakeReply } from './testing/fake-openai-server';
@@ -119,7 +120,12 @@ interface ToolCalls {
 }
 
 /** An agents "process": its own NATS connection and the AgentHost consumers of the helper agent. */
-async function startAgentsProcess(fake: FakeOpenAiServer, tools: ToolCalls, budget = { maxIterations: 5, maxTokens: 100_000, maxCostUsd: 1 }) {
+async function startAgentsProcess(
+  fake: FakeOpenAiServer,
+  tools: ToolCalls,
+  budget = { maxIterations: 5, maxTokens: 100_000, maxCostUsd: 1 },
+  workflowLimits = { maxTokens: 1_000_000, maxCostUsd: 100 },
+) {
   const connection = await connect({ servers: nats.url });
   const lookup = defineTool({
     name: 'lookup',
@@ -153,12 +159,14 @@ async function startAgentsProcess(fake: FakeOpenAiServer, tools: ToolCalls, budg
     budget,
   });
   const js = connection.jetstream();
+  const usage = await KvWorkflowUsage.open(js);
   const host = new AgentHost({
     js,
     agents: new AgentRegistry([helper as never]),
     toolResults: await KvToolResultStore.open(js),
     source: 'agents/test',
-    workflowBudget: async () => ({ maxTokens: 1_000_000, maxCostUsd: 100, spentTokens: 0, spentCostUsd: 0 }),
+    usage,
+    workflowLimits,
   });
   const server = new JetStreamServer({
     connection,
@@ -334,5 +342,34 @@ describe('agent runs on NATS JetStream', () => {
     );
     const parent = await finished(parentId);
     expect((parent.snapshot as { context: { answer: { answer: string } } }).context.answer.answer).toBe('written by a human');
+  });
+
+  it('starts a later run of the same workflow with what the earlier runs spent (per-workflow budget)', async () => {
+    const fake = await fakeProvider([{ content: '{"answer":"first"}' }, toolCalls('more')]);
+    await startAgentsProcess(fake, { executions: {}, hang: new Set() }, undefined, { maxTokens: 100, maxCostUsd: 100 });
+    const { parentId, runId } = await startParent('First question');
+    await finished(parentId);
+    expect((await finished(runId)).tags.tokens).toBe('60');
+    // A second task of the same workflow (as a later step would ask).
+    const effectId = `${parentId}:9:0`;
+    await publishEnvelope(
+      runtimeConnection.jetstream(),
+      agentTaskSubject(HELPER),
+      {
+        id: effectId,
+        type: 'agent.task_requested',
+        workflowId: parentId,
+        correlationId: parentId,
+        causationId: null,
+        occurredAt: new Date().toISOString(),
+        source: 'test',
+        payload: { effectId, agent: HELPER, task: 'help', input: { question: 'Second question' } },
+      },
+      { msgId: effectId },
+    );
+    const second = await finished(agentRunId(effectId));
+    const context = (second.snapshot as { context: { workflowBudget: { spentTokens: number }; failure: { code: string; reason: string } } }).context;
+    expect(context.workflowBudget.spentTokens).toBe(60);
+    expect(context.failure).toEqual({ code: 'budget.workflow_tokens', reason: 'workflow token budget reached: 120 of 100 tokens (60 before this run)' });
   });
 });

@@ -21,6 +21,7 @@ export {
   type ModelConfig,
   MODEL_ENV_KEYS,
   modelConfigFromEnv,
+  secondaryModelConfigFromEnv,
   describeModelConfig,
 } from './model-config';
 export { type ChatLanguageModel, createLanguageModel, modelLabel } from './language-model';
@@ -54,3 +55,4 @@ export {
   AgentHost,
 } from './agent-host';
 export { reactLoopWorkflow } from './react-loop.workflow';
+export { type WorkflowSpend, type WorkflowUsageLedger, InMemoryWorkflowUsage, KvWorkflowUsage } from './workflow-usage';

@@ -185,6 +185,8 @@ export const BUCKETS = {
   agents: 'troupe_agents',
   /** Results of completed tool calls, key = effect id: a redelivered tool call returns the record, never runs twice. */
   effectResults: 'troupe_effect_results',
+  /** Tokens and cost spent by each workflow's agent runs (per-workflow budget), key = workflow id. */
+  workflowUsage: 'troupe_workflow_usage',
 } as const;
 
 /**
