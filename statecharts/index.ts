@@ -30,3 +30,14 @@ export {
   budgetReached,
   reactLoopMachine,
 } from './react-loop/react-loop.machine';
+export {
+  SUPERVISOR_ROUTING_MACHINE_VERSION,
+  SUPERVISOR_APPROVER_ROLES,
+  type SupervisorRoutingInput,
+  type SupervisorRoutingContext,
+  type SupervisorRoutingEvent,
+  type DispatchedTask,
+  routeReviewGateId,
+  joinResult,
+  supervisorRoutingMachine,
+} from './supervisor-routing/supervisor-routing.machine';

@@ -27,7 +27,7 @@ import {
 } from '@troupe/contracts';
 import type { ActiveTimer, Journal, OutboxMessage, SnapshotStore, WorkflowRecord } from '@troupe/persistence';
 import { VersionConflictError } from '@troupe/persistence';
-import { agentEffectKindOf, agentEffectMessage } from './agent-effect-messages';
+import { agentEffectKindOf, agentEffectMessage, workflowEventMessage } from './agent-effect-messages';
 import { InvalidEffectError, UnknownWorkflowError, UnsupportedEventError } from './errors';
 import { statePaths } from './state-paths';
 import type { WorkflowDefinition } from './workflow-definition';
@@ -423,6 +423,8 @@ export class ActorRuntime {
       case 'tool.call':
       case 'agent.result':
         return agentEffectMessage(effect, id, base);
+      case 'workflow.event':
+        return workflowEventMessage(effect, id, base);
     }
   }
 }
@@ -438,6 +440,6 @@ function effectKindOf(message: OutboxMessage): string {
     case TIMER_SCHEDULED:
       return 'timer.schedule';
     default:
-      return agentEffectKindOf(message.envelope.type) ?? message.envelope.type;
+      return agentEffectKindOf(message) ?? message.envelope.type;
   }
 }

@@ -1,12 +1,16 @@
 import {
   AGENT_RESULT_REQUESTED,
   MODEL_CALL_REQUESTED,
+  SUBJECT_ROOT,
   TOOL_CALL_REQUESTED,
+  effectResultEventId,
   effectSubject,
+  workflowEventSubject,
   type AgentResultEffect,
   type Envelope,
   type ModelCallEffect,
   type ToolCallEffect,
+  type WorkflowEventEffect,
 } from '@troupe/contracts';
 import type { OutboxMessage } from '@troupe/persistence';
 
@@ -32,8 +36,21 @@ export function agentEffectMessage(effect: AgentRunEffect, id: string, base: Omi
   };
 }
 
-/** The effect kind of an agent-run message type, or null for any other type (for the journal's effect list). */
-export function agentEffectKindOf(messageType: string): string | null {
-  for (const [kind, type] of Object.entries(MESSAGE_TYPES)) if (type === messageType) return kind;
+/**
+ * The outbox message of a `workflow.event` effect: the event itself on the target workflow's subject,
+ * envelope id `<answersEffectId>:result`; the outbox id (`Nats-Msg-Id`) stays `<workflowId>:<version>:<n>`.
+ */
+export function workflowEventMessage(effect: WorkflowEventEffect, id: string, base: Omit<Envelope, 'type' | 'payload'>): OutboxMessage {
+  return {
+    id,
+    subject: workflowEventSubject(effect.workflowId),
+    envelope: { ...base, id: effectResultEventId(effect.answersEffectId), workflowId: effect.workflowId, type: effect.type, payload: effect.payload },
+  };
+}
+
+/** The effect kind of an agent-run or `workflow.event` message, or null for any other (for the journal's effect list). */
+export function agentEffectKindOf(message: OutboxMessage): string | null {
+  for (const [kind, type] of Object.entries(MESSAGE_TYPES)) if (type === message.envelope.type) return kind;
+  if (message.subject.startsWith(`${SUBJECT_ROOT}.wf.`)) return 'workflow.event';
   return null;
 }

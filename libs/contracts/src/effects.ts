@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AgentResultEffect, ModelCallEffect, ToolCallEffect } from './agents';
+import { WorkflowEventEffect } from './supervision';
 
 /**
  * Effects: what a pure workflow machine asks of the world. A machine emits them as action params;
@@ -54,6 +55,7 @@ export const Effect = z.discriminatedUnion('kind', [
   ModelCallEffect,
   ToolCallEffect,
   AgentResultEffect,
+  WorkflowEventEffect,
 ]);
 export type Effect = z.infer<typeof Effect>;
 

@@ -129,5 +129,19 @@ export {
   agentRunId,
   AgentAdvertisement,
 } from './agents';
+export {
+  SUPERVISOR_ROUTING,
+  RouteCandidate,
+  SUPERVISION_REQUESTED,
+  SupervisionRequested,
+  ROUTE_DECIDE_TASK,
+  RouteDecideInput,
+  ROUTE_DECIDED,
+  RouteDecided,
+  SUPERVISION_COMPLETED,
+  SupervisionCompleted,
+  WorkflowEventEffect,
+  supervisionId,
+} from './supervision';
 export { ConfigurationError, BaseEnvironment, parseEnvironment, logLevelsFrom } from './environment';
 export { DelayedEvent, TIMER_SCHEDULED, TimerScheduled, TIMER_FIRED, TimerFired, timerFiredEventId } from './timers';
