@@ -1,10 +1,12 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
+import { advertiseAgents } from '@troupe/agent-kit';
 import { connectToNats, createJetStreamMicroservice, provisionStreams, runApp, shutdownOnSignal } from '@troupe/bus';
 import { AGENT_EFFECT_KINDS, REPLY_SEND, TRIAGE_AGENTS, agentConsumer, effectConsumer, logLevelsFrom, parseEnvironment } from '@troupe/contracts';
 import { createPersistence } from '@troupe/persistence';
 import { AgentsModule } from './agents.module';
 import { AgentsEnvironment } from './config';
+import { triageAdvertisements } from './runs/advertisements';
 import { createAgentHost } from './runs/agent-runs';
 import { createTriageSpecialists } from './specialists';
 
@@ -29,6 +31,8 @@ async function bootstrap(): Promise<void> {
     concurrency: env.TROUPE_AGENT_CONCURRENCY,
     logger: logLevelsFrom(env.TROUPE_LOG_LEVEL),
   });
+  // Advertise before serving, so the supervisor can route to these specialists (DESIGN.md "Agents").
+  await advertiseAgents(nats.jetstream(), triageAdvertisements(new Date()), { replicas: env.TROUPE_STREAM_REPLICAS });
   await app.listen();
   new Logger('agents').log(
     agentHost === null

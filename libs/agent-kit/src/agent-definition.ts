@@ -67,7 +67,10 @@ export class AgentRegistry {
 }
 
 /** The advertisement of one agent: name, description, task, result event type and input JSON schema. */
-export function advertisementOf(agent: Pick<AnyAgentDefinition, 'name' | 'description' | 'task' | 'resultEventType' | 'inputSchema'>, at: string): AgentAdvertisement {
+export function advertisementOf(
+  agent: { name: string; description: string; task: string; resultEventType: string; inputSchema: z.ZodType },
+  at: string,
+): AgentAdvertisement {
   let inputSchema: Record<string, unknown>;
   try {
     inputSchema = z.toJSONSchema(agent.inputSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;

@@ -56,3 +56,5 @@ export {
 } from './agent-host';
 export { reactLoopWorkflow } from './react-loop.workflow';
 export { type WorkflowSpend, type WorkflowUsageLedger, InMemoryWorkflowUsage, KvWorkflowUsage } from './workflow-usage';
+export { supervisorRoutingWorkflow } from './supervisor-routing.workflow';
+export { advertiseAgents, readAgentAdvertisements, routeCandidates } from './advertisements';

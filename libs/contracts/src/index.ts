@@ -142,6 +142,8 @@ export {
   SupervisionCompleted,
   WorkflowEventEffect,
   supervisionId,
+  FAN_OUT_TASK,
+  FanOutTaskInput,
 } from './supervision';
 export { ConfigurationError, BaseEnvironment, parseEnvironment, logLevelsFrom } from './environment';
 export { DelayedEvent, TIMER_SCHEDULED, TimerScheduled, TIMER_FIRED, TimerFired, timerFiredEventId } from './timers';

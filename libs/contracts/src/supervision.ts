@@ -88,3 +88,12 @@ export type WorkflowEventEffect = z.infer<typeof WorkflowEventEffect>;
 export function supervisionId(parentEffectId: string): string {
   return `sup-${parentEffectId.replace(/[^A-Za-z0-9_-]/g, '_')}`.slice(0, 128);
 }
+
+/** The supervisor's fan-out task: send `input` to the specialists of `routes` in parallel and join within `joinTimeoutMs`. */
+export const FAN_OUT_TASK = 'task.fan_out';
+export const FanOutTaskInput = z.object({
+  input: z.unknown(),
+  routes: z.array(z.string().min(1).max(64)).min(1).max(32),
+  joinTimeoutMs: z.number().int().positive().optional(),
+});
+export type FanOutTaskInput = z.infer<typeof FanOutTaskInput>;
