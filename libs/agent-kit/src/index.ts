@@ -58,3 +58,4 @@ export { reactLoopWorkflow } from './react-loop.workflow';
 export { type WorkflowSpend, type WorkflowUsageLedger, InMemoryWorkflowUsage, KvWorkflowUsage } from './workflow-usage';
 export { supervisorRoutingWorkflow } from './supervisor-routing.workflow';
 export { advertiseAgents, readAgentAdvertisements, routeCandidates } from './advertisements';
+export { type ModelInvocation, invokeModel } from './invoke-model';

@@ -1,4 +1,5 @@
-import { APICallError, generateText, jsonSchema, tool as aiTool, type ModelMessage, type ToolSet } from 'ai';
+import { APICallError, jsonSchema, tool as aiTool, type ModelMessage, type ToolSet } from 'ai';
+import { invokeModel } from './invoke-model';
 import { TaskCancelledError } from 'cockatiel';
 import { formatIssues, type ModelAttemptOutcome, type ModelDecision, type TranscriptMessage } from '@troupe/contracts';
 import { z } from 'zod';
@@ -76,9 +77,9 @@ export async function callModel(request: ModelCallRequest): Promise<ModelCallRes
     tools[definition.name] = aiTool({ description: definition.description, inputSchema: jsonSchema(toJsonSchema(definition.inputSchema) as never) });
   }
   const system = request.answerSchema === null ? request.system : `${request.system}\n\n${answerInstruction(request.answerSchema)}`;
-  let result: Awaited<ReturnType<typeof generateText>>;
+  let result: Awaited<ReturnType<typeof invokeModel>>;
   try {
-    result = await generateText({
+    result = await invokeModel({
       model: request.model,
       system,
       messages: toModelMessages(request.transcript),

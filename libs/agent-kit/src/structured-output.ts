@@ -1,4 +1,5 @@
-import { APICallError, generateText, NoObjectGeneratedError, Output, RetryError, type ModelMessage } from 'ai';
+import { APICallError, NoObjectGeneratedError, Output, RetryError, type ModelMessage } from 'ai';
+import { invokeModel } from './invoke-model';
 import { z } from 'zod';
 import { ModelCallError, StructuredOutputError } from './errors';
 import { modelLabel, type ChatLanguageModel } from './language-model';
@@ -57,7 +58,7 @@ export async function generateStructured<T>(request: StructuredRequest<T>): Prom
 
   for (let attempt = 1; attempt <= maxAttempts; attempt += 1) {
     try {
-      const result = await generateText({
+      const result = await invokeModel({
         model: request.model,
         system,
         messages,
