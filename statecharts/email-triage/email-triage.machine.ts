@@ -5,6 +5,7 @@ import {
   type Effect,
   type Email,
   type EmailClassified,
+  type EmailQuarantined,
   type EmailRouted,
   type EmailSummarised,
   type EffectFailed,
@@ -17,7 +18,7 @@ import {
 /**
  * The email-triage statechart: one instance per email.
  *
- * received → classifying → (low confidence → humanReview) → quarantined (spam)
+ * received → classifying → (low confidence → humanReview) → quarantining → quarantined (spam)
  *                                                          → routing → summarising → summarised
  *                                                                    → drafting → awaitingApproval → sending → sent
  *                                                                                                  → rejected
@@ -31,7 +32,7 @@ import {
  */
 
 /** Version of this definition, stored with every snapshot. Bump on any change to states or context. */
-export const EMAIL_TRIAGE_MACHINE_VERSION = '2';
+export const EMAIL_TRIAGE_MACHINE_VERSION = '3';
 
 /** Roles that may decide the reply gate and the classification review gate. */
 export const TRIAGE_APPROVER_ROLES: Role[] = ['approver', 'admin'];
@@ -75,6 +76,8 @@ export interface EmailTriageContext {
   reviewDecision: RecordedDecision | null;
   routing: EmailRouted | null;
   summary: EmailSummarised | null;
+  /** What the spam-quarantine agent recorded. */
+  quarantine: EmailQuarantined | null;
   draft: ReplyDrafted | null;
   replyDecision: RecordedDecision | null;
   /** The body that was (or is being) sent: the draft, or the approver's edit. */
@@ -88,6 +91,7 @@ export interface EmailTriageContext {
 /** Events the machine accepts; `payload` is already validated by the runtime against the contract schema. */
 export type EmailTriageEvent =
   | { type: 'email.classified'; payload: EmailClassified }
+  | { type: 'email.quarantined'; payload: EmailQuarantined }
   | { type: 'email.routed'; payload: EmailRouted }
   | { type: 'email.summarised'; payload: EmailSummarised }
   | { type: 'reply.drafted'; payload: ReplyDrafted }
@@ -198,6 +202,7 @@ export const emailTriageMachine = setup({
     reviewDecision: null,
     routing: null,
     summary: null,
+    quarantine: null,
     draft: null,
     replyDecision: null,
     finalReplyBody: null,
@@ -229,7 +234,7 @@ export const emailTriageMachine = setup({
           {
             guard: and(['isConfident', 'isSpam']),
             actions: ['recordClassification', assign({ label: 'spam' })],
-            target: 'quarantined',
+            target: 'quarantining',
           },
           { guard: 'isConfident', actions: ['recordClassification', assign({ label: 'ham' })], target: 'routing' },
           { actions: 'recordClassification', target: 'humanReview' },
@@ -258,7 +263,7 @@ export const emailTriageMachine = setup({
           {
             guard: and(['reviewerAllowed', 'reviewSaysSpam']),
             actions: assign({ reviewDecision: ({ event }) => recordDecision(event), label: 'spam' }),
-            target: 'quarantined',
+            target: 'quarantining',
           },
           {
             guard: and(['reviewerAllowed', 'reviewSaysHam']),
@@ -267,6 +272,18 @@ export const emailTriageMachine = setup({
           },
         ],
       },
+    },
+    quarantining: {
+      entry: {
+        type: 'requestEffect',
+        params: ({ context }) => ({
+          kind: 'agent.task',
+          agent: TRIAGE_AGENTS.quarantine.agent,
+          task: TRIAGE_AGENTS.quarantine.task,
+          input: { email: context.email, classification: context.classification, reviewedBy: context.reviewDecision?.approverId ?? null },
+        }),
+      },
+      on: { 'email.quarantined': { actions: assign({ quarantine: ({ event }) => event.payload }), target: 'quarantined' } },
     },
     routing: {
       entry: { type: 'requestEffect', params: ({ context }) => agentTask('supervisor', context.email) },

@@ -10,7 +10,7 @@ import { triageAdvertisements } from './runs/advertisements';
 import { createAgentHost } from './runs/agent-runs';
 import { createTriageSpecialists } from './specialists';
 
-/** Boots the agents app: the classifier, summariser and reply drafter, and the reply-send effect. */
+/** Boots the agents app: the classifier, summariser, reply drafter and spam-quarantine agent, and the reply-send effect. */
 async function bootstrap(): Promise<void> {
   const env = parseEnvironment(AgentsEnvironment);
   const specialists = await createTriageSpecialists(env, process.env);
@@ -25,6 +25,7 @@ async function bootstrap(): Promise<void> {
       agentConsumer(TRIAGE_AGENTS.classifier.agent),
       agentConsumer(TRIAGE_AGENTS.summariser.agent),
       agentConsumer(TRIAGE_AGENTS.drafter.agent),
+      agentConsumer(TRIAGE_AGENTS.quarantine.agent),
       effectConsumer(REPLY_SEND),
       ...runConsumers,
     ],
@@ -37,7 +38,7 @@ async function bootstrap(): Promise<void> {
   new Logger('agents').log(
     agentHost === null
       ? `ready (classifier ${specialists.classifier.name}, drafter ${specialists.drafter.name}, summariser ${specialists.summariser.name})`
-      : `ready (classifier ${specialists.classifier.name}; drafter and summariser as ReAct runs)`,
+      : `ready (classifier ${specialists.classifier.name}; drafter, summariser and spam-quarantine as ReAct runs)`,
   );
   shutdownOnSignal('agents', [
     () => app.close(),

@@ -1,5 +1,14 @@
 import { advertisementOf } from '@troupe/agent-kit';
-import { EMAIL_CLASSIFIED, EMAIL_SUMMARISED, EmailTaskInput, REPLY_DRAFTED, TRIAGE_AGENTS, type AgentAdvertisement } from '@troupe/contracts';
+import {
+  EMAIL_CLASSIFIED,
+  EMAIL_QUARANTINED,
+  EMAIL_SUMMARISED,
+  EmailTaskInput,
+  QuarantineTaskInput,
+  REPLY_DRAFTED,
+  TRIAGE_AGENTS,
+  type AgentAdvertisement,
+} from '@troupe/contracts';
 
 /** What the specialists of this process advertise to the supervisor (KV bucket `troupe_agents`). */
 export function triageAdvertisements(at: Date): AgentAdvertisement[] {
@@ -26,6 +35,16 @@ export function triageAdvertisements(at: Date): AgentAdvertisement[] {
         resultEventType: REPLY_DRAFTED,
         inputSchema: EmailTaskInput,
         description: 'Drafts a reply to personal, business or support mail that expects an answer; a human approves it before it is sent.',
+      },
+      iso,
+    ),
+    advertisementOf(
+      {
+        name: TRIAGE_AGENTS.quarantine.agent,
+        task: TRIAGE_AGENTS.quarantine.task,
+        resultEventType: EMAIL_QUARANTINED,
+        inputSchema: QuarantineTaskInput,
+        description: 'Moves an email settled as spam to quarantine and records why (classification, reviewer, spam signals, sender history).',
       },
       iso,
     ),

@@ -33,7 +33,7 @@ export async function createAgentHost(env: AgentsEnvironment, processEnv: NodeJS
   const models = [primary, secondary].filter((config) => config !== null).map((config) => createLanguageModel(config));
   const log = new Logger('agents');
   log.log(
-    `agent runs on: drafter and summariser are ReAct loops over ${[
+    `agent runs on: drafter, summariser and spam-quarantine are ReAct loops over ${[
       ...[primary, secondary].filter((config) => config !== null).map((config) => describeModelConfig(config)),
       'the non-LLM fallback',
     ].join(' → ')}`,

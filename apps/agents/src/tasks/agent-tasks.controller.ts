@@ -1,11 +1,23 @@
 import { Controller, Inject } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { handleEmailTask, type AgentHost } from '@troupe/agent-kit';
-import { JetStreamContext } from '@troupe/bus';
-import { EMAIL_CLASSIFIED, EMAIL_SUMMARISED, REPLY_DRAFTED, TRIAGE_AGENTS, agentTaskSubject, type Envelope } from '@troupe/contracts';
+import { JetStreamContext, runEffect } from '@troupe/bus';
+import {
+  AgentTaskRequested,
+  EMAIL_CLASSIFIED,
+  EMAIL_QUARANTINED,
+  EMAIL_SUMMARISED,
+  QuarantineTaskInput,
+  REPLY_DRAFTED,
+  TRIAGE_AGENTS,
+  agentTaskSubject,
+  parseOrThrow,
+  type Envelope,
+} from '@troupe/contracts';
 import type { JetStreamClient } from 'nats';
 import type { SpamClassifier } from '../classifier/spam-classifier';
 import type { ReplyDrafter } from '../drafter/reply-drafter';
+import type { SpamQuarantiner } from '../quarantine/spam-quarantiner';
 import { AGENT_HOST } from '../runs/agent-runs.controller';
 import type { EmailSummariser } from '../summariser/email-summariser';
 
@@ -19,6 +31,7 @@ export interface TriageSpecialists {
   classifier: SpamClassifier;
   drafter: ReplyDrafter;
   summariser: EmailSummariser;
+  quarantiner: SpamQuarantiner;
 }
 
 /** Translates agent task messages into calls on the specialists, and their answers into workflow events. */
@@ -54,6 +67,18 @@ export class AgentTasksController {
     return handleEmailTask(this.js, envelope, context, `agents/${TRIAGE_AGENTS.summariser.agent}`, async (email) => ({
       type: EMAIL_SUMMARISED,
       payload: await this.specialists.summariser.summarise(email),
+    }));
+  }
+
+  @EventPattern(agentTaskSubject(TRIAGE_AGENTS.quarantine.agent))
+  quarantine(@Payload() envelope: Envelope, @Ctx() context: JetStreamContext): Promise<string> {
+    if (this.runs !== null) return this.runs.startRun(TRIAGE_AGENTS.quarantine.agent, envelope);
+    const task = parseOrThrow(AgentTaskRequested, envelope.payload, `${envelope.type} payload`);
+    const input = parseOrThrow(QuarantineTaskInput, task.input, `${task.agent} task input`);
+    const source = `agents/${TRIAGE_AGENTS.quarantine.agent}`;
+    return runEffect(this.js, { envelope, context, effectId: task.effectId, kind: 'agent.task', source }, async () => ({
+      type: EMAIL_QUARANTINED,
+      payload: await this.specialists.quarantiner.quarantine(input),
     }));
   }
 }

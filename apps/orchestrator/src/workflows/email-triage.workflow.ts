@@ -3,6 +3,7 @@ import {
   ApprovalDecided,
   EMAIL_TRIAGE,
   EmailClassified,
+  EmailQuarantined,
   EmailReceived,
   EmailRouted,
   EmailSummarised,
@@ -23,6 +24,7 @@ export function emailTriageWorkflow(settings: { confidenceThreshold: number; app
     events: {
       'email.received': EmailReceived,
       'email.classified': EmailClassified,
+      'email.quarantined': EmailQuarantined,
       'email.routed': EmailRouted,
       'email.summarised': EmailSummarised,
       'reply.drafted': ReplyDrafted,
