@@ -153,7 +153,7 @@ async function main(): Promise<void> {
   const finishedAt = Date.now();
   await tracker.stop();
 
-  const report = buildReport([...tracker.workflows.values()], (id) => byWorkflow.get(id)!, startedAt.getTime(), finishedAt);
+  const report = buildReport([...tracker.workflows.values()], (id) => byWorkflow.get(id)!, startedAt.getTime(), finishedAt, tracker.agentRuns.values());
   printReport(report, { finished, approve: options.approve, approvalsSent: approvalsSent.size, approvalFailures, gatewayUrl, runId });
 
   await nats.drain();
@@ -187,6 +187,17 @@ function printReport(
     `Time per workflow, publish to final state or pending approval: p50 ${report.timeToSettleMs.p50.toFixed(0)} ms, p95 ${report.timeToSettleMs.p95.toFixed(0)} ms, max ${report.timeToSettleMs.max.toFixed(0)} ms`,
   );
   console.log(`Throughput: ${report.throughputPerSecond.toFixed(1)} workflows/s over ${(report.elapsedMs / 1_000).toFixed(1)} s`);
+  const agents = report.agents;
+  if (agents.runs === 0) {
+    console.log('Agent runs (ReAct): none (no model configured and TROUPE_REACT_LOOP is not always: the offline specialists answered directly)');
+  } else {
+    console.log(`Agent runs (ReAct): ${agents.runs} for ${agents.workflowsWithRuns} workflows`);
+    console.log(`  tokens per workflow: p50 ${agents.tokens.perWorkflowP50}, max ${agents.tokens.perWorkflowMax}, total ${agents.tokens.total}`);
+    console.log(
+      `  cost per workflow: p50 ${agents.costUsd.perWorkflowP50.toFixed(6)} USD, max ${agents.costUsd.perWorkflowMax.toFixed(6)} USD, total ${agents.costUsd.total.toFixed(6)} USD (prices from TROUPE_MODEL_PRICES)`,
+    );
+    console.log(`  steps served by: ${Object.entries(agents.stepsServedBy).sort((a, b) => b[1] - a[1]).map(([model, steps]) => `${model} ${steps}`).join(', ')}`);
+  }
   if (run.approve === 'all') {
     console.log(`Approvals decided over HTTP: ${run.approvalsSent} (${run.approvalFailures} failed)`);
   } else {

@@ -1,5 +1,5 @@
 import type { CorpusEmail } from '@troupe/email-corpus';
-import type { TrackedWorkflow } from './tracker';
+import type { TrackedAgentRun, TrackedWorkflow } from './tracker';
 
 /** Spam-vs-ham quality on the held-out split: spam is the positive class. */
 export interface ClassificationQuality {
@@ -24,6 +24,40 @@ export interface DemoReport {
   timeToSettleMs: { p50: number; p95: number; max: number };
   elapsedMs: number;
   throughputPerSecond: number;
+  agents: AgentUsageReport;
+}
+
+/** Tokens and cost of the agent runs (ReAct loops), per workflow, and which model or fallback served the steps. */
+export interface AgentUsageReport {
+  runs: number;
+  workflowsWithRuns: number;
+  tokens: { total: number; perWorkflowP50: number; perWorkflowMax: number };
+  costUsd: { total: number; perWorkflowP50: number; perWorkflowMax: number };
+  /** Model calls served, by `provider/model` or `fallback/<name>`. */
+  stepsServedBy: Record<string, number>;
+}
+
+/** Sums the agent runs per workflow. */
+export function agentUsage(runs: Iterable<TrackedAgentRun>): AgentUsageReport {
+  const perWorkflow = new Map<string, { tokens: number; costUsd: number }>();
+  const stepsServedBy: Record<string, number> = {};
+  let count = 0;
+  for (const run of runs) {
+    count += 1;
+    const sum = perWorkflow.get(run.parentWorkflowId) ?? { tokens: 0, costUsd: 0 };
+    perWorkflow.set(run.parentWorkflowId, { tokens: sum.tokens + run.tokens, costUsd: sum.costUsd + run.costUsd });
+    for (const model of run.servedBy) stepsServedBy[model] = (stepsServedBy[model] ?? 0) + 1;
+  }
+  const tokens = [...perWorkflow.values()].map((sum) => sum.tokens);
+  const costs = [...perWorkflow.values()].map((sum) => sum.costUsd);
+  const total = (values: number[]) => values.reduce((a, b) => a + b, 0);
+  return {
+    runs: count,
+    workflowsWithRuns: perWorkflow.size,
+    tokens: { total: total(tokens), perWorkflowP50: quantile(tokens, 0.5), perWorkflowMax: quantile(tokens, 1) },
+    costUsd: { total: total(costs), perWorkflowP50: quantile(costs, 0.5), perWorkflowMax: quantile(costs, 1) },
+    stepsServedBy,
+  };
 }
 
 /** The q-quantile (0–1) of `values` by the nearest-rank method. */
@@ -72,6 +106,7 @@ export function buildReport(
   corpusOf: (workflowId: string) => { email: CorpusEmail; split: 'train' | 'test' },
   startedAtMs: number,
   finishedAtMs: number,
+  agentRuns: Iterable<TrackedAgentRun> = [],
 ): DemoReport {
   const byState: Record<string, number> = {};
   const pairs: Array<{ truth: 'spam' | 'ham'; predicted: 'spam' | 'ham' }> = [];
@@ -101,5 +136,6 @@ export function buildReport(
     timeToSettleMs: { p50: quantile(settleTimes, 0.5), p95: quantile(settleTimes, 0.95), max: quantile(settleTimes, 1) },
     elapsedMs,
     throughputPerSecond: elapsedMs > 0 ? (settleTimes.length / elapsedMs) * 1_000 : 0,
+    agents: agentUsage(agentRuns),
   };
 }

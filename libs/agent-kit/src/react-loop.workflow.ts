@@ -20,7 +20,7 @@ import { REACT_LOOP_MACHINE_VERSION, reactLoopMachine } from '@troupe/statechart
  * Binds the react-loop machine to the bus, so any actor runtime (the orchestrator's) hosts agent runs
  * like workflows: started by `agent.run_requested` on `troupe.wf.<partition>.<runId>`, fed the results
  * of its `model.call` and `tool.call` effects, human decisions and cancellation. Tags: agent, parent
- * workflow, iterations, tokens and cost (USD).
+ * workflow, iterations, tokens, cost (USD) and which model or fallback served each step.
  */
 export function reactLoopWorkflow() {
   return defineWorkflow({
@@ -43,6 +43,8 @@ export function reactLoopWorkflow() {
       iterations: String(snapshot.context.iterations),
       tokens: String(snapshot.context.inputTokens + snapshot.context.outputTokens),
       costUsd: snapshot.context.costUsd.toFixed(6),
+      // Which model or fallback served each model call, in order (comma-separated).
+      servedBy: snapshot.context.servedBy.join(','),
       ...(snapshot.context.failure === null ? {} : { failure: snapshot.context.failure.code }),
     }),
   });
