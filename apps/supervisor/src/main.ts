@@ -1,11 +1,20 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import { createLanguageModel, describeModelConfig, modelConfigFromEnv, readAgentAdvertisements } from '@troupe/agent-kit';
+import {
+  ModelChain,
+  ProviderBreakers,
+  createLanguageModel,
+  describeModelConfig,
+  modelConfigFromEnv,
+  priceTableFromEnv,
+  readAgentAdvertisements,
+  secondaryModelConfigFromEnv,
+} from '@troupe/agent-kit';
 import { connectToNats, createJetStreamMicroservice, provisionStreams, runApp, shutdownOnSignal } from '@troupe/bus';
 import { TRIAGE_AGENTS, agentConsumer, logLevelsFrom, parseEnvironment, type AgentAdvertisement } from '@troupe/contracts';
 import { SupervisorEnvironment } from './config';
 import { HeaderRuleRouter } from './routing/header-rule-router';
-import { ModelRouter } from './routing/model-router';
+import { ChainRouter, headerRuleFallback } from './routing/chain-router';
 import { SupervisionStarter } from './supervision/supervision-starter';
 import { SupervisorModule } from './supervisor.module';
 
@@ -19,7 +28,20 @@ const ADVERTISEMENT_CACHE_MS = 5_000;
 async function bootstrap(): Promise<void> {
   const env = parseEnvironment(SupervisorEnvironment);
   const modelConfig = modelConfigFromEnv(process.env);
-  const router = modelConfig === null ? new HeaderRuleRouter() : new ModelRouter(createLanguageModel(modelConfig));
+  const rules = new HeaderRuleRouter();
+  // With a model: primary → secondary → header rules, behind cockatiel's policies (agent-kit ModelChain).
+  const router =
+    modelConfig === null
+      ? rules
+      : new ChainRouter(
+          new ModelChain({
+            models: [modelConfig, secondaryModelConfigFromEnv(process.env)].filter((config) => config !== null).map((config) => createLanguageModel(config)),
+            fallback: headerRuleFallback(rules),
+            breakers: new ProviderBreakers(),
+            prices: priceTableFromEnv(process.env),
+          }),
+          rules,
+        );
   const nats = await connectToNats({ servers: env.NATS_URL, name: 'troupe-supervisor', user: env.NATS_USER, pass: env.NATS_PASSWORD });
   await provisionStreams(await nats.jetstreamManager(), undefined, { replicas: env.TROUPE_STREAM_REPLICAS });
   const js = nats.jetstream();
