@@ -37,6 +37,8 @@ export interface TroupeStackOptions {
    * process if set, else 3,000, so a killed orchestrator's partitions move within seconds).
    */
   leaseTtlMs?: number;
+  /** More environment for every app (e.g. `TROUPE_MODEL_*` pointing at a local fake provider). */
+  env?: Record<string, string>;
 }
 
 /**
@@ -55,6 +57,7 @@ export async function startTroupeStack(options: TroupeStackOptions = {}): Promis
     NATS_URL: nats.url,
     TROUPE_HTTP_PORT: String(httpPort),
     TROUPE_PARTITION_LEASE_TTL_MS: String(options.leaseTtlMs ?? process.env.TROUPE_PARTITION_LEASE_TTL_MS ?? 3_000),
+    ...options.env,
   };
   const startOrchestrator = async (replica: number): Promise<AppProcess> => {
     const started = startApp('orchestrator', { env, logFile: path.join(logDir, replica === 0 ? 'orchestrator.log' : `orchestrator-${replica}.log`) });
