@@ -27,9 +27,9 @@ import { startNatsServer, type NatsServerHandle } from '@troupe/testing';
 import { AgentRegistry, defineAgent } from './agent-definition';
 import { AgentHost, KvToolResultStore } from './agent-host';
 import { KvWorkflowUsage } from './workflow-usage';
-import { ModelChain, ProviderBreakers } from './model-chain';
+import { ModelChain, ProviderBreakers, type NonLlmFallback } from './model-chain';
 import { reactLoopWorkflow } from './react-loop.workflow';
-import { startFakeOpenAiServer, type FakeOpenAiServer, type FakeReply } from './testing/fake-openai-server';
+import { refusedBaseUrl, startFakeOpenAiServer, type FakeOpenAiServer, type FakeReply } from './testing/fake-openai-server';
 import { defineTool } from './tools';
 
 // Agent runs on real NATS JetStream: the parent workflow and the react-loop actors in one ActorRuntime
@@ -125,6 +125,7 @@ async function startAgentsProcess(
   tools: ToolCalls,
   budget = { maxIterations: 5, maxTokens: 100_000, maxCostUsd: 1 },
   workflowLimits = { maxTokens: 1_000_000, maxCostUsd: 100 },
+  chainOverrides: { baseUrls?: string[]; fallback?: NonLlmFallback } = {},
 ) {
   const connection = await connect({ servers: nats.url });
   const lookup = defineTool({
@@ -138,6 +139,17 @@ async function startAgentsProcess(
       return { meaning: `${word} means ${word.length} letters` };
     },
   });
+  const publishNote = defineTool({
+    name: 'publish_note',
+    description: 'Publishes a note for everyone to read.',
+    inputSchema: z.object({ note: z.string() }),
+    outputSchema: z.object({ published: z.boolean() }),
+    requiresApproval: true,
+    execute: async ({ note }) => {
+      tools.executions[`note:${note}`] = (tools.executions[`note:${note}`] ?? 0) + 1;
+      return { published: true };
+    },
+  });
   const helper = defineAgent({
     name: HELPER,
     description: 'Answers questions with a dictionary.',
@@ -146,12 +158,12 @@ async function startAgentsProcess(
     inputSchema: z.object({ question: z.string() }),
     answerSchema: Answer,
     system: 'Answer the question.',
-    tools: [lookup],
+    tools: [lookup, publishNote],
     prompt: ({ question }) => question,
     toResult: (answer, usage) => ({ ...answer, servedBy: usage.servedBy, costUsd: usage.costUsd }),
     chain: new ModelChain({
-      models: [createOpenAICompatible({ name: 'fake', baseURL: fake.baseUrl }).chatModel('fake-model')],
-      fallback: null,
+      models: (chainOverrides.baseUrls ?? [fake.baseUrl]).map((baseURL, n) => createOpenAICompatible({ name: n === 0 ? 'fake' : `fake${n}`, baseURL }).chatModel('fake-model')),
+      fallback: chainOverrides.fallback ?? null,
       breakers: new ProviderBreakers(),
       prices: { 'fake-model': { inputUsdPerMillionTokens: 100, outputUsdPerMillionTokens: 100 } },
       resilience: { timeoutMs: 5_000, attemptsPerModel: 3, initialDelayMs: 10, maxDelayMs: 50 },
@@ -371,5 +383,51 @@ describe('agent runs on NATS JetStream', () => {
     const context = (second.snapshot as { context: { workflowBudget: { spentTokens: number }; failure: { code: string; reason: string } } }).context;
     expect(context.workflowBudget.spentTokens).toBe(60);
     expect(context.failure).toEqual({ code: 'budget.workflow_tokens', reason: 'workflow token budget reached: 120 of 100 tokens (60 before this run)' });
+  });
+
+  it('suspends a run before a tool that requires approval and runs it once a human approves', async () => {
+    const fake = await fakeProvider([{ toolCalls: [{ id: 'n1', name: 'publish_note', arguments: { note: 'hello' } }] }, { content: '{"answer":"published"}' }]);
+    const tools: ToolCalls = { executions: {}, hang: new Set() };
+    await startAgentsProcess(fake, tools);
+    const { parentId, runId } = await startParent('Publish hello');
+    const waiting = await eventually(async () => {
+      const record = await persistence.snapshots.load(runId);
+      return record?.pendingApproval?.gate === 'tool-approval' ? record : null;
+    });
+    expect(waiting.stateValue).toEqual({ awaitingHuman: 'toolApproval' });
+    expect(tools.executions).toEqual({});
+    const decision: ApprovalDecided = { gateId: waiting.pendingApproval?.gateId ?? '', decision: 'approved', approver: { id: 'alice', roles: ['approver'] }, comment: null, editedText: null };
+    await publishEnvelope(
+      runtimeConnection.jetstream(),
+      workflowEventSubject(runId),
+      { id: `${runId}:approve`, type: APPROVAL_DECIDED, workflowId: runId, correlationId: parentId, causationId: null, occurredAt: new Date().toISOString(), source: 'test', payload: decision },
+      { msgId: `${runId}:approve` },
+    );
+    const parent = await finished(parentId);
+    expect(parent.stateValue).toBe('answered');
+    expect(tools.executions).toEqual({ 'note:hello': 1 });
+  });
+
+  it('answers with the non-LLM fallback when both providers are down for good, journaling every attempt', async () => {
+    const fake = await fakeProvider([{ content: '{"answer":"unused"}' }]);
+    await startAgentsProcess(fake, { executions: {}, hang: new Set() }, undefined, undefined, {
+      baseUrls: [await refusedBaseUrl(), await refusedBaseUrl()],
+      fallback: { name: 'canned', answer: async () => ({ answer: 'the canned answer' }) },
+    });
+    const { parentId, runId } = await startParent('Anyone there?');
+    const parent = await finished(parentId);
+    expect((parent.snapshot as { context: { answer: { answer: string; servedBy: string[] } } }).context.answer).toMatchObject({ answer: 'the canned answer', servedBy: ['fallback/canned'] });
+    const journal = await journalOf(runId);
+    const responded = (journal.find((entry) => entry.eventType === 'model.responded')?.event as Envelope).payload as ModelResponded;
+    expect(responded.attempts.map((a) => [a.hop, a.outcome])).toEqual([
+      [0, 'connection_failed'],
+      [0, 'connection_failed'],
+      [0, 'connection_failed'],
+      [1, 'connection_failed'],
+      [1, 'connection_failed'],
+      [1, 'connection_failed'],
+      [2, 'fallback'],
+    ]);
+    expect(fake.requests).toHaveLength(0);
   });
 });
