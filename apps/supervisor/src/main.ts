@@ -35,7 +35,7 @@ async function bootstrap(): Promise<void> {
       ? rules
       : new ChainRouter(
           new ModelChain({
-            models: [modelConfig, secondaryModelConfigFromEnv(process.env)].filter((config) => config !== null).map((config) => createLanguageModel(config)),
+            models: [modelConfig, secondaryModelConfigFromEnv(process.env)].flatMap((config, n) => (config === null ? [] : [createLanguageModel(config, { compatibleProviderName: n === 0 ? 'openai-compatible' : 'openai-compatible-secondary' })])),
             fallback: headerRuleFallback(rules),
             breakers: new ProviderBreakers(),
             prices: priceTableFromEnv(process.env),

@@ -30,7 +30,7 @@ export async function createAgentHost(env: AgentsEnvironment, processEnv: NodeJS
   const prices = priceTableFromEnv(processEnv);
   const enabled = env.TROUPE_REACT_LOOP === 'always' || (env.TROUPE_REACT_LOOP === 'auto' && primary !== null);
   if (!enabled) return null;
-  const models = [primary, secondary].filter((config) => config !== null).map((config) => createLanguageModel(config));
+  const models = [primary, secondary].flatMap((config, n) => (config === null ? [] : [createLanguageModel(config, { compatibleProviderName: n === 0 ? 'openai-compatible' : 'openai-compatible-secondary' })]));
   const log = new Logger('agents');
   log.log(
     `agent runs on: drafter, summariser and spam-quarantine are ReAct loops over ${[
