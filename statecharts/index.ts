@@ -1,6 +1,7 @@
 /**
  * @troupe/statecharts: pure workflow machines (XState v5). No I/O, clocks or randomness: effects leave
- * as `requestEffect` actions and results come back as events. Start with `email-triage`.
+ * as `requestEffect` actions and results come back as events. Start with `email-triage` (a workflow),
+ * `react-loop` (one agent run) and `supervisor-routing` (the supervisor's handling of one task).
  */
 export {
   EMAIL_TRIAGE_MACHINE_VERSION,
