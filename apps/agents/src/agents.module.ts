@@ -1,20 +1,23 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import type { AgentHost } from '@troupe/agent-kit';
 import type { SentMailLedger } from '@troupe/persistence';
 import type { JetStreamClient } from 'nats';
 import { ReplySendController, SENT_MAIL_LEDGER } from './mail/reply-send.controller';
+import { AGENT_HOST, AgentRunsController } from './runs/agent-runs.controller';
 import { AgentTasksController, JETSTREAM, TRIAGE_SPECIALISTS, type TriageSpecialists } from './tasks/agent-tasks.controller';
 
-/** Wires the agents app: the specialists' task handlers and the reply-send effect. */
+/** Wires the agents app: the specialists' task handlers, the agent-run effects and the reply-send effect. */
 @Module({})
 export class AgentsModule {
-  static forRoot(deps: { specialists: TriageSpecialists; sentMail: SentMailLedger; js: JetStreamClient }): DynamicModule {
+  static forRoot(deps: { specialists: TriageSpecialists; sentMail: SentMailLedger; js: JetStreamClient; agentHost: AgentHost | null }): DynamicModule {
     return {
       module: AgentsModule,
-      controllers: [AgentTasksController, ReplySendController],
+      controllers: [AgentTasksController, ReplySendController, AgentRunsController],
       providers: [
         { provide: TRIAGE_SPECIALISTS, useValue: deps.specialists },
         { provide: SENT_MAIL_LEDGER, useValue: deps.sentMail },
         { provide: JETSTREAM, useValue: deps.js },
+        { provide: AGENT_HOST, useValue: deps.agentHost },
       ],
     };
   }

@@ -170,7 +170,7 @@ async function main(): Promise<void> {
   const finishedAt = Date.now();
   await tracker.stop();
 
-  const report = buildReport([...tracker.workflows.values()], (id) => byWorkflow.get(id)!, startedAt.getTime(), finishedAt);
+  const report = buildReport([...tracker.workflows.values()], (id) => byWorkflow.get(id)!, startedAt.getTime(), finishedAt, tracker.agentRuns.values());
   printReport(report, { finished, approve: options.approve, approvalsSent: approvalsSent.size, approvalFailures, gatewayUrl, runId });
 
   await nats.drain();
@@ -213,6 +213,17 @@ function printReport(
   if (report.slowest !== null) {
     const trace = report.slowest.traceId === null ? 'no trace id (tracing is off: set OTEL_EXPORTER_OTLP_ENDPOINT, see README "Traces in Jaeger")' : `trace ${report.slowest.traceId}`;
     console.log(`Slowest workflow: ${report.slowest.workflowId} (${report.slowest.timeToSettleMs.toFixed(0)} ms), ${trace}`);
+  }
+  const agents = report.agents;
+  if (agents.runs === 0) {
+    console.log('Agent runs (ReAct): none (no model configured and TROUPE_REACT_LOOP is not always: the offline specialists answered directly)');
+  } else {
+    console.log(`Agent runs (ReAct): ${agents.runs} for ${agents.workflowsWithRuns} workflows`);
+    console.log(`  tokens per workflow: p50 ${agents.tokens.perWorkflowP50}, max ${agents.tokens.perWorkflowMax}, total ${agents.tokens.total}`);
+    console.log(
+      `  cost per workflow: p50 ${agents.costUsd.perWorkflowP50.toFixed(6)} USD, max ${agents.costUsd.perWorkflowMax.toFixed(6)} USD, total ${agents.costUsd.total.toFixed(6)} USD (prices from TROUPE_MODEL_PRICES)`,
+    );
+    console.log(`  steps served by: ${Object.entries(agents.stepsServedBy).sort((a, b) => b[1] - a[1]).map(([model, steps]) => `${model} ${steps}`).join(', ')}`);
   }
   if (run.approve === 'all') {
     console.log(`Approvals decided over HTTP: ${run.approvalsSent} (${run.approvalFailures} failed)`);

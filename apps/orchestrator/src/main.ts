@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Logger } from '@nestjs/common';
 import { ActorRuntime } from '@troupe/actor-runtime';
+import { reactLoopWorkflow, supervisorRoutingWorkflow } from '@troupe/agent-kit';
 import {
   PartitionLeaseManager,
   connectToNats,
@@ -17,7 +18,13 @@ import {
 import {
   ALL_WORKFLOW_EVENTS,
   DEFAULT_PARTITION_COUNT,
+  EMAIL_CLASSIFIED,
+  EMAIL_SUMMARISED,
+  EmailClassified,
+  EmailSummarised,
   ORCHESTRATOR_CONSUMER,
+  REPLY_DRAFTED,
+  ReplyDrafted,
   TIMER_CONSUMER,
   logLevelsFrom,
   orchestratorPartitionConsumer,
@@ -52,6 +59,10 @@ async function bootstrap(): Promise<void> {
         approvalTimeoutMs: env.TROUPE_APPROVAL_TIMEOUT_MS,
         escalationTimeoutMs: env.TROUPE_ESCALATION_TIMEOUT_MS,
       }),
+      // Agent runs are actors of the same runtime (DESIGN.md "Agents"): same partitions, leases, timers, journal.
+      reactLoopWorkflow(),
+      // The supervisor's routing and fan-outs, with the answers of the triage specialists it can join.
+      supervisorRoutingWorkflow({ [EMAIL_CLASSIFIED]: EmailClassified, [EMAIL_SUMMARISED]: EmailSummarised, [REPLY_DRAFTED]: ReplyDrafted }),
     ],
     store: persistence.snapshots,
     journal: persistence.journal,
