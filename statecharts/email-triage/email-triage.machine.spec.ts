@@ -215,9 +215,13 @@ describe('email-triage machine', () => {
       expect(byAdmin.snapshot.value).toBe('routing');
       expect(byAdmin.snapshot.context.label).toBe('ham');
       const expired = run([classified('ham', 0.6), reviewDeadline, reviewEscalationDeadline]);
-      expect(expired.snapshot.value).toBe('quarantined');
+      expect(expired.snapshot.value).toBe('quarantining');
       expect(expired.snapshot.context.label).toBeNull();
       expect(expired.snapshot.context.reviewDecision).toMatchObject({ decision: 'rejected', approverId: 'system:deadline' });
+      expect(expired.effects[3]).toMatchObject([{ kind: 'agent.task', input: { reviewedBy: 'system:deadline' } }]);
+      const quarantined = { folder: 'quarantine' as const, reason: 'unreviewed', senderMessageCount: null, quarantinedBy: 'test' };
+      const setAside = run([classified('ham', 0.6), reviewDeadline, reviewEscalationDeadline, { type: 'email.quarantined', payload: quarantined }]);
+      expect(setAside.snapshot.value).toBe('quarantined');
     });
 
     it('cancels the deadline when the reply is decided in time', () => {
