@@ -8,7 +8,7 @@ import { TEST_TELEMETRY_DIR_ENV, type MetricRecord, type SpanRecord } from '@tro
 import { pollJson, pollUntil, publishEmails, readLatestMetrics, readSpanRecords, startTroupeStack, type TroupeStack } from '@troupe/testing';
 
 // The scripted model (a test double) answers every model call of one triage workflow, with token
-// counts, and fails the drafter's first call with a retryable 503 that the AI SDK retries.
+// counts, and fails the drafter's first call with a retryable 503 that the model chain retries.
 const USAGE = {
   classify: { inputTokens: 80, outputTokens: 5 },
   route: { inputTokens: 120, outputTokens: 30 },
@@ -17,12 +17,18 @@ const USAGE = {
 const SCRIPT = {
   answers: {
     spam_classification: [{ text: '{"label":"ham","confidence":0.97}', ...USAGE.classify }],
-    triage_route: [{ text: '{"route":"draft_reply","confidence":0.95,"reason":"a personal question"}', ...USAGE.route }],
-    reply_draft: [
-      { error: { message: 'scripted outage', statusCode: 503, retryable: true } },
-      { text: '{"body":"Thanks, I will get back to you. [confirm date]","reasoning":"a holding reply"}', ...USAGE.draft },
-    ],
   },
+  // The supervisor's router and the drafter's agent run ask in plain text (no response-format name).
+  answersBySystemPrompt: [
+    { contains: 'supervisor of an inbox-triage team', answers: [{ text: '{"route":"draft_reply","confidence":0.95,"reason":"a personal question"}', ...USAGE.route }] },
+    {
+      contains: 'You draft email replies',
+      answers: [
+        { error: { message: 'scripted outage', statusCode: 503, retryable: true } },
+        { text: '{"body":"Thanks, I will get back to you. [confirm date]","reasoning":"a holding reply"}', ...USAGE.draft },
+      ],
+    },
+  ],
 };
 const PRICE = { inputUsdPerMillionTokens: 1, outputUsdPerMillionTokens: 2 };
 

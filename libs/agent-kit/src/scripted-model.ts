@@ -62,10 +62,19 @@ const ScriptFileAnswer = z.union([
 
 /**
  * A script file of the scripted test double: answers per response-format name (the `schemaName` of
- * `generateStructured`, e.g. `triage_route`), `default` for any other call. The n-th call with a name
+ * `generateStructured`, e.g. `triage_route`), else by a phrase of the system prompt
+ * (`answersBySystemPrompt`), else `default`. The n-th call with a name
  * gets its n-th answer; the last one repeats.
  */
-export const ModelScriptFile = z.object({ answers: z.record(z.string(), z.array(ScriptFileAnswer).min(1)) });
+export const ModelScriptFile = z.object({
+  answers: z.record(z.string(), z.array(ScriptFileAnswer).min(1)),
+  /**
+   * For calls without a response-format name (agent runs and the supervisor's chain ask in plain text
+   * with the answer schema in the system prompt): the answers of the first entry whose `contains`
+   * occurs in the call's system prompt, counted per entry.
+   */
+  answersBySystemPrompt: z.array(z.object({ contains: z.string().min(1), answers: z.array(ScriptFileAnswer).min(1) })).default([]),
+});
 export type ModelScriptFile = z.infer<typeof ModelScriptFile>;
 
 /**
@@ -91,8 +100,14 @@ export function scriptedLanguageModelFromFile(filePath: string, options: { model
     modelId: options.modelId ?? 'scripted-model',
     doGenerate: async (callOptions) => {
       const format = callOptions.responseFormat;
-      const named = format?.type === 'json' && format.name !== undefined && script.answers[format.name] !== undefined ? format.name : 'default';
-      const answers = script.answers[named];
+      const system = callOptions.prompt
+        .filter((message) => message.role === 'system')
+        .map((message) => message.content)
+        .join('\n');
+      const bySystem = script.answersBySystemPrompt.findIndex((entry) => system.includes(entry.contains));
+      const named =
+        format?.type === 'json' && format.name !== undefined && script.answers[format.name] !== undefined ? format.name : bySystem >= 0 ? `system#${bySystem}` : 'default';
+      const answers = bySystem >= 0 && named === `system#${bySystem}` ? script.answersBySystemPrompt[bySystem].answers : script.answers[named];
       if (answers === undefined) throw new Error(`model script ${filePath} has no answers for ${format?.type === 'json' ? (format.name ?? 'an unnamed format') : 'text'} and no default`);
       const n = calls.get(named) ?? 0;
       calls.set(named, n + 1);

@@ -1,4 +1,5 @@
 import type { ReplayDefinition } from '@troupe/actor-runtime';
+import { reactLoopWorkflow, supervisorRoutingWorkflow } from '@troupe/agent-kit';
 import { EMAIL_TRIAGE } from '@troupe/contracts';
 import { EMAIL_TRIAGE_MACHINE_VERSION, emailTriageMachine, emailTriageTags, type EmailTriageContext } from '@troupe/statecharts';
 
@@ -15,4 +16,8 @@ export const HISTORY_DEFINITIONS: readonly ReplayDefinition[] = [
     machine: emailTriageMachine,
     tags: (snapshot: { context: EmailTriageContext }) => emailTriageTags(snapshot.context),
   },
+  // Agent runs and supervisor routings are actors with journals too (hosted by the orchestrator).
+  reactLoopWorkflow(),
+  // The specialists' result schemas only parse events at the edge; replay needs the machine and tags.
+  supervisorRoutingWorkflow({}),
 ];
