@@ -1,20 +1,23 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { SentMailLedger } from '@troupe/persistence';
 import type { JetStreamClient } from 'nats';
+import type { IncidentAgents } from './incidents/incident-agents';
+import { INCIDENT_AGENTS_TOKEN, IncidentTasksController } from './incidents/incident-tasks.controller';
 import { ReplySendController, SENT_MAIL_LEDGER } from './mail/reply-send.controller';
 import { AgentTasksController, JETSTREAM, TRIAGE_SPECIALISTS, type TriageSpecialists } from './tasks/agent-tasks.controller';
 
 /** Wires the agents app: the specialists' task handlers and the reply-send effect. */
 @Module({})
 export class AgentsModule {
-  static forRoot(deps: { specialists: TriageSpecialists; sentMail: SentMailLedger; js: JetStreamClient }): DynamicModule {
+  static forRoot(deps: { specialists: TriageSpecialists; sentMail: SentMailLedger; js: JetStreamClient; incidents: IncidentAgents }): DynamicModule {
     return {
       module: AgentsModule,
-      controllers: [AgentTasksController, ReplySendController],
+      controllers: [AgentTasksController, ReplySendController, IncidentTasksController],
       providers: [
         { provide: TRIAGE_SPECIALISTS, useValue: deps.specialists },
         { provide: SENT_MAIL_LEDGER, useValue: deps.sentMail },
         { provide: JETSTREAM, useValue: deps.js },
+        { provide: INCIDENT_AGENTS_TOKEN, useValue: deps.incidents },
       ],
     };
   }

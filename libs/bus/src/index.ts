@@ -56,3 +56,6 @@ export {
   type DeadLetterReplay,
 } from './dead-letters';
 export { runApp, shutdownOnSignal } from './lifecycle';
+export { ScheduleStore, ScheduleStoreError, type StoredSchedule } from './schedules/schedule-store';
+export { validateCron, nextTickOf } from './schedules/cron';
+export { Scheduler, type SchedulerOptions, type SchedulerPass } from './schedules/scheduler';

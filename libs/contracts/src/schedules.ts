@@ -45,6 +45,8 @@ export const ScheduleRecord = z.object({
   /** Ticks not fired because they were older than the catch-up window when a scheduler saw them. */
   skippedCount: z.number().int().nonnegative(),
   claim: ScheduleClaim.nullable(),
+  /** Why the scheduler could not start the last tick (e.g. an unknown workflow type); null when it could. */
+  lastError: z.string().max(4_000).nullable(),
   createdBy: z.string().min(1).max(256),
   createdAt: z.iso.datetime({ offset: true }),
   updatedAt: z.iso.datetime({ offset: true }),
