@@ -113,6 +113,11 @@ describe('incident-response machine', () => {
     expect(snapshot.value).toEqual({ responding: { paging: 'requesting', safeAction: 'requesting' } });
   });
 
+  it('treats a critical alert diagnosed as a warning as critical', () => {
+    const { snapshot } = run([enriched, diagnosed({ severity: 'warning', transient: true })], 'critical');
+    expect(snapshot.value).toEqual({ responding: { paging: 'requesting', safeAction: 'requesting' } });
+  });
+
   it('asks for the fix without paging for a warning', () => {
     const { snapshot, effects } = run([enriched, diagnosed({ severity: 'warning' })], 'warning');
     expect(snapshot.value).toBe('awaitingFixApproval');
@@ -182,6 +187,8 @@ describe('incident-response machine', () => {
       expect(byApprover.snapshot.value).toBe('fixEscalated');
       const byAdmin = run([...toGate, approvalDeadline, decision('fix-approval-escalated', { approver: { id: 'root', roles: ['admin'] } })]);
       expect(byAdmin.snapshot.value).toBe('executingFix');
+      const edited = run([...toGate, approvalDeadline, decision('fix-approval-escalated', { decision: 'edited', editedText: 'Swap the mote.', approver: { id: 'root', roles: ['admin'] } })]);
+      expect(edited.snapshot.context.fixInstructions).toBe('Swap the mote.');
       const rejected = run([...toGate, approvalDeadline, decision('fix-approval-escalated', { decision: 'rejected', approver: { id: 'root', roles: ['admin'] } })]);
       expect(rejected.snapshot.value).toBe('escalating');
     });

@@ -71,6 +71,10 @@ describe('incident response through the apps on real NATS', () => {
     expect(closed.context?.report?.title).toContain('fixed');
     expect(closed.context?.report?.body).toContain('approved by e2e-approver (go)');
     expect(closed.journal.find((e) => e.eventType === 'approval.decided')?.rejection).toBeNull();
+
+    // The gateway draws the chart from the catalog, the parallel state included.
+    const chart = (await (await fetch(`${stack.gatewayUrl}/statecharts/incident-response`, { headers: stack.headers('viewer') })).json()) as { machine: { states: Record<string, { type: string }> } };
+    expect(chart.machine.states.responding.type).toBe('parallel');
   });
 
   it('escalates to engineering when the approver rejects the fix', async () => {

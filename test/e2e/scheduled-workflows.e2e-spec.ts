@@ -60,8 +60,11 @@ describe('a cron schedule with two orchestrator replicas', () => {
       body: JSON.stringify({ scheduleId: 'nightly', cron: '0 2 * * *', timezone: 'Europe/London', workflowType: 'incident-response', payload: { alert } }),
     });
     expect(create.status).toBe(201);
-    const listed = (await (await fetch(`${stack.gatewayUrl}/schedules`, { headers: stack.headers('viewer') })).json()) as { items: ScheduleView[] };
+    const listed = (await (await fetch(`${stack.gatewayUrl}/schedules`, { headers: stack.headers('viewer') })).json()) as { items: ScheduleView[]; unreadable: string[] };
+    expect(listed.unreadable).toEqual([]);
     expect(listed.items.map((s) => s.scheduleId)).toEqual(['every-second', 'nightly']);
+    const document = (await (await fetch(`${stack.gatewayUrl}/docs-json`)).json()) as { paths: Record<string, unknown> };
+    for (const route of ['/schedules', '/schedules/{id}', '/schedules/{id}/pause', '/schedules/{id}/resume']) expect(Object.keys(document.paths)).toContain(route);
     expect((await fetch(`${stack.gatewayUrl}/schedules/nightly/pause`, { method: 'POST', headers: stack.headers('viewer') })).status).toBe(403);
     const paused = await (await fetch(`${stack.gatewayUrl}/schedules/nightly/pause`, { method: 'POST', headers: stack.headers('operator') })).json();
     expect(paused).toMatchObject({ paused: true, nextTick: null });

@@ -86,6 +86,6 @@ export const ScheduleView = ScheduleRecord.extend({
 });
 export type ScheduleView = z.infer<typeof ScheduleView>;
 
-/** `GET /schedules`: every schedule, sorted by id. */
-export const SchedulePage = z.object({ items: z.array(ScheduleView) });
+/** `GET /schedules`: every schedule, sorted by id; `unreadable` names stored entries that fail {@link ScheduleRecord} (never fired). */
+export const SchedulePage = z.object({ items: z.array(ScheduleView), unreadable: z.array(z.string()) });
 export type SchedulePage = z.infer<typeof SchedulePage>;

@@ -28,9 +28,9 @@ export class SchedulesService {
     return this.store;
   }
 
-  async list(): Promise<{ items: ScheduleView[] }> {
-    const { items } = await (await this.open()).list();
-    return { items: items.map(({ record }) => scheduleView(record)) };
+  async list(): Promise<{ items: ScheduleView[]; unreadable: string[] }> {
+    const { items, unreadable } = await (await this.open()).list();
+    return { items: items.map(({ record }) => scheduleView(record)), unreadable };
   }
 
   /** @throws NotFoundException for an unknown schedule. */
