@@ -7,7 +7,8 @@ describe('a cron schedule with two orchestrator replicas', () => {
   let stack: TroupeStack;
 
   beforeAll(async () => {
-    stack = await startTroupeStack({ orchestrators: 2 });
+    // A short claim timeout, so a killed replica's claim is taken over within the test.
+    stack = await startTroupeStack({ orchestrators: 2, env: { TROUPE_SCHEDULE_CLAIM_TIMEOUT_MS: '2000' } });
   });
 
   afterAll(async () => {
@@ -52,6 +53,29 @@ describe('a cron schedule with two orchestrator replicas', () => {
     expect(new Set(final.items.map((w) => w.workflowType))).toEqual(new Set(['incident-response']));
   });
 
+  it('still starts exactly 10 when one replica is killed with SIGKILL in the middle of the 10 s', async () => {
+    const [alert] = detectAlerts(loadSuthaharanReadings()).alerts;
+    const startAtMs = Math.ceil((Date.now() + 2_000) / 1_000) * 1_000;
+    const created = await fetch(`${stack.gatewayUrl}/schedules`, {
+      method: 'POST',
+      headers: stack.headers('operator'),
+      body: JSON.stringify({ scheduleId: 'survivor', cron: '* * * * * *', workflowType: 'incident-response', payload: { alert }, startAt: new Date(startAtMs).toISOString(), stopAt: new Date(startAtMs + 10_000).toISOString() }),
+    });
+    expect(created.status).toBe(201);
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, startAtMs + 4_500 - Date.now())));
+    await stack.orchestrators[1].stop('SIGKILL');
+
+    const done = await pollJson<ScheduleView>(`${stack.gatewayUrl}/schedules/survivor`, (s) => s.nextTick === null && s.claim === null && s.firedCount >= 10, 60_000, stack.headers('viewer'));
+    expect(done.firedCount).toBe(10);
+    type Page = { items: Array<{ workflowId: string }> };
+    await pollJson<Page>(`${stack.gatewayUrl}/workflows?idPrefix=survivor-&limit=100`, (p) => p.items.length >= 10, 60_000, stack.headers('viewer'));
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    const final = await pollJson<Page>(`${stack.gatewayUrl}/workflows?idPrefix=survivor-&limit=100`, () => true, 5_000, stack.headers('viewer'));
+    expect(final.items.map((w) => w.workflowId).sort()).toEqual(
+      Array.from({ length: 10 }, (_, i) => `survivor-${new Date(startAtMs + i * 1_000).toISOString().slice(0, 19).replace(/[-:]/g, '')}Z`),
+    );
+  });
+
   it('lists, pauses and resumes schedules over HTTP', async () => {
     const [alert] = detectAlerts(loadSuthaharanReadings()).alerts;
     const create = await fetch(`${stack.gatewayUrl}/schedules`, {
@@ -62,7 +86,7 @@ describe('a cron schedule with two orchestrator replicas', () => {
     expect(create.status).toBe(201);
     const listed = (await (await fetch(`${stack.gatewayUrl}/schedules`, { headers: stack.headers('viewer') })).json()) as { items: ScheduleView[]; unreadable: string[] };
     expect(listed.unreadable).toEqual([]);
-    expect(listed.items.map((s) => s.scheduleId)).toEqual(['every-second', 'nightly']);
+    expect(listed.items.map((s) => s.scheduleId)).toEqual(['every-second', 'nightly', 'survivor']);
     const document = (await (await fetch(`${stack.gatewayUrl}/docs-json`)).json()) as { paths: Record<string, unknown> };
     for (const route of ['/schedules', '/schedules/{id}', '/schedules/{id}/pause', '/schedules/{id}/resume']) expect(Object.keys(document.paths)).toContain(route);
     expect((await fetch(`${stack.gatewayUrl}/schedules/nightly/pause`, { method: 'POST', headers: stack.headers('viewer') })).status).toBe(403);
