@@ -29,6 +29,14 @@ describe('a cron schedule with two orchestrator replicas', () => {
     };
     const byViewer = await fetch(`${stack.gatewayUrl}/schedules`, { method: 'POST', headers: stack.headers('viewer'), body: JSON.stringify(body) });
     expect(byViewer.status).toBe(403);
+    const post = (overrides: Record<string, unknown>) =>
+      fetch(`${stack.gatewayUrl}/schedules`, { method: 'POST', headers: stack.headers('operator'), body: JSON.stringify({ ...body, ...overrides }) });
+    expect((await post({ workflowType: 'no-such-type' })).status).toBe(404);
+    const badPayload = await post({ payload: { alert: { moteId: 'one' } } });
+    expect(badPayload.status).toBe(400);
+    expect(((await badPayload.json()) as { issues: string[] }).issues.some((issue) => issue.startsWith('payload.alert.'))).toBe(true);
+    expect((await post({ stopAt: new Date(startAtMs - 1_000).toISOString() })).status).toBe(400);
+    expect((await post({ timezone: 'Nowhere/City' })).status).toBe(400);
     const badCron = await fetch(`${stack.gatewayUrl}/schedules`, { method: 'POST', headers: stack.headers('operator'), body: JSON.stringify({ ...body, cron: 'every second' }) });
     expect(badCron.status).toBe(400);
     const created = await fetch(`${stack.gatewayUrl}/schedules`, { method: 'POST', headers: stack.headers('operator'), body: JSON.stringify(body) });
