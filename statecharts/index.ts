@@ -18,7 +18,6 @@ export {
   emailTriageTags,
 } from './email-triage/email-triage.machine';
 export { recordCompensation, compensationsToRun } from './saga';
-export { type WorkflowCatalogEntry, EMAIL_TRIAGE_WORKFLOW, WORKFLOW_CATALOG } from './catalog';
 export {
   REACT_LOOP_MACHINE_VERSION,
   REACT_LOOP_APPROVER_ROLES,
@@ -43,3 +42,18 @@ export {
   joinResult,
   supervisorRoutingMachine,
 } from './supervisor-routing/supervisor-routing.machine';
+export {
+  INCIDENT_RESPONSE_MACHINE_VERSION,
+  INCIDENT_APPROVER_ROLES,
+  INCIDENT_ESCALATION_ROLES,
+  type IncidentGate,
+  type IncidentResponseInput,
+  type IncidentResponseContext,
+  type IncidentResponseEvent,
+  type IncidentDecision,
+  incidentGateId,
+  incidentTaskInput,
+  incidentResponseMachine,
+  incidentResponseTags,
+} from './incident-response/incident-response.machine';
+export { type WorkflowCatalogEntry, EMAIL_TRIAGE_WORKFLOW, INCIDENT_RESPONSE_WORKFLOW, WORKFLOW_CATALOG } from './catalog';

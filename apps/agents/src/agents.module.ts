@@ -2,6 +2,8 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import type { AgentHost } from '@troupe/agent-kit';
 import type { SentMailLedger } from '@troupe/persistence';
 import type { JetStreamClient } from 'nats';
+import type { IncidentAgents } from './incidents/incident-agents';
+import { INCIDENT_AGENTS_TOKEN, IncidentTasksController } from './incidents/incident-tasks.controller';
 import { ReplySendController, SENT_MAIL_LEDGER } from './mail/reply-send.controller';
 import { AGENT_HOST, AgentRunsController } from './runs/agent-runs.controller';
 import { AgentTasksController, JETSTREAM, TRIAGE_SPECIALISTS, type TriageSpecialists } from './tasks/agent-tasks.controller';
@@ -9,15 +11,16 @@ import { AgentTasksController, JETSTREAM, TRIAGE_SPECIALISTS, type TriageSpecial
 /** Wires the agents app: the specialists' task handlers, the agent-run effects and the reply-send effect. */
 @Module({})
 export class AgentsModule {
-  static forRoot(deps: { specialists: TriageSpecialists; sentMail: SentMailLedger; js: JetStreamClient; agentHost: AgentHost | null }): DynamicModule {
+  static forRoot(deps: { specialists: TriageSpecialists; sentMail: SentMailLedger; js: JetStreamClient; agentHost: AgentHost | null; incidents: IncidentAgents }): DynamicModule {
     return {
       module: AgentsModule,
-      controllers: [AgentTasksController, ReplySendController, AgentRunsController],
+      controllers: [AgentTasksController, ReplySendController, AgentRunsController, IncidentTasksController],
       providers: [
         { provide: TRIAGE_SPECIALISTS, useValue: deps.specialists },
         { provide: SENT_MAIL_LEDGER, useValue: deps.sentMail },
         { provide: JETSTREAM, useValue: deps.js },
         { provide: AGENT_HOST, useValue: deps.agentHost },
+        { provide: INCIDENT_AGENTS_TOKEN, useValue: deps.incidents },
       ],
     };
   }

@@ -9,18 +9,20 @@ import { AgentsModule } from './agents.module';
 import { AgentsEnvironment } from './config';
 import { triageAdvertisements } from './runs/advertisements';
 import { createAgentHost } from './runs/agent-runs';
+import { createIncidentAgents, incidentAgentConsumers } from './incidents/create-incident-agents';
 import { createTriageSpecialists } from './specialists';
 
 /** Boots the agents app: the classifier, summariser, reply drafter and spam-quarantine agent, and the reply-send effect. */
 async function bootstrap(): Promise<void> {
   const env = parseEnvironment(AgentsEnvironment);
   const specialists = await createTriageSpecialists(env, process.env);
+  const incidents = createIncidentAgents(process.env);
   const nats = await connectToNats({ servers: env.NATS_URL, name: 'troupe-agents', user: env.NATS_USER, pass: env.NATS_PASSWORD });
   await provisionStreams(await nats.jetstreamManager(), undefined, { replicas: env.TROUPE_STREAM_REPLICAS });
   const persistence = await createPersistence({ nats, mongoUri: env.MONGODB_URI, mongoDbName: env.MONGODB_DB });
   const agentHost = await createAgentHost(env, process.env, nats.jetstream());
   const runConsumers = agentHost === null ? [] : Object.values(AGENT_EFFECT_KINDS).map((kind) => effectConsumer(kind));
-  const { app } = await createJetStreamMicroservice(AgentsModule.forRoot({ specialists, sentMail: persistence.sentMail, js: nats.jetstream(), agentHost }), {
+  const { app } = await createJetStreamMicroservice(AgentsModule.forRoot({ specialists, sentMail: persistence.sentMail, js: nats.jetstream(), agentHost, incidents }), {
     connection: nats,
     consumers: [
       agentConsumer(TRIAGE_AGENTS.classifier.agent),
@@ -29,6 +31,7 @@ async function bootstrap(): Promise<void> {
       agentConsumer(TRIAGE_AGENTS.quarantine.agent),
       effectConsumer(REPLY_SEND),
       ...runConsumers,
+      ...incidentAgentConsumers(),
     ],
     concurrency: env.TROUPE_AGENT_CONCURRENCY,
     logger: logLevelsFrom(env.TROUPE_LOG_LEVEL),
@@ -38,8 +41,8 @@ async function bootstrap(): Promise<void> {
   await app.listen();
   new Logger('agents').log(
     agentHost === null
-      ? `ready (classifier ${specialists.classifier.name}, drafter ${specialists.drafter.name}, summariser ${specialists.summariser.name})`
-      : `ready (classifier ${specialists.classifier.name}; drafter, summariser and spam-quarantine as ReAct runs)`,
+      ? `ready (classifier ${specialists.classifier.name}, drafter ${specialists.drafter.name}, summariser ${specialists.summariser.name}, incident diagnoser ${incidents.diagnoser.name})`
+      : `ready (classifier ${specialists.classifier.name}; drafter, summariser and spam-quarantine as ReAct runs; incident diagnoser ${incidents.diagnoser.name})`,
   );
   shutdownOnSignal('agents', [
     () => app.close(),

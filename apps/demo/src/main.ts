@@ -9,6 +9,7 @@ import { connectToNats, provisionStreams, publishEnvelope } from '@troupe/bus';
 import { BaseEnvironment, emailReceivedEnvelope, parseEnvironment, workflowEventSubject } from '@troupe/contracts';
 import { loadSpamAssassinCorpus, parseCorpusEmail, splitOf, type CorpusEmail } from '@troupe/email-corpus';
 import { shutdownTelemetry } from '@troupe/telemetry';
+import { runIncidentDemo } from './incidents/run-incidents';
 import { buildReport, type DemoReport } from './report';
 import { REPOSITORY_ROOT, TROUPE_APPS, ensureNatsServer, startApp, type AppProcess } from './stack';
 import { RunTracker } from './tracker';
@@ -22,7 +23,7 @@ const DemoEnvironment = BaseEnvironment.extend({
 /** The identity the demo's API key stands for (roles operator and approver). */
 const DEMO_PRINCIPAL_ID = 'demo-operator';
 
-const USAGE = `npm run demo -- [--limit N] [--approve all|none] [--timeout SECONDS] [--external-apps] [--keep-running]
+const USAGE = `npm run demo -- [--workflow triage|incidents] [--limit N] [--approve all|none] [--timeout SECONDS] [--external-apps] [--keep-running]
 
 Triages the SpamAssassin corpus on the Troupe mesh: one email-triage workflow per email.
   --limit N         publish only the first N emails (default: all 6,046)
@@ -31,7 +32,10 @@ Triages the SpamAssassin corpus on the Troupe mesh: one email-triage workflow pe
   --timeout S       give up waiting after S seconds (default 1800)
   --external-apps   do not start the apps; use the ones already running against NATS_URL
                     (with --approve all, TROUPE_API_KEY must hold an approver's API key for that gateway)
-  --keep-running    leave the apps (and a NATS server the demo started) running after the report`;
+  --keep-running    leave the apps (and a NATS server the demo started) running after the report
+  --workflow W      triage (default) or incidents: one incident-response workflow per alert the anomaly
+                    detector raises on the Suthaharan sensor readings; reports detection precision/recall
+  --threshold Z     with --workflow incidents: the detector's robust |z| threshold (default 8)`;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -42,12 +46,36 @@ async function main(): Promise<void> {
       'external-apps': { type: 'boolean', default: false },
       'keep-running': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
+      workflow: { type: 'string', default: 'triage' },
+      threshold: { type: 'string' },
     },
   });
   if (values.help) {
     console.log(USAGE);
     return;
   }
+  if (values.workflow === 'incidents') {
+    const incidentOptions = z
+      .object({ approve: z.enum(['all', 'none']), timeout: z.coerce.number().positive(), threshold: z.coerce.number().positive().optional() })
+      .parse({ approve: values.approve, timeout: values.timeout, threshold: values.threshold });
+    const incidentEnv = parseEnvironment(DemoEnvironment);
+    process.exitCode = await runIncidentDemo({
+      natsUrl: incidentEnv.NATS_URL,
+      natsUser: incidentEnv.NATS_USER,
+      natsPassword: incidentEnv.NATS_PASSWORD,
+      streamReplicas: incidentEnv.TROUPE_STREAM_REPLICAS,
+      httpPort: incidentEnv.TROUPE_HTTP_PORT,
+      approve: incidentOptions.approve,
+      timeoutSeconds: incidentOptions.timeout,
+      externalApps: values['external-apps'],
+      keepRunning: values['keep-running'],
+      apiKey: incidentEnv.TROUPE_API_KEY,
+      threshold: incidentOptions.threshold,
+    });
+    await shutdownTelemetry();
+    return;
+  }
+  if (values.workflow !== 'triage') throw new Error(`--workflow must be triage or incidents, got ${values.workflow}`);
   const options = z
     .object({
       limit: z.coerce.number().int().positive().optional(),

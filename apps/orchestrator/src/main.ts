@@ -33,7 +33,9 @@ import {
 import { createPersistence } from '@troupe/persistence';
 import { OrchestratorEnvironment } from './config';
 import { OrchestratorModule } from './orchestrator.module';
+import { startScheduler } from './schedules/start-scheduler';
 import { emailTriageWorkflow } from './workflows/email-triage.workflow';
+import { incidentResponseWorkflow } from './workflows/incident-response.workflow';
 
 /**
  * Boots the orchestrator: hosts workflow actors on the WF_EVENTS stream, consuming only the partitions
@@ -63,6 +65,7 @@ async function bootstrap(): Promise<void> {
       reactLoopWorkflow(),
       // The supervisor's routing and fan-outs, with the answers of the triage specialists it can join.
       supervisorRoutingWorkflow({ [EMAIL_CLASSIFIED]: EmailClassified, [EMAIL_SUMMARISED]: EmailSummarised, [REPLY_DRAFTED]: ReplyDrafted }),
+      incidentResponseWorkflow({ approvalTimeoutMs: env.TROUPE_APPROVAL_TIMEOUT_MS, escalationTimeoutMs: env.TROUPE_ESCALATION_TIMEOUT_MS }),
     ],
     store: persistence.snapshots,
     journal: persistence.journal,
@@ -99,10 +102,12 @@ async function bootstrap(): Promise<void> {
     },
   });
   await partitions.start();
+  const scheduler = await startScheduler(nats, partitions.ownerId);
   log.log(`ready (store: ${persistence.kind}, NATS: ${env.NATS_URL}, owner ${partitions.ownerId}, partitions [${partitions.owned().join(',')}])`);
   // Hand the partitions over first (each stops being consumed, then its lease is deleted), so the
   // other replicas take them on their next round instead of after the lease TTL.
   shutdownOnSignal('orchestrator', [
+    async () => scheduler?.stop(),
     () => partitions.stop(),
     () => app.close(),
     () => persistence.close(),

@@ -1,7 +1,15 @@
 import type { ReplayDefinition } from '@troupe/actor-runtime';
 import { reactLoopWorkflow, supervisorRoutingWorkflow } from '@troupe/agent-kit';
 import { EMAIL_TRIAGE } from '@troupe/contracts';
-import { EMAIL_TRIAGE_MACHINE_VERSION, emailTriageMachine, emailTriageTags, type EmailTriageContext } from '@troupe/statecharts';
+import {
+  EMAIL_TRIAGE_MACHINE_VERSION,
+  INCIDENT_RESPONSE_WORKFLOW,
+  emailTriageMachine,
+  emailTriageTags,
+  incidentResponseTags,
+  type EmailTriageContext,
+  type IncidentResponseContext,
+} from '@troupe/statecharts';
 
 /**
  * The machines the gateway replays and forks with, one per `<workflowType>@<machineVersion>` still in
@@ -16,6 +24,7 @@ export const HISTORY_DEFINITIONS: readonly ReplayDefinition[] = [
     machine: emailTriageMachine,
     tags: (snapshot: { context: EmailTriageContext }) => emailTriageTags(snapshot.context),
   },
+  { ...INCIDENT_RESPONSE_WORKFLOW, tags: (snapshot: { context: IncidentResponseContext }) => incidentResponseTags(snapshot.context) },
   // Agent runs and supervisor routings are actors with journals too (hosted by the orchestrator).
   reactLoopWorkflow(),
   // The specialists' result schemas only parse events at the edge; replay needs the machine and tags.
