@@ -3,7 +3,6 @@ import { CustomTransportStrategy, Server } from '@nestjs/microservices';
 import type { JsMsg, NatsConnection, JetStreamClient, ConsumerMessages, JetStreamManager } from 'nats';
 import { isObservable, lastValueFrom } from 'rxjs';
 import {
-  SchemaValidationError,
   decodeEnvelope,
   isNonRetryable,
   type ConsumerDefinition,
