@@ -91,7 +91,7 @@ describe('the scripted model test double', () => {
         answersBySystemPrompt: [
           {
             contains: 'You draft',
-            answers: [{ toolCalls: [{ toolName: 'thread_lookup', input: { subject: 'Lunch' } }], inputTokens: 9, outputTokens: 4 }, { text: '{"body":"Hi"}', inputTokens: 12, outputTokens: 6 }],
+            answers: [{ toolCalls: [{ toolName: 'thread_lookup', input: { subject: 'Lunch' } }], text: 'Let me look.', inputTokens: 9, outputTokens: 4 }, { text: '{"body":"Hi"}', inputTokens: 12, outputTokens: 6 }],
           },
         ],
       }),
@@ -107,7 +107,7 @@ describe('the scripted model test double', () => {
     expect(await ask()).toMatchObject({
       inputTokens: 9,
       outputTokens: 4,
-      decision: { kind: 'tool_calls', calls: [{ callId: 'scripted-call-1-0', tool: 'thread_lookup', input: { subject: 'Lunch' }, requiresApproval: false }] },
+      decision: { kind: 'tool_calls', text: 'Let me look.', calls: [{ callId: 'scripted-call-1-0', tool: 'thread_lookup', input: { subject: 'Lunch' }, requiresApproval: false }] },
     });
     expect(await ask()).toMatchObject({ inputTokens: 12, outputTokens: 6, decision: { kind: 'answer', value: { body: 'Hi' } } });
   });

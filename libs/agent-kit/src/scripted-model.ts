@@ -54,13 +54,14 @@ const Usage = {
  * a failure of the call.
  */
 const ScriptFileAnswer = z.union([
-  z.object({ text: z.string(), ...Usage }),
+  // First: the text variant would take an answer with `toolCalls` and `text` and drop its calls.
   z.object({
     toolCalls: z.array(z.object({ toolName: z.string().min(1), input: z.record(z.string(), z.unknown()) })).min(1),
     /** Text the model says beside its calls (default none). */
     text: z.string().default(''),
     ...Usage,
   }),
+  z.object({ text: z.string(), ...Usage }),
   z.object({
     error: z.object({
       message: z.string().min(1),
