@@ -42,13 +42,26 @@ export function scriptedLanguageModel(
 /** Value of `TROUPE_MODEL_PROVIDER` that selects the scripted test double ({@link scriptedLanguageModelFromFile}). */
 export const SCRIPTED_TEST_PROVIDER = 'scripted-test-double';
 
-/** One answer of a script file: text with the token usage to report, or a failure of the call. */
+const Usage = {
+  inputTokens: z.number().int().nonnegative().optional(),
+  outputTokens: z.number().int().nonnegative().optional(),
+};
+
+/**
+ * One answer of a script file: text with the token usage to report; tool calls (the model asks for
+ * tools by name with a JSON input; call ids are `scripted-call-<n>-<index>`, n counting this process's
+ * tool-call answers) with the usage; or
+ * a failure of the call.
+ */
 const ScriptFileAnswer = z.union([
+  // First: the text variant would take an answer with `toolCalls` and `text` and drop its calls.
   z.object({
-    text: z.string(),
-    inputTokens: z.number().int().nonnegative().optional(),
-    outputTokens: z.number().int().nonnegative().optional(),
+    toolCalls: z.array(z.object({ toolName: z.string().min(1), input: z.record(z.string(), z.unknown()) })).min(1),
+    /** Text the model says beside its calls (default none). */
+    text: z.string().default(''),
+    ...Usage,
   }),
+  z.object({ text: z.string(), ...Usage }),
   z.object({
     error: z.object({
       message: z.string().min(1),
@@ -95,6 +108,7 @@ export function scriptedLanguageModelFromFile(filePath: string, options: { model
   }
   const script = parseOrThrow(ModelScriptFile, raw, `model script ${filePath}`);
   const calls = new Map<string, number>();
+  let toolCalls = 0;
   return new MockLanguageModelV3({
     provider: 'scripted',
     modelId: options.modelId ?? 'scripted-model',
@@ -121,13 +135,32 @@ export function scriptedLanguageModelFromFile(filePath: string, options: { model
           isRetryable: answer.error.retryable,
         });
       }
+      const usage = {
+        inputTokens: { total: answer.inputTokens, noCache: answer.inputTokens, cacheRead: undefined, cacheWrite: undefined },
+        outputTokens: { total: answer.outputTokens, text: answer.outputTokens, reasoning: undefined },
+      };
+      if ('toolCalls' in answer) {
+        toolCalls += 1;
+        const n = toolCalls;
+        return {
+          content: [
+            ...(answer.text === '' ? [] : [{ type: 'text' as const, text: answer.text }]),
+            ...answer.toolCalls.map((call, index) => ({
+              type: 'tool-call' as const,
+              toolCallId: `scripted-call-${n}-${index}`,
+              toolName: call.toolName,
+              input: JSON.stringify(call.input),
+            })),
+          ],
+          finishReason: { unified: 'tool-calls', raw: 'tool_calls' },
+          usage,
+          warnings: [],
+        };
+      }
       return {
         content: [{ type: 'text', text: answer.text }],
         finishReason: { unified: 'stop', raw: 'stop' },
-        usage: {
-          inputTokens: { total: answer.inputTokens, noCache: answer.inputTokens, cacheRead: undefined, cacheWrite: undefined },
-          outputTokens: { total: answer.outputTokens, text: answer.outputTokens, reasoning: undefined },
-        },
+        usage,
         warnings: [],
       };
     },
