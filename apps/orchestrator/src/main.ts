@@ -5,6 +5,7 @@ import { hostname } from 'node:os';
 import { Logger } from '@nestjs/common';
 import { ActorRuntime } from '@troupe/actor-runtime';
 import {
+  AckedPublisher,
   PartitionLeaseManager,
   connectToNats,
   createJetStreamMicroservice,
@@ -43,7 +44,9 @@ async function bootstrap(): Promise<void> {
   if (await provisionReplacementConsumers(jsm, partitionConsumers, ORCHESTRATOR_CONSUMER)) {
     log.log(`replaced consumer ${ORCHESTRATOR_CONSUMER.durable} by ${partitionConsumers.length} partition consumers`);
   }
-  const persistence = await createPersistence({ nats, mongoUri: env.MONGODB_URI, mongoDbName: env.MONGODB_DB });
+  // Saves, journal appends and the outbox publish through one AckedPublisher (no NatsError per publish).
+  const publisher = new AckedPublisher(nats);
+  const persistence = await createPersistence({ nats, mongoUri: env.MONGODB_URI, mongoDbName: env.MONGODB_DB, publisher });
   const js = nats.jetstream();
   const runtime = new ActorRuntime({
     definitions: [
@@ -56,7 +59,7 @@ async function bootstrap(): Promise<void> {
     store: persistence.snapshots,
     journal: persistence.journal,
     publish: async (message) => {
-      await publishEnvelope(js, message.subject, message.envelope, { msgId: message.id });
+      await publishEnvelope(publisher, message.subject, message.envelope, { msgId: message.id });
     },
     cacheSize: env.TROUPE_ACTOR_CACHE_SIZE,
     idleMs: env.TROUPE_ACTOR_IDLE_MS,
