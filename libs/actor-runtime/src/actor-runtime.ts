@@ -62,6 +62,11 @@ export interface ActorRuntimeOptions {
    * on its next event (default 300,000; 0 keeps actors until the cache size pushes them out).
    */
   idleMs?: number;
+  /**
+   * How many actors that left memory this process remembers as published (their last record's
+   * version), so reloading one does not publish its outbox again (default 10 × `cacheSize`).
+   */
+  publishedMemorySize?: number;
 }
 
 /** What happened to one inbound event. */
@@ -103,6 +108,11 @@ export class ActorRuntime {
   private readonly chains = new Map<string, Promise<unknown>>();
   /** Records whose outbox and journal entries this process has published. */
   private readonly published = new WeakSet<WorkflowRecord>();
+  /**
+   * `workflowId → publishedMark(record)` of published records that left the cache (passivated,
+   * evicted, dropped on a lease loss): a reload of that very record needs no second publish.
+   */
+  private readonly publishedOutOfCache: LRUCache<string, string>;
   private readonly now: () => Date;
   private readonly source: string;
   private readonly appliedIdsWindow: number;
@@ -111,7 +121,16 @@ export class ActorRuntime {
   constructor(private readonly options: ActorRuntimeOptions) {
     this.definitions = new DefinitionRegistry(options.definitions);
     const idleMs = options.idleMs ?? 300_000;
-    this.cache = new LRUCache({ max: options.cacheSize ?? 10_000, ...(idleMs > 0 ? { ttl: idleMs, updateAgeOnGet: true, ttlAutopurge: true } : {}) });
+    const cacheSize = options.cacheSize ?? 10_000;
+    this.publishedOutOfCache = new LRUCache({ max: options.publishedMemorySize ?? 10 * cacheSize });
+    this.cache = new LRUCache({
+      max: cacheSize,
+      ...(idleMs > 0 ? { ttl: idleMs, updateAgeOnGet: true, ttlAutopurge: true } : {}),
+      // A record replaced by its successor ('set') needs no mark: the successor is in the cache.
+      dispose: (record, workflowId, reason) => {
+        if (reason !== 'set' && this.published.has(record)) this.publishedOutOfCache.set(workflowId, publishedMark(record));
+      },
+    });
     this.now = options.now ?? (() => new Date());
     this.source = options.source ?? 'orchestrator';
     this.appliedIdsWindow = options.appliedIdsWindow ?? 256;
@@ -180,8 +199,17 @@ export class ActorRuntime {
     });
   }
 
-  private async applyOnce(envelope: Envelope, step: StepFacts): Promise<HandleOutcome> {
-    const existing = this.cache.get(envelope.workflowId) ?? (await this.options.store.load(envelope.workflowId));
+  private async applyOnce(envelope: Envelope, step: StepFacts, loadFirst = false): Promise<HandleOutcome> {
+    const cached = this.cache.get(envelope.workflowId);
+    // A start event of a workflow not in memory most likely starts a new one: create its record first
+    // and load only if one exists (the save's version conflict), sparing the "not found" read.
+    const createFirst = cached === undefined && !loadFirst && this.definitions.forStartEvent(envelope.type) !== undefined;
+    const existing = cached ?? (createFirst ? null : await this.options.store.load(envelope.workflowId));
+    if (existing !== null && cached === undefined && this.publishedOutOfCache.get(existing.workflowId) === publishedMark(existing)) {
+      // This very record was published by this process before it left memory.
+      this.published.add(existing);
+      this.publishedOutOfCache.delete(existing.workflowId);
+    }
     // A record this process did not publish itself (loaded after a restart or passivation) may carry
     // an outbox a crash left unpublished: publish it again before anything else. Duplicates are dropped
     // by Nats-Msg-Id within the stream's window and by event ids after it.
@@ -339,7 +367,13 @@ export class ActorRuntime {
       createdAt: current?.createdAt ?? at,
       updatedAt: at,
     };
-    await this.options.store.save(record, current?.version ?? 0);
+    try {
+      await this.options.store.save(record, current?.version ?? 0);
+    } catch (error) {
+      // The guess was wrong: the workflow exists (a redelivered start event, say); apply it to the stored record.
+      if (createFirst && error instanceof VersionConflictError) return this.applyOnce(envelope, step, true);
+      throw error;
+    }
     this.cache.set(record.workflowId, record);
     describeTransition({ envelope, workflowType: definition.workflowType, from: current?.stateValue ?? null, to: stateValue, version, status, rejection });
     if (rejection === null) recordWorkflowOutcome(definition.workflowType, current, status, record.statePaths);
@@ -455,6 +489,14 @@ export class ActorRuntime {
       }
     }
   }
+}
+
+/**
+ * What identifies one stored record: its version, and its write time for a rewrite that keeps the
+ * version (an outbox clear).
+ */
+function publishedMark(record: WorkflowRecord): string {
+  return `${record.version}@${record.updatedAt}`;
 }
 
 function effectKindOf(message: OutboxMessage): string {
