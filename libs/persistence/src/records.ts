@@ -53,8 +53,10 @@ export function decodeStoredJson(data: Uint8Array, what: string): unknown {
 
 /** Encodes a value as UTF-8 JSON for a store. */
 export function encodeJson(value: unknown): Uint8Array {
-  return new TextEncoder().encode(JSON.stringify(value));
+  return utf8Encoder.encode(JSON.stringify(value));
 }
+
+const utf8Encoder = new TextEncoder();
 
 /**
  * Checks a stored workflow record and returns it typed. Fields beyond those checked are passed
