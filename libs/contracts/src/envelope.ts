@@ -73,12 +73,17 @@ export function decodeEnvelope(data: Uint8Array): Envelope {
   return parseOrThrow(Envelope, json, 'envelope');
 }
 
-/** Encodes an envelope as UTF-8 JSON for the bus. */
+/**
+ * Encodes an envelope as UTF-8 JSON for the bus: a Node `Buffer` where there is one (`Buffer.from` is
+ * 2–6× faster than `TextEncoder.encode` at envelope sizes and slices a shared pool), else `TextEncoder`.
+ */
 export function encodeEnvelope(envelope: Envelope): Uint8Array {
-  return utf8Encoder.encode(JSON.stringify(envelope));
+  const json = JSON.stringify(envelope);
+  return nodeBuffer !== undefined ? nodeBuffer.from(json, 'utf8') : utf8Encoder.encode(json);
 }
 
 // One of each per process: both are stateless between calls (no `stream` option), and a new one per
-// message was two allocations on every step.
+// message was two allocations on every step. Contracts stay usable outside Node, hence the lookup.
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
 const utf8Encoder = new TextEncoder();
+const nodeBuffer = (globalThis as { Buffer?: { from(text: string, encoding: 'utf8'): Uint8Array } }).Buffer;
