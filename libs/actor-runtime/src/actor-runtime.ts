@@ -96,8 +96,11 @@ interface MachineAction {
  * effects the machine emitted → persist snapshot + outbox + journal entry in one write conditioned on
  * the version read → append the journal entry and publish the outbox (`Nats-Msg-Id =
  * <workflowId>:<version>:<n>`), in parallel. The outbox stays in the record until the next write; a
- * record loaded from the store (after a crash or passivation) has its outbox published again first. The caller (the JetStream transport) acks the inbound message after `handle`
- * resolves, so the ack is last.
+ * record loaded from the store (after a crash, or written elsewhere) has its outbox published again
+ * first, unless this process published that very record before it left memory (passivation). A start
+ * event of a workflow not in memory creates its record first and loads only on a version conflict.
+ * The caller (the JetStream transport) acks the inbound message after `handle` resolves, so the ack
+ * is last.
  *
  * Events of one workflow are applied one at a time in arrival order; different workflows in parallel.
  * The runtime performs no I/O of its own beyond the injected store, journal and publisher.
