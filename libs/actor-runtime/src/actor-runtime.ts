@@ -113,9 +113,11 @@ export class ActorRuntime {
   private readonly published = new WeakSet<WorkflowRecord>();
   /**
    * `workflowId → publishedMark(record)` of published records that left the cache (passivated,
-   * evicted, dropped on a lease loss): a reload of that very record needs no second publish.
+   * evicted, dropped on a lease loss): a reload of that very record needs no second publish. A Map
+   * bounded by dropping its oldest entry (an LRUCache would allocate its full size up front).
    */
-  private readonly publishedOutOfCache: LRUCache<string, string>;
+  private readonly publishedOutOfCache = new Map<string, string>();
+  private readonly publishedMemorySize: number;
   private readonly now: () => Date;
   private readonly source: string;
   private readonly appliedIdsWindow: number;
@@ -125,13 +127,13 @@ export class ActorRuntime {
     this.definitions = new DefinitionRegistry(options.definitions);
     const idleMs = options.idleMs ?? 300_000;
     const cacheSize = options.cacheSize ?? 10_000;
-    this.publishedOutOfCache = new LRUCache({ max: options.publishedMemorySize ?? 10 * cacheSize });
+    this.publishedMemorySize = options.publishedMemorySize ?? 10 * cacheSize;
     this.cache = new LRUCache({
       max: cacheSize,
       ...(idleMs > 0 ? { ttl: idleMs, updateAgeOnGet: true, ttlAutopurge: true } : {}),
       // A record replaced by its successor ('set') needs no mark: the successor is in the cache.
       dispose: (record, workflowId, reason) => {
-        if (reason !== 'set' && this.published.has(record)) this.publishedOutOfCache.set(workflowId, publishedMark(record));
+        if (reason !== 'set' && this.published.has(record)) this.rememberPublished(workflowId, record);
       },
     });
     this.now = options.now ?? (() => new Date());
@@ -388,6 +390,16 @@ export class ActorRuntime {
     }
     this.counters.applied += 1;
     return { kind: 'applied', workflowId: record.workflowId, version, stateValue, effects: effects.length };
+  }
+
+  /** Notes that `record`, published by this process, left the cache; forgets the oldest note beyond the bound. */
+  private rememberPublished(workflowId: string, record: WorkflowRecord): void {
+    this.publishedOutOfCache.delete(workflowId);
+    if (this.publishedOutOfCache.size >= this.publishedMemorySize) {
+      const oldest = this.publishedOutOfCache.keys().next();
+      if (oldest.done !== true) this.publishedOutOfCache.delete(oldest.value);
+    }
+    this.publishedOutOfCache.set(workflowId, publishedMark(record));
   }
 
   /**
