@@ -153,6 +153,21 @@ async function main(): Promise<void> {
     });
     const floor = await raw.floor(log);
 
+    // The floor's few lines are compiled within its first operations; Troupe's hot path (runtime,
+    // transport, stores, XState, zod) takes a few thousand steps to be optimised. A warm-up run first,
+    // so round 1 measures the steady state too (as the what-ifs and the profile already did).
+    log(`warm-up: Troupe durable steps, ${Math.min(options.events, 2_000)} events (not measured)`);
+    await runTroupeSteps(nats, {
+      events: Math.min(options.events, 2_000),
+      workflows: options.workflows,
+      concurrency: options.concurrency,
+      latencySamples: 0,
+      cacheSize: 10_000,
+      runId: `b${runStamp}warm`,
+      serverPid,
+      consumers,
+    });
+
     const rounds: BenchReport['rounds'] = [];
     for (let round = 1; round <= options.rounds; round += 1) {
       log(`round ${round}/${options.rounds}: (d) one step by hand, ack() then ackAck()`);

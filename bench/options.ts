@@ -31,8 +31,9 @@ cold start, and the ratios against the targets. About 4–5 min on 2 cores; --qu
   --scale-workflows LIST   concurrent workflows of the scaling curve            [1,10,100,1000,10000 / 1,10,100,1000]
   --replicas LIST          orchestrator replicas (processes) of the curve       [1,2,3 / 1,3]
   --replica-events N       bumps per replica point (over --workflows)           [12000 / 3000]
-  --what-if-events N       events per what-if run (profile findings patched in a child
-                           process: bench/what-if.ts); 0 skips them              [8000 / 0]
+  --what-if-events N       events per what-if run (the first profile's findings patched in a
+                           child process: bench/what-if.ts; both are now made in libs/, so
+                           they patch only the bench's producer); 0 skips them   [0 / 0]
   --what-if-rounds N       rounds over all what-if variants (medians reported)  [1]
   --actors N               cached actors for memory per live actor             [100000 / 100000]
   --single-consumer        feed Troupe through the one 'orchestrator' consumer instead of one
@@ -147,7 +148,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions | null {
     scaleWorkflows: pick(values['scale-workflows'], '1,10,100,1000,10000', '1,10,100,1000'),
     replicas: pick(values.replicas, '1,2,3', '1,3'),
     replicaEvents: pick(values['replica-events'], 12_000, 3_000),
-    whatIfEvents: pick(values['what-if-events'], 8_000, 0),
+    whatIfEvents: pick(values['what-if-events'], 0, 0),
     whatIfRounds: pick(values['what-if-rounds'], 1, 1),
     actors: pick(values.actors, 100_000, 100_000),
     singleConsumer: values['single-consumer'] === true,

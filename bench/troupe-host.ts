@@ -3,7 +3,7 @@ import { Controller, Inject, Module, type DynamicModule, type INestMicroservice,
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import type { JetStreamClient, NatsConnection } from 'nats';
 import { ActorRuntime, type HandleOutcome, type WorkflowDefinition } from '@troupe/actor-runtime';
-import { JetStreamContext, createJetStreamMicroservice, provisionStreams, publishEnvelope, type JetStreamServer } from '@troupe/bus';
+import { AckedPublisher, JetStreamContext, createJetStreamMicroservice, provisionStreams, publishEnvelope, type JetStreamServer } from '@troupe/bus';
 import {
   ALL_WORKFLOW_EVENTS,
   DEFAULT_PARTITION_COUNT,
@@ -108,14 +108,16 @@ export async function resetTroupeStreams(nats: NatsConnection, extraConsumers: C
  */
 export async function startTroupeHost(nats: NatsConnection, options: TroupeHostOptions): Promise<TroupeHost> {
   const js = nats.jetstream();
-  const persistence = await createPersistence({ nats });
+  // As the orchestrator publishes: no NatsError built per acked publish (see AckedPublisher).
+  const publisher = new AckedPublisher(nats);
+  const persistence = await createPersistence({ nats, publisher });
   const probe = new StepProbe();
   const runtime = new ActorRuntime({
     definitions: options.definitions,
     store: probe.wrapStore(persistence.snapshots),
     journal: probe.wrapJournal(persistence.journal),
     publish: probe.wrapPublisher(async (message) => {
-      await publishEnvelope(js, message.subject, message.envelope, { msgId: message.id });
+      await publishEnvelope(publisher, message.subject, message.envelope, { msgId: message.id });
     }),
     cacheSize: options.cacheSize,
     ...(options.idleMs === undefined ? {} : { idleMs: options.idleMs }),
@@ -143,6 +145,7 @@ export async function startTroupeHost(nats: NatsConnection, options: TroupeHostO
     async close() {
       await app.close();
       await persistence.close();
+      publisher.close();
     },
   };
 }

@@ -3,6 +3,10 @@
  * process of their own (bench/what-if-child.ts), never in the main bench process: each estimates what
  * the same change would pay if made for real (in nats.js upstream or a patch of it, and in
  * `libs/bus`). None is meant to be used outside this measurement.
+ *
+ * Both findings have since been made in libs/ (`AckedPublisher` of @troupe/bus publishes without nats.js's
+ * request multiplexer; `JetStreamServer` resolves its handler once per consumer), so on the step path
+ * these patches change nothing; they remain for comparison and are off by default (`--what-if-events`).
  */
 import { JetStreamServer } from '@troupe/bus';
 

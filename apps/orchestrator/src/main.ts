@@ -6,6 +6,7 @@ import { Logger } from '@nestjs/common';
 import { ActorRuntime } from '@troupe/actor-runtime';
 import { reactLoopWorkflow, supervisorRoutingWorkflow } from '@troupe/agent-kit';
 import {
+  AckedPublisher,
   PartitionLeaseManager,
   connectToNats,
   createJetStreamMicroservice,
@@ -52,7 +53,9 @@ async function bootstrap(): Promise<void> {
   if (await provisionReplacementConsumers(jsm, partitionConsumers, ORCHESTRATOR_CONSUMER)) {
     log.log(`replaced consumer ${ORCHESTRATOR_CONSUMER.durable} by ${partitionConsumers.length} partition consumers`);
   }
-  const persistence = await createPersistence({ nats, mongoUri: env.MONGODB_URI, mongoDbName: env.MONGODB_DB });
+  // Saves, journal appends and the outbox publish through one AckedPublisher (no NatsError per publish).
+  const publisher = new AckedPublisher(nats);
+  const persistence = await createPersistence({ nats, mongoUri: env.MONGODB_URI, mongoDbName: env.MONGODB_DB, publisher });
   const js = nats.jetstream();
   const runtime = new ActorRuntime({
     definitions: [
@@ -70,7 +73,7 @@ async function bootstrap(): Promise<void> {
     store: persistence.snapshots,
     journal: persistence.journal,
     publish: async (message) => {
-      await publishEnvelope(js, message.subject, message.envelope, { msgId: message.id });
+      await publishEnvelope(publisher, message.subject, message.envelope, { msgId: message.id });
     },
     cacheSize: env.TROUPE_ACTOR_CACHE_SIZE,
     idleMs: env.TROUPE_ACTOR_IDLE_MS,

@@ -148,6 +148,55 @@ describe('ActorRuntime', () => {
     expect(restarted.counters.outboxRepublished).toBe(1);
   });
 
+  it('does not publish again the outbox of an actor it published before passivating it, but does after a failed publish', async () => {
+    let failNext = false;
+    const store = new InMemorySnapshotStore();
+    const published: OutboxMessage[] = [];
+    const runtime = new ActorRuntime({
+      definitions: [counterWorkflow],
+      store,
+      journal: new InMemoryJournal(),
+      publish: async (message) => {
+        if (failNext) throw new Error('NATS went away');
+        published.push(message);
+      },
+      cacheSize: 1,
+    });
+    const on = (workflowId: string, type: string, payload: unknown) => ({ ...event(type, payload), workflowId });
+    await runtime.handle(on('a', 'counter.opened', { owner: 'ann' }));
+    await runtime.handle(on('b', 'counter.opened', { owner: 'bob' })); // a leaves the cache
+    expect(await runtime.handle(on('a', 'counter.bumped', { by: 1 }))).toMatchObject({ kind: 'applied', version: 2 });
+    expect(runtime.counters.outboxRepublished).toBe(0);
+    expect(published.filter((m) => m.id.startsWith('a:1:'))).toHaveLength(2);
+    // b's step persists, then its publish fails: its record must be published when it is loaded again.
+    failNext = true;
+    await expect(runtime.handle(on('b', 'counter.bumped', { by: 1 }))).rejects.toThrow('NATS went away');
+    failNext = false;
+    await runtime.handle(on('a', 'counter.bumped', { by: 1 })); // b leaves the cache
+    expect(await runtime.handle(on('b', 'counter.bumped', { by: 2 }))).toMatchObject({ kind: 'applied', version: 3 });
+    expect(runtime.counters.outboxRepublished).toBe(1);
+    expect(published.filter((m) => m.id.startsWith('b:2:')).map((m) => m.id)).toEqual(['b:2:0', 'b:2:changed']);
+  });
+
+  it('creates the record of a start event without reading first, and applies a redelivered start event as a duplicate', async () => {
+    const { runtime, store, published } = makeRuntime();
+    let loads = 0;
+    const load = store.load.bind(store);
+    store.load = async (workflowId: string) => {
+      loads += 1;
+      return load(workflowId);
+    };
+    const opened = event('counter.opened', { owner: 'ann' });
+    await runtime.handle(opened);
+    expect(loads).toBe(0);
+    // A fresh runtime (a restart) gets the start event again: the create conflicts, the record is loaded.
+    const restarted = new ActorRuntime({ definitions: [counterWorkflow], store, journal: new InMemoryJournal(), publish: async (m) => void published.push(m) });
+    expect(await restarted.handle(opened)).toMatchObject({ kind: 'duplicate', version: 1 });
+    expect(loads).toBe(1);
+    expect(restarted.counters.versionConflicts).toBe(0);
+    expect(store.records.get('wf-1')!.version).toBe(1);
+  });
+
   it('rejects a payload that fails its schema without touching the snapshot', async () => {
     const { runtime, store } = makeRuntime();
     await runtime.handle(event('counter.opened', { owner: 'ann' }));

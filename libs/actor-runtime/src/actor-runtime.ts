@@ -63,6 +63,11 @@ export interface ActorRuntimeOptions {
    * on its next event (default 300,000; 0 keeps actors until the cache size pushes them out).
    */
   idleMs?: number;
+  /**
+   * How many actors that left memory this process remembers as published (their last record's
+   * version), so reloading one does not publish its outbox again (default 10 × `cacheSize`).
+   */
+  publishedMemorySize?: number;
 }
 
 /** What happened to one inbound event. */
@@ -92,8 +97,11 @@ interface MachineAction {
  * effects the machine emitted → persist snapshot + outbox + journal entry in one write conditioned on
  * the version read → append the journal entry and publish the outbox (`Nats-Msg-Id =
  * <workflowId>:<version>:<n>`), in parallel. The outbox stays in the record until the next write; a
- * record loaded from the store (after a crash or passivation) has its outbox published again first. The caller (the JetStream transport) acks the inbound message after `handle`
- * resolves, so the ack is last.
+ * record loaded from the store (after a crash, or written elsewhere) has its outbox published again
+ * first, unless this process published that very record before it left memory (passivation). A start
+ * event of a workflow not in memory creates its record first and loads only on a version conflict.
+ * The caller (the JetStream transport) acks the inbound message after `handle` resolves, so the ack
+ * is last.
  *
  * Events of one workflow are applied one at a time in arrival order; different workflows in parallel.
  * The runtime performs no I/O of its own beyond the injected store, journal and publisher.
@@ -104,6 +112,13 @@ export class ActorRuntime {
   private readonly chains = new Map<string, Promise<unknown>>();
   /** Records whose outbox and journal entries this process has published. */
   private readonly published = new WeakSet<WorkflowRecord>();
+  /**
+   * `workflowId → publishedMark(record)` of published records that left the cache (passivated,
+   * evicted, dropped on a lease loss): a reload of that very record needs no second publish. A Map
+   * bounded by dropping its oldest entry (an LRUCache would allocate its full size up front).
+   */
+  private readonly publishedOutOfCache = new Map<string, string>();
+  private readonly publishedMemorySize: number;
   private readonly now: () => Date;
   private readonly source: string;
   private readonly appliedIdsWindow: number;
@@ -112,7 +127,16 @@ export class ActorRuntime {
   constructor(private readonly options: ActorRuntimeOptions) {
     this.definitions = new DefinitionRegistry(options.definitions);
     const idleMs = options.idleMs ?? 300_000;
-    this.cache = new LRUCache({ max: options.cacheSize ?? 10_000, ...(idleMs > 0 ? { ttl: idleMs, updateAgeOnGet: true, ttlAutopurge: true } : {}) });
+    const cacheSize = options.cacheSize ?? 10_000;
+    this.publishedMemorySize = options.publishedMemorySize ?? 10 * cacheSize;
+    this.cache = new LRUCache({
+      max: cacheSize,
+      ...(idleMs > 0 ? { ttl: idleMs, updateAgeOnGet: true, ttlAutopurge: true } : {}),
+      // A record replaced by its successor ('set') needs no mark: the successor is in the cache.
+      dispose: (record, workflowId, reason) => {
+        if (reason !== 'set' && this.published.has(record)) this.rememberPublished(workflowId, record);
+      },
+    });
     this.now = options.now ?? (() => new Date());
     this.source = options.source ?? 'orchestrator';
     this.appliedIdsWindow = options.appliedIdsWindow ?? 256;
@@ -181,8 +205,17 @@ export class ActorRuntime {
     });
   }
 
-  private async applyOnce(envelope: Envelope, step: StepFacts): Promise<HandleOutcome> {
-    const existing = this.cache.get(envelope.workflowId) ?? (await this.options.store.load(envelope.workflowId));
+  private async applyOnce(envelope: Envelope, step: StepFacts, loadFirst = false): Promise<HandleOutcome> {
+    const cached = this.cache.get(envelope.workflowId);
+    // A start event of a workflow not in memory most likely starts a new one: create its record first
+    // and load only if one exists (the save's version conflict), sparing the "not found" read.
+    const createFirst = cached === undefined && !loadFirst && this.definitions.forStartEvent(envelope.type) !== undefined;
+    const existing = cached ?? (createFirst ? null : await this.options.store.load(envelope.workflowId));
+    if (existing !== null && cached === undefined && this.publishedOutOfCache.get(existing.workflowId) === publishedMark(existing)) {
+      // This very record was published by this process before it left memory.
+      this.published.add(existing);
+      this.publishedOutOfCache.delete(existing.workflowId);
+    }
     // A record this process did not publish itself (loaded after a restart or passivation) may carry
     // an outbox a crash left unpublished: publish it again before anything else. Duplicates are dropped
     // by Nats-Msg-Id within the stream's window and by event ids after it.
@@ -340,7 +373,13 @@ export class ActorRuntime {
       createdAt: current?.createdAt ?? at,
       updatedAt: at,
     };
-    await this.options.store.save(record, current?.version ?? 0);
+    try {
+      await this.options.store.save(record, current?.version ?? 0);
+    } catch (error) {
+      // The guess was wrong: the workflow exists (a redelivered start event, say); apply it to the stored record.
+      if (createFirst && error instanceof VersionConflictError) return this.applyOnce(envelope, step, true);
+      throw error;
+    }
     this.cache.set(record.workflowId, record);
     describeTransition({ envelope, workflowType: definition.workflowType, from: current?.stateValue ?? null, to: stateValue, version, status, rejection });
     if (rejection === null) recordWorkflowOutcome(definition.workflowType, current, status, record.statePaths);
@@ -352,6 +391,16 @@ export class ActorRuntime {
     }
     this.counters.applied += 1;
     return { kind: 'applied', workflowId: record.workflowId, version, stateValue, effects: effects.length };
+  }
+
+  /** Notes that `record`, published by this process, left the cache; forgets the oldest note beyond the bound. */
+  private rememberPublished(workflowId: string, record: WorkflowRecord): void {
+    this.publishedOutOfCache.delete(workflowId);
+    if (this.publishedOutOfCache.size >= this.publishedMemorySize) {
+      const oldest = this.publishedOutOfCache.keys().next();
+      if (oldest.done !== true) this.publishedOutOfCache.delete(oldest.value);
+    }
+    this.publishedOutOfCache.set(workflowId, publishedMark(record));
   }
 
   /**
@@ -462,6 +511,14 @@ export class ActorRuntime {
         return workflowEventMessage(effect, id, base);
     }
   }
+}
+
+/**
+ * What identifies one stored record: its version, and its write time for a rewrite that keeps the
+ * version (an outbox clear).
+ */
+function publishedMark(record: WorkflowRecord): string {
+  return `${record.version}@${record.updatedAt}`;
 }
 
 function effectKindOf(message: OutboxMessage): string {

@@ -16,6 +16,7 @@
 export { connectToNats, type NatsConnectionSettings } from './connection';
 export { provisionStreams, provisionConsumer, provisionReplacementConsumers, type ProvisionConsumerOptions } from './provisioning';
 export { publishEnvelope, TYPE_HEADER, type PublishOptions } from './publisher';
+export { AckedPublisher, type AckedPublisherOptions, type JetStreamPublish } from './acked-publisher';
 export { publishDeadLetter, buildDeadLetter, type DeadLetterInput } from './dead-letter';
 export {
   JetStreamServer,

@@ -1,6 +1,7 @@
-import { headers as natsHeaders, type JetStreamClient, type MsgHdrs, type PubAck } from 'nats';
+import { headers as natsHeaders, type MsgHdrs, type PubAck } from 'nats';
 import { encodeEnvelope, type Envelope } from '@troupe/contracts';
 import { injectTraceContext, withPublishSpan } from '@troupe/telemetry';
+import type { JetStreamPublish } from './acked-publisher';
 
 /** Header naming the envelope type, so tools can filter without parsing the body. */
 export const TYPE_HEADER = 'Troupe-Type';
@@ -18,10 +19,12 @@ export interface PublishOptions {
  * inside a PRODUCER span `send <subject>` whose W3C trace context (`traceparent`, `tracestate`,
  * `baggage`) goes into the message headers, so the consumer's span continues the trace.
  *
+ * `js` is nats.js's `JetStreamClient` or an {@link AckedPublisher} (the cheaper one on a hot path).
+ *
  * @throws Error from nats.js when no stream takes the subject (503 "no responders") or the ack times out.
  */
 export async function publishEnvelope(
-  js: JetStreamClient,
+  js: JetStreamPublish,
   subject: string,
   envelope: Envelope,
   options: PublishOptions = {},

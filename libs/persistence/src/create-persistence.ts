@@ -1,5 +1,5 @@
 import { MongoClient } from 'mongodb';
-import type { NatsConnection } from 'nats';
+import type { JetStreamClient, NatsConnection } from 'nats';
 import { KvSentMailLedger } from './embedded/kv-sent-mail-ledger';
 import { KvSnapshotStore } from './embedded/kv-snapshot-store';
 import { StreamJournal } from './embedded/stream-journal';
@@ -21,6 +21,11 @@ export interface CreatePersistenceOptions {
   mongoDbName?: string;
   /** Context paths the MongoDB snapshot store indexes for the read model's `context` filter. */
   indexedContextPaths?: readonly string[];
+  /**
+   * What the embedded snapshot store and journal publish with: default `nats.jetstream()`;
+   * `AckedPublisher` of @troupe/bus on the orchestrator's hot path (no error built per publish).
+   */
+  publisher?: Pick<JetStreamClient, 'publish'>;
 }
 
 /**
@@ -49,9 +54,9 @@ export async function createPersistence(options: CreatePersistenceOptions): Prom
     }
   }
   const [snapshots, journal, journalArchive, sentMail] = await Promise.all([
-    KvSnapshotStore.open({ nats: options.nats }),
-    StreamJournal.open({ nats: options.nats }),
-    StreamJournal.open({ nats: options.nats, role: 'archive' }),
+    KvSnapshotStore.open({ nats: options.nats, publisher: options.publisher }),
+    StreamJournal.open({ nats: options.nats, publisher: options.publisher }),
+    StreamJournal.open({ nats: options.nats, role: 'archive', publisher: options.publisher }),
     KvSentMailLedger.open({ nats: options.nats }),
   ]);
   return { kind: 'embedded', snapshots, journal, journalArchive, sentMail, close: async () => undefined };

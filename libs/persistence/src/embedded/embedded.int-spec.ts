@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { AckedPublisher } from '@troupe/bus';
 import { startNatsServer, type NatsServerHandle } from '@troupe/testing';
 import { connect, type NatsConnection } from 'nats';
 import { journalSubject, SchemaValidationError, STREAMS } from '@troupe/contracts';
@@ -43,6 +44,19 @@ describeSnapshotStoreContract('JetStream KV (embedded)', async () => {
 describeSnapshotStoreContract('JetStream KV (embedded), without its revision cache', async () => {
   const bucket = testBucket('snapshots');
   return { store: await KvSnapshotStore.open({ nats, bucket, revisionCacheSize: 0 }), cleanup: () => destroyBucket(bucket) };
+});
+
+// The orchestrator's way: saves and appends through @troupe/bus's AckedPublisher (a test-only import;
+// the library takes any `publish` of JetStreamClient's shape).
+describeSnapshotStoreContract('JetStream KV (embedded), saves through AckedPublisher', async () => {
+  const bucket = testBucket('snapshots');
+  const publisher = new AckedPublisher(nats);
+  return { store: await KvSnapshotStore.open({ nats, bucket, publisher }), cleanup: async () => { publisher.close(); await destroyBucket(bucket); } };
+});
+
+describeJournalContract('JetStream stream (embedded), appends through AckedPublisher', async () => {
+  const publisher = new AckedPublisher(nats);
+  return { journal: await StreamJournal.open({ nats, publisher }), cleanup: async () => publisher.close() };
 });
 
 describeJournalContract('JetStream stream (embedded)', async () => ({
@@ -96,6 +110,20 @@ describe('KvSnapshotStore with two owners on one bucket', () => {
     const next = { ...record, version: 2 };
     await a.save(next, 1);
     expect(await b.load(record.workflowId)).toEqual(next);
+    await destroyBucket(bucket);
+  });
+
+  it('creates a record over the delete marker of a removed one, and still refuses to create over a record', async () => {
+    const bucket = testBucket('snapshots');
+    const store = await KvSnapshotStore.open({ nats, bucket });
+    const kv = await nats.jetstream().views.kv(bucket);
+    const record = sampleWorkflowRecord();
+    await store.save(record, 0);
+    await kv.delete(record.workflowId);
+    expect(await store.load(record.workflowId)).toBeNull();
+    await store.save({ ...record, tags: { again: 'yes' } }, 0);
+    expect((await store.load(record.workflowId))?.tags).toEqual({ again: 'yes' });
+    await expect(store.save(record, 0)).rejects.toBeInstanceOf(VersionConflictError);
     await destroyBucket(bucket);
   });
 

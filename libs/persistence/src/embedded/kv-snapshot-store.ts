@@ -1,6 +1,6 @@
 import { BUCKETS } from '@troupe/contracts';
 import { LRUCache } from 'lru-cache';
-import type { KV, KvEntry, NatsConnection } from 'nats';
+import type { JetStreamClient, KV, KvEntry, NatsConnection } from 'nats';
 import { VersionConflictError } from '../errors';
 import { addToCounts, checkContextPath, compareIds, compareRecords, decodePageCursor, encodePageCursor, idMatches, isAfterCursor, pageSizeOf, recordMatches, sortOf } from '../query';
 import { isWrongLastSequence } from './jetstream-errors';
@@ -18,6 +18,11 @@ export interface KvSnapshotStoreOptions {
    * 0 turns the cache off (every update reads first).
    */
   revisionCacheSize?: number;
+  /**
+   * What saves publish with (a KV write is a JetStream publish to `$KV.<bucket>.<key>` expecting the
+   * key's last revision): default `nats.jetstream()`; `AckedPublisher` of @troupe/bus on a hot path.
+   */
+  publisher?: Pick<JetStreamClient, 'publish'>;
 }
 
 /** Where a stored record was last seen: its version and the KV revision that holds it. */
@@ -45,6 +50,8 @@ export class KvSnapshotStore implements ReadModelStore {
 
   private constructor(
     private readonly kv: KV,
+    private readonly publisher: Pick<JetStreamClient, 'publish'>,
+    private readonly bucket: string,
     revisionCacheSize: number,
   ) {
     this.storedAt = revisionCacheSize > 0 ? new LRUCache<string, StoredAt>({ max: revisionCacheSize }) : null;
@@ -56,8 +63,9 @@ export class KvSnapshotStore implements ReadModelStore {
    * @throws NatsError when JetStream is unavailable or refuses the bucket.
    */
   static async open(options: KvSnapshotStoreOptions): Promise<KvSnapshotStore> {
-    const kv = await options.nats.jetstream().views.kv(options.bucket ?? BUCKETS.snapshots, { history: 1 });
-    return new KvSnapshotStore(kv, options.revisionCacheSize ?? 10_000);
+    const bucket = options.bucket ?? BUCKETS.snapshots;
+    const kv = await options.nats.jetstream().views.kv(bucket, { history: 1 });
+    return new KvSnapshotStore(kv, options.publisher ?? options.nats.jetstream(), bucket, options.revisionCacheSize ?? 10_000);
   }
 
   /**
@@ -85,10 +93,17 @@ export class KvSnapshotStore implements ReadModelStore {
     if (expectedVersion === 0) {
       let revision: number;
       try {
-        revision = await this.kv.create(workflowId, value);
+        revision = await this.write(workflowId, value, 0);
       } catch (error) {
-        if (isWrongLastSequence(error)) throw await this.conflict(workflowId, expectedVersion, error);
-        throw error;
+        if (!isWrongLastSequence(error)) throw error;
+        // The key has a revision: a record, or the delete marker of a removed one, which kv.create
+        // writes over (reading the marker's revision first).
+        try {
+          revision = await this.kv.create(workflowId, value);
+        } catch (createError) {
+          if (isWrongLastSequence(createError)) throw await this.conflict(workflowId, expectedVersion, createError);
+          throw createError;
+        }
       }
       this.remember(workflowId, { version: record.version, revision });
       return;
@@ -97,7 +112,7 @@ export class KvSnapshotStore implements ReadModelStore {
     const cached = this.storedAt?.get(workflowId);
     if (cached !== undefined && cached.version === expectedVersion) {
       try {
-        this.remember(workflowId, { version: record.version, revision: await this.kv.update(workflowId, value, cached.revision) });
+        this.remember(workflowId, { version: record.version, revision: await this.write(workflowId, value, cached.revision) });
         return;
       } catch (error) {
         if (!isWrongLastSequence(error)) throw error;
@@ -113,7 +128,7 @@ export class KvSnapshotStore implements ReadModelStore {
       throw new VersionConflictError(workflowId, expectedVersion, stored?.version ?? null);
     }
     try {
-      this.remember(workflowId, { version: record.version, revision: await this.kv.update(workflowId, value, entry.revision) });
+      this.remember(workflowId, { version: record.version, revision: await this.write(workflowId, value, entry.revision) });
     } catch (error) {
       if (isWrongLastSequence(error)) throw await this.conflict(workflowId, expectedVersion, error);
       throw error;
@@ -189,6 +204,17 @@ export class KvSnapshotStore implements ReadModelStore {
       for (const record of batch) if (record !== null) records.push(record);
     }
     return records;
+  }
+
+  /**
+   * Writes `value` under `workflowId` if the key's last revision is `revision` (0: the key has none),
+   * as `kv.update` and `kv.create` do, and returns the new revision.
+   *
+   * @throws NatsError with `api_error.err_code` 10071 (wrong last sequence) when it is not.
+   */
+  private async write(workflowId: string, value: Uint8Array, revision: number): Promise<number> {
+    const ack = await this.publisher.publish(`$KV.${this.bucket}.${workflowId}`, value, { expect: { lastSubjectSequence: revision } });
+    return ack.seq;
   }
 
   /** Parses a KV entry as a record and remembers its revision; null for a delete marker. */

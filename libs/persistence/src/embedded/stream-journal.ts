@@ -13,6 +13,8 @@ export interface StreamJournalOptions {
    * subjects `journalArchiveSubject`) instead of the journal itself. Default `journal`.
    */
   role?: 'journal' | 'archive';
+  /** What appends publish with: default `nats.jetstream()`; `AckedPublisher` of @troupe/bus on a hot path. */
+  publisher?: Pick<JetStreamClient, 'publish'>;
 }
 
 /** Messages asked for per pull while reading a journal. */
@@ -32,6 +34,7 @@ const READ_PULL_EXPIRES_MS = 5_000;
 export class StreamJournal implements RetainableJournal {
   private constructor(
     private readonly js: JetStreamClient,
+    private readonly publisher: Pick<JetStreamClient, 'publish'>,
     private readonly jsm: JetStreamManager,
     private readonly streamName: string,
     private readonly subjectOf: (workflowId: string) => string,
@@ -48,7 +51,8 @@ export class StreamJournal implements RetainableJournal {
     const archive = options.role === 'archive';
     const stream = archive ? STREAMS.journalArchive : STREAMS.journal;
     await ensureStream(jsm, stream);
-    return new StreamJournal(options.nats.jetstream(), jsm, stream.name, archive ? journalArchiveSubject : journalSubject);
+    const js = options.nats.jetstream();
+    return new StreamJournal(js, options.publisher ?? js, jsm, stream.name, archive ? journalArchiveSubject : journalSubject);
   }
 
   /**
@@ -72,7 +76,7 @@ export class StreamJournal implements RetainableJournal {
     const result = JournalEntry.safeParse(entry);
     if (!result.success) throw new SchemaValidationError('journal entry', formatIssues(result.error));
     checkWorkflowId(entry.workflowId);
-    await this.js.publish(this.subjectOf(entry.workflowId), encodeJson(entry), {
+    await this.publisher.publish(this.subjectOf(entry.workflowId), encodeJson(entry), {
       msgID: `${entry.workflowId}:${entry.seq}`,
       expect: { streamName: this.streamName },
     });
