@@ -16,5 +16,25 @@ export {
   emailTriageMachine,
   emailTriageTags,
 } from './email-triage/email-triage.machine';
+export {
+  CLAIM_PROCESSING_MACHINE_VERSION,
+  CLAIM_REVIEW_ROLES,
+  CLAIM_MANAGER_ROLES,
+  type ClaimGate,
+  type ClaimProcessingInput,
+  type ClaimProcessingContext,
+  type ClaimProcessingEvent,
+  type ClaimHumanDecision,
+  claimGateId,
+  editedAmountUsd,
+  claimProcessingContext,
+  claimEffects,
+  claimGateTexts,
+  claimGuards,
+  claimActions,
+  claimDelays,
+  claimProcessingTags,
+} from './claim-processing/claim-processing.implementations';
+export { claimProcessingMachine } from './claim-processing/claim-processing.machine';
 export { recordCompensation, compensationsToRun } from './saga';
-export { type WorkflowCatalogEntry, EMAIL_TRIAGE_WORKFLOW, WORKFLOW_CATALOG } from './catalog';
+export { type WorkflowCatalogEntry, EMAIL_TRIAGE_WORKFLOW, CLAIM_PROCESSING_EVENTS, CLAIM_PROCESSING_WORKFLOW, WORKFLOW_CATALOG } from './catalog';

@@ -26,6 +26,7 @@ import {
 import { createPersistence } from '@troupe/persistence';
 import { OrchestratorEnvironment } from './config';
 import { OrchestratorModule } from './orchestrator.module';
+import { claimProcessingWorkflow } from './workflows/claim-processing.workflow';
 import { emailTriageWorkflow } from './workflows/email-triage.workflow';
 
 /**
@@ -51,6 +52,11 @@ async function bootstrap(): Promise<void> {
         confidenceThreshold: env.TROUPE_CONFIDENCE_THRESHOLD,
         approvalTimeoutMs: env.TROUPE_APPROVAL_TIMEOUT_MS,
         escalationTimeoutMs: env.TROUPE_ESCALATION_TIMEOUT_MS,
+      }),
+      claimProcessingWorkflow({
+        reviewThresholdUsd: env.TROUPE_CLAIM_REVIEW_THRESHOLD_USD,
+        reviewTimeoutMs: env.TROUPE_CLAIM_REVIEW_TIMEOUT_MS,
+        escalationTimeoutMs: env.TROUPE_CLAIM_ESCALATION_TIMEOUT_MS,
       }),
     ],
     store: persistence.snapshots,

@@ -1,6 +1,15 @@
 import type { ReplayDefinition } from '@troupe/actor-runtime';
-import { EMAIL_TRIAGE } from '@troupe/contracts';
-import { EMAIL_TRIAGE_MACHINE_VERSION, emailTriageMachine, emailTriageTags, type EmailTriageContext } from '@troupe/statecharts';
+import { CLAIM_PROCESSING, EMAIL_TRIAGE } from '@troupe/contracts';
+import {
+  CLAIM_PROCESSING_MACHINE_VERSION,
+  EMAIL_TRIAGE_MACHINE_VERSION,
+  claimProcessingMachine,
+  claimProcessingTags,
+  emailTriageMachine,
+  emailTriageTags,
+  type ClaimProcessingContext,
+  type EmailTriageContext,
+} from '@troupe/statecharts';
 
 /**
  * The machines the gateway replays and forks with, one per `<workflowType>@<machineVersion>` still in
@@ -14,5 +23,11 @@ export const HISTORY_DEFINITIONS: readonly ReplayDefinition[] = [
     machineVersion: EMAIL_TRIAGE_MACHINE_VERSION,
     machine: emailTriageMachine,
     tags: (snapshot: { context: EmailTriageContext }) => emailTriageTags(snapshot.context),
+  },
+  {
+    workflowType: CLAIM_PROCESSING,
+    machineVersion: CLAIM_PROCESSING_MACHINE_VERSION,
+    machine: claimProcessingMachine,
+    tags: (snapshot: { context: ClaimProcessingContext }) => claimProcessingTags(snapshot.context),
   },
 ];
