@@ -1,20 +1,31 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { SentMailLedger } from '@troupe/persistence';
 import type { JetStreamClient } from 'nats';
+import type { ClaimAgents } from './claims/claim-agents';
+import type { ClaimLedgers } from './claims/claim-ledgers';
+import { CLAIM_AGENT_SET, CLAIM_CLOCK, CLAIM_LEDGERS, ClaimTasksController } from './claims/claim-tasks.controller';
 import { ReplySendController, SENT_MAIL_LEDGER } from './mail/reply-send.controller';
 import { AgentTasksController, JETSTREAM, TRIAGE_SPECIALISTS, type TriageSpecialists } from './tasks/agent-tasks.controller';
 
-/** Wires the agents app: the specialists' task handlers and the reply-send effect. */
+/** Wires the agents app: the triage specialists' task handlers, the reply-send effect and the claim agents. */
 @Module({})
 export class AgentsModule {
-  static forRoot(deps: { specialists: TriageSpecialists; sentMail: SentMailLedger; js: JetStreamClient }): DynamicModule {
+  static forRoot(deps: {
+    specialists: TriageSpecialists;
+    sentMail: SentMailLedger;
+    js: JetStreamClient;
+    claims: { agents: ClaimAgents; ledgers: ClaimLedgers; now?: () => Date };
+  }): DynamicModule {
     return {
       module: AgentsModule,
-      controllers: [AgentTasksController, ReplySendController],
+      controllers: [AgentTasksController, ReplySendController, ClaimTasksController],
       providers: [
         { provide: TRIAGE_SPECIALISTS, useValue: deps.specialists },
         { provide: SENT_MAIL_LEDGER, useValue: deps.sentMail },
         { provide: JETSTREAM, useValue: deps.js },
+        { provide: CLAIM_AGENT_SET, useValue: deps.claims.agents },
+        { provide: CLAIM_LEDGERS, useValue: deps.claims.ledgers },
+        { provide: CLAIM_CLOCK, useValue: deps.claims.now ?? (() => new Date()) },
       ],
     };
   }

@@ -2,9 +2,11 @@ import './instrumentation';
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { connectToNats, createJetStreamMicroservice, provisionStreams, runApp, shutdownOnSignal } from '@troupe/bus';
-import { REPLY_SEND, TRIAGE_AGENTS, agentConsumer, effectConsumer, logLevelsFrom, parseEnvironment } from '@troupe/contracts';
+import { CLAIM_AGENTS, REPLY_SEND, TRIAGE_AGENTS, agentConsumer, effectConsumer, logLevelsFrom, parseEnvironment } from '@troupe/contracts';
 import { createPersistence } from '@troupe/persistence';
 import { AgentsModule } from './agents.module';
+import { createClaimAgents } from './claims/claim-agents.factory';
+import { openClaimLedgers } from './claims/claim-ledgers';
 import { AgentsEnvironment } from './config';
 import { createTriageSpecialists } from './specialists';
 
@@ -15,19 +17,21 @@ async function bootstrap(): Promise<void> {
   const nats = await connectToNats({ servers: env.NATS_URL, name: 'troupe-agents', user: env.NATS_USER, pass: env.NATS_PASSWORD });
   await provisionStreams(await nats.jetstreamManager(), undefined, { replicas: env.TROUPE_STREAM_REPLICAS });
   const persistence = await createPersistence({ nats, mongoUri: env.MONGODB_URI, mongoDbName: env.MONGODB_DB });
-  const { app } = await createJetStreamMicroservice(AgentsModule.forRoot({ specialists, sentMail: persistence.sentMail, js: nats.jetstream() }), {
+  const claims = { agents: createClaimAgents(process.env), ledgers: await openClaimLedgers(nats) };
+  const { app } = await createJetStreamMicroservice(AgentsModule.forRoot({ specialists, sentMail: persistence.sentMail, js: nats.jetstream(), claims }), {
     connection: nats,
     consumers: [
       agentConsumer(TRIAGE_AGENTS.classifier.agent),
       agentConsumer(TRIAGE_AGENTS.summariser.agent),
       agentConsumer(TRIAGE_AGENTS.drafter.agent),
       effectConsumer(REPLY_SEND),
+      ...Object.values(CLAIM_AGENTS).map(({ agent }) => agentConsumer(agent)),
     ],
     concurrency: env.TROUPE_AGENT_CONCURRENCY,
     logger: logLevelsFrom(env.TROUPE_LOG_LEVEL),
   });
   await app.listen();
-  new Logger('agents').log(`ready (classifier ${specialists.classifier.name}, drafter ${specialists.drafter.name}, summariser ${specialists.summariser.name})`);
+  new Logger('agents').log(`ready (classifier ${specialists.classifier.name}, drafter ${specialists.drafter.name}, summariser ${specialists.summariser.name}, claims ${claims.agents.extractor.name})`);
   shutdownOnSignal('agents', [
     () => app.close(),
     () => persistence.close(),

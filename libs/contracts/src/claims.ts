@@ -189,3 +189,11 @@ export function claimSubmittedEnvelope(workflowId: string, claim: Claim, meta: {
     payload: { claim } satisfies ClaimSubmitted,
   };
 }
+
+/** KV buckets of the claim record-keeping agents; keys are idempotency keys (base64url), written once. */
+export const CLAIM_BUCKETS = {
+  /** Notifications sent to claimants (recorded, never emailed). */
+  notifications: 'troupe_claim_notifications',
+  /** Audit records of decided claims. */
+  auditRecords: 'troupe_claim_audit_records',
+} as const;

@@ -127,6 +127,7 @@ export {
   ClaimNotifyInput,
   ClaimAuditInput,
   claimSubmittedEnvelope,
+  CLAIM_BUCKETS,
 } from './claims';
 export { ConfigurationError, BaseEnvironment, parseEnvironment, logLevelsFrom } from './environment';
 export { DelayedEvent, TIMER_SCHEDULED, TimerScheduled, TIMER_FIRED, TimerFired, timerFiredEventId } from './timers';
