@@ -36,5 +36,28 @@ export {
   claimProcessingTags,
 } from './claim-processing/claim-processing.implementations';
 export { claimProcessingMachine } from './claim-processing/claim-processing.machine';
+export { CLAIM_PROCESSING_REGISTRY } from './claim-processing/claim-processing.registry';
+export {
+  type DeclaredWorkflowIssue,
+  DeclaredWorkflowError,
+  type DeclaredWorkflowDocument,
+  type DeclaredWorkflowRegistry,
+  type CompiledWorkflow,
+  parseDeclaredWorkflow,
+  compileDeclaredWorkflow,
+  loadDeclaredWorkflow,
+} from './declared/declared-workflow';
+export {
+  NamedReference,
+  DeclaredTransition,
+  DeclaredTransitions,
+  DeclaredTimeout,
+  DeclaredApproval,
+  DeclaredOutput,
+  DeclaredState,
+  DeclaredBudgets,
+  DeclaredModel,
+  DeclaredWorkflow,
+} from './declared/declared-workflow.schema';
 export { recordCompensation, compensationsToRun } from './saga';
 export { type WorkflowCatalogEntry, EMAIL_TRIAGE_WORKFLOW, CLAIM_PROCESSING_EVENTS, CLAIM_PROCESSING_WORKFLOW, WORKFLOW_CATALOG } from './catalog';

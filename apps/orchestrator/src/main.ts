@@ -26,7 +26,7 @@ import {
 import { createPersistence } from '@troupe/persistence';
 import { OrchestratorEnvironment } from './config';
 import { OrchestratorModule } from './orchestrator.module';
-import { claimProcessingWorkflow } from './workflows/claim-processing.workflow';
+import { claimProcessingWorkflow, declaredClaimProcessing } from './workflows/claim-processing.workflow';
 import { emailTriageWorkflow } from './workflows/email-triage.workflow';
 
 /**
@@ -53,11 +53,14 @@ async function bootstrap(): Promise<void> {
         approvalTimeoutMs: env.TROUPE_APPROVAL_TIMEOUT_MS,
         escalationTimeoutMs: env.TROUPE_ESCALATION_TIMEOUT_MS,
       }),
-      claimProcessingWorkflow({
-        reviewThresholdUsd: env.TROUPE_CLAIM_REVIEW_THRESHOLD_USD,
-        reviewTimeoutMs: env.TROUPE_CLAIM_REVIEW_TIMEOUT_MS,
-        escalationTimeoutMs: env.TROUPE_CLAIM_ESCALATION_TIMEOUT_MS,
-      }),
+      claimProcessingWorkflow(
+        {
+          reviewThresholdUsd: env.TROUPE_CLAIM_REVIEW_THRESHOLD_USD,
+          reviewTimeoutMs: env.TROUPE_CLAIM_REVIEW_TIMEOUT_MS,
+          escalationTimeoutMs: env.TROUPE_CLAIM_ESCALATION_TIMEOUT_MS,
+        },
+        env.TROUPE_CLAIM_DEFINITION === 'declared' ? declaredClaimProcessing() : undefined,
+      ),
     ],
     store: persistence.snapshots,
     journal: persistence.journal,
