@@ -14,6 +14,7 @@ import {
   type ClaimSeverity,
   type Effect,
   type EffectFailed,
+  type ModelUsage,
   type Role,
   type WorkflowCancelRequested,
 } from '@troupe/contracts';
@@ -76,6 +77,8 @@ export interface ClaimProcessingContext {
   letter: ClaimLetterGenerated | null;
   notification: ClaimNotified | null;
   audit: ClaimAudited | null;
+  /** Every model call the claim agents reported, in order (empty with the offline stand-ins). */
+  modelUsage: ModelUsage[];
   failure: string | null;
   cancellation: { reason: string; requestedBy: string } | null;
 }
@@ -116,6 +119,7 @@ export function claimProcessingContext(input: ClaimProcessingInput): ClaimProces
     letter: null,
     notification: null,
     audit: null,
+    modelUsage: [],
     failure: null,
     cancellation: null,
   };
@@ -227,11 +231,18 @@ function humanDecision(context: ClaimProcessingContext, event: ClaimProcessingEv
 }
 
 /** Actions by name (all `assign`). */
+function withUsage(context: ClaimProcessingContext, event: ClaimProcessingEvent): ModelUsage[] {
+  const usage = 'usage' in event.payload ? event.payload.usage : null;
+  return usage === null || usage === undefined ? context.modelUsage : [...context.modelUsage, usage];
+}
+
 export const claimActions = {
-  recordDetails: assign<ClaimProcessingContext, ClaimProcessingEvent, undefined, ClaimProcessingEvent, never>(({ event }: Args) =>
-    event.type === 'claim.extracted' ? { details: event.payload.details, extractor: event.payload.extractor } : {},
+  recordDetails: assign<ClaimProcessingContext, ClaimProcessingEvent, undefined, ClaimProcessingEvent, never>(({ context, event }: Args) =>
+    event.type === 'claim.extracted' ? { details: event.payload.details, extractor: event.payload.extractor, modelUsage: withUsage(context, event) } : {},
   ),
-  recordClassification: assign<ClaimProcessingContext, ClaimProcessingEvent, undefined, ClaimProcessingEvent, never>({ classification: ({ event }: Args) => (event.type === 'claim.classified' ? event.payload : null) }),
+  recordClassification: assign<ClaimProcessingContext, ClaimProcessingEvent, undefined, ClaimProcessingEvent, never>(({ context, event }: Args) =>
+    event.type === 'claim.classified' ? { classification: event.payload, modelUsage: withUsage(context, event) } : {},
+  ),
   autoApprove: assign<ClaimProcessingContext, ClaimProcessingEvent, undefined, ClaimProcessingEvent, never>({
     decision: ({ context }: Args): ClaimDecision => ({
       outcome: 'approved',
@@ -241,10 +252,11 @@ export const claimActions = {
       reason: `Low severity and ${usd(claimedAmount(context))} is within the auto-approval limit of ${usd(context.reviewThresholdUsd)}.`,
     }),
   }),
-  recordSeniorReview: assign<ClaimProcessingContext, ClaimProcessingEvent, undefined, ClaimProcessingEvent, never>(({ event }: Args) =>
+  recordSeniorReview: assign<ClaimProcessingContext, ClaimProcessingEvent, undefined, ClaimProcessingEvent, never>(({ context, event }: Args) =>
     event.type === 'claim.reviewed'
       ? {
           seniorReview: event.payload,
+          modelUsage: withUsage(context, event),
           decision: {
             outcome: event.payload.outcome,
             approvedAmountUsd: event.payload.approvedAmountUsd,
@@ -277,7 +289,9 @@ export const claimActions = {
       reason: `No decision by a reviewer within ${Math.round(context.reviewTimeoutMs / 1_000)} s nor by a manager within ${Math.round(context.escalationTimeoutMs / 1_000)} s; referred to the claims committee.`,
     }),
   }),
-  recordLetter: assign<ClaimProcessingContext, ClaimProcessingEvent, undefined, ClaimProcessingEvent, never>({ letter: ({ event }: Args) => (event.type === 'claim.letter_generated' ? event.payload : null) }),
+  recordLetter: assign<ClaimProcessingContext, ClaimProcessingEvent, undefined, ClaimProcessingEvent, never>(({ context, event }: Args) =>
+    event.type === 'claim.letter_generated' ? { letter: event.payload, modelUsage: withUsage(context, event) } : {},
+  ),
   recordNotification: assign<ClaimProcessingContext, ClaimProcessingEvent, undefined, ClaimProcessingEvent, never>({ notification: ({ event }: Args) => (event.type === 'claim.notified' ? event.payload : null) }),
   recordAudit: assign<ClaimProcessingContext, ClaimProcessingEvent, undefined, ClaimProcessingEvent, never>({ audit: ({ event }: Args) => (event.type === 'claim.audited' ? event.payload : null) }),
   recordFailure: assign<ClaimProcessingContext, ClaimProcessingEvent, undefined, ClaimProcessingEvent, never>({
@@ -306,6 +320,11 @@ export function claimProcessingTags(context: ClaimProcessingContext): Record<str
   if (context.decision !== null) {
     tags.outcome = context.decision.outcome;
     tags.route = context.decision.route;
+  }
+  if (context.modelUsage.length > 0) {
+    tags.modelCalls = String(context.modelUsage.length);
+    tags.inputTokens = String(context.modelUsage.reduce((sum, usage) => sum + (usage.inputTokens ?? 0), 0));
+    tags.outputTokens = String(context.modelUsage.reduce((sum, usage) => sum + (usage.outputTokens ?? 0), 0));
   }
   for (const [key, value] of Object.entries(context.claim.origin)) tags[`origin.${key}`] = value;
   return tags;

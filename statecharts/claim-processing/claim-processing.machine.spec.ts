@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SimulatedClock, createActor, initialTransition, transition, type AnyMachineSnapshot } from 'xstate';
 import type { ApprovalDecided, Claim, ClaimDetails, ClaimSeverity, Effect } from '@troupe/contracts';
-import { claimGateId, claimProcessingMachine, type ClaimGate, type ClaimProcessingContext, type ClaimProcessingEvent } from '@troupe/statecharts';
+import { claimGateId, claimProcessingMachine, claimProcessingTags, type ClaimGate, type ClaimProcessingContext, type ClaimProcessingEvent } from '@troupe/statecharts';
 
 const claim: Claim = {
   claimId: 'CLM-1',
@@ -42,18 +42,18 @@ const details = (overrides: Partial<ClaimDetails> = {}): ClaimDetails => ({
 });
 const extracted = (overrides: Partial<ClaimDetails> = {}): ClaimProcessingEvent => ({
   type: 'claim.extracted',
-  payload: { details: details(overrides), extractor: 'test' },
+  payload: { details: details(overrides), extractor: 'test', usage: null },
 });
-const classified = (severity: ClaimSeverity): ClaimProcessingEvent => ({ type: 'claim.classified', payload: { severity, reason: 'test', classifier: 'test' } });
+const classified = (severity: ClaimSeverity): ClaimProcessingEvent => ({ type: 'claim.classified', payload: { severity, reason: 'test', classifier: 'test', usage: null } });
 const reviewed = (outcome: 'approved' | 'rejected'): ClaimProcessingEvent => ({
   type: 'claim.reviewed',
-  payload: { outcome, approvedAmountUsd: outcome === 'approved' ? 1_200 : 0, reason: 'senior says so', reviewer: 'senior-test' },
+  payload: { outcome, approvedAmountUsd: outcome === 'approved' ? 1_200 : 0, reason: 'senior says so', reviewer: 'senior-test', usage: null },
 });
 const decision = (gate: ClaimGate, overrides: Partial<ApprovalDecided> = {}): ClaimProcessingEvent => ({
   type: 'approval.decided',
   payload: { gateId: claimGateId(workflowId, gate), decision: 'approved', approver: { id: 'alice', roles: ['approver'] }, comment: null, editedText: null, ...overrides },
 });
-const letter: ClaimProcessingEvent = { type: 'claim.letter_generated', payload: { subject: 'Your claim CLM-1', body: 'Dear Ann', writer: 'test' } };
+const letter: ClaimProcessingEvent = { type: 'claim.letter_generated', payload: { subject: 'Your claim CLM-1', body: 'Dear Ann', writer: 'test', usage: null } };
 const notified: ClaimProcessingEvent = { type: 'claim.notified', payload: { idempotencyKey: 'n-1', notifiedAt: '2026-03-03T00:00:00.000Z', firstDelivery: true } };
 const audited: ClaimProcessingEvent = { type: 'claim.audited', payload: { idempotencyKey: 'a-1', recordedAt: '2026-03-03T00:00:01.000Z', firstDelivery: true } };
 const reviewDeadline = { type: 'xstate.after.reviewTimeout.claim-processing.humanReview' } as unknown as ClaimProcessingEvent;
@@ -167,6 +167,17 @@ describe('claim-processing machine', () => {
     const { snapshot, context } = run([extracted(), classified('high'), reviewDeadline, escalationDeadline, letter, notified, audited]);
     expect(snapshot.value).toBe('closed');
     expect(context.decision).toMatchObject({ outcome: 'referred', decidedBy: 'system:deadline', route: 'deadline' });
+  });
+
+  it('adds up the model usage the agents report, and tags the totals', () => {
+    const usage = { model: 'openai/gpt-test', inputTokens: 100, outputTokens: 20 };
+    const { context } = run([
+      { type: 'claim.extracted', payload: { details: details(), extractor: 'model', usage } },
+      { type: 'claim.classified', payload: { severity: 'low', reason: 'small', classifier: 'model', usage: { ...usage, outputTokens: null } } },
+    ]);
+    expect(context.modelUsage).toEqual([usage, { ...usage, outputTokens: null }]);
+    expect(claimProcessingTags(context)).toMatchObject({ modelCalls: '2', inputTokens: '200', outputTokens: '20', severity: 'low', outcome: 'approved', route: 'auto' });
+    expect(claimProcessingTags(run([extracted()]).context)).not.toHaveProperty('modelCalls');
   });
 
   it('fails when an effect fails for good', () => {

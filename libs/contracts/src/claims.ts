@@ -55,12 +55,25 @@ export const ClaimDetails = z.object({
 });
 export type ClaimDetails = z.infer<typeof ClaimDetails>;
 
+/** What one model call of a claim agent used; token counts null when the provider did not report them. */
+export const ModelUsage = z.object({
+  /** `provider/modelId`, as `gen_ai.request.model` and `TROUPE_MODEL_PRICES` name it. */
+  model: z.string().max(256),
+  inputTokens: z.number().int().nonnegative().nullable(),
+  outputTokens: z.number().int().nonnegative().nullable(),
+});
+export type ModelUsage = z.infer<typeof ModelUsage>;
+
+/** `usage` of an agent's answer: null when no model was called (the offline stand-ins). */
+const AnswerUsage = ModelUsage.nullable().default(null);
+
 /** `claim.extracted`: the extractor's answer. */
 export const CLAIM_EXTRACTED = 'claim.extracted';
 export const ClaimExtracted = z.object({
   details: ClaimDetails,
   /** Which extractor answered, e.g. `offline-rules/claims-extractor` or a model id. */
   extractor: z.string().max(256),
+  usage: AnswerUsage,
 });
 export type ClaimExtracted = z.infer<typeof ClaimExtracted>;
 
@@ -74,6 +87,7 @@ export const ClaimClassified = z.object({
   severity: ClaimSeverity,
   reason: z.string().max(2_000),
   classifier: z.string().max(256),
+  usage: AnswerUsage,
 });
 export type ClaimClassified = z.infer<typeof ClaimClassified>;
 
@@ -89,6 +103,7 @@ export const ClaimReviewed = z.object({
   approvedAmountUsd: z.number().nonnegative(),
   reason: z.string().max(2_000),
   reviewer: z.string().max(256),
+  usage: AnswerUsage,
 });
 export type ClaimReviewed = z.infer<typeof ClaimReviewed>;
 
@@ -98,6 +113,7 @@ export const ClaimLetterGenerated = z.object({
   subject: z.string().min(1).max(1_000),
   body: z.string().min(1).max(50_000),
   writer: z.string().max(256),
+  usage: AnswerUsage,
 });
 export type ClaimLetterGenerated = z.infer<typeof ClaimLetterGenerated>;
 

@@ -105,6 +105,7 @@ export {
   ClaimSubmitted,
   ClaimType,
   ClaimDetails,
+  ModelUsage,
   CLAIM_EXTRACTED,
   ClaimExtracted,
   ClaimSeverity,

@@ -73,5 +73,6 @@ describe('model claim agents', () => {
     const extracted = await modelClaimAgents(model).extractor.extract(claims[0].claim);
     expect(extracted.details).toEqual(answer);
     expect(extracted.extractor).toMatch(/^model\//);
+    expect(extracted.usage).toMatchObject({ inputTokens: 10, outputTokens: 5 });
   });
 });

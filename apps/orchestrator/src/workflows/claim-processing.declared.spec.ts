@@ -103,7 +103,7 @@ const timerFired: Step = ({ record }) => {
   return envelope(timerFiredEventId(timer.timerId), TIMER_FIRED, { timerId: timer.timerId, sendId: timer.sendId, dueAt: timer.dueAt, event: timer.event }, null);
 };
 
-const extracted = (amountUsd: number) => result('claim.extracted', { details: details(amountUsd), extractor: 'spec' });
+const extracted = (amountUsd: number) => result('claim.extracted', { details: details(amountUsd), extractor: 'spec', usage: { model: 'spec/model', inputTokens: 10, outputTokens: 2 } });
 const classified = (severity: 'low' | 'medium' | 'high') => result('claim.classified', { severity, reason: 'spec', classifier: 'spec' });
 const letter = result('claim.letter_generated', { subject: 'Your claim', body: 'Dear Ada', writer: 'spec' });
 const notified = result('claim.notified', { idempotencyKey: 'n', notifiedAt: '2026-03-01T00:00:00.000Z', firstDelivery: true });
