@@ -9,6 +9,7 @@ import { connectToNats, provisionStreams, publishEnvelope } from '@troupe/bus';
 import { BaseEnvironment, emailReceivedEnvelope, parseEnvironment, workflowEventSubject } from '@troupe/contracts';
 import { loadSpamAssassinCorpus, parseCorpusEmail, splitOf, type CorpusEmail } from '@troupe/email-corpus';
 import { shutdownTelemetry } from '@troupe/telemetry';
+import { runClaimsDemo } from './claims/claims-demo';
 import { buildReport, type DemoReport } from './report';
 import { REPOSITORY_ROOT, TROUPE_APPS, ensureNatsServer, startApp, type AppProcess } from './stack';
 import { RunTracker } from './tracker';
@@ -22,9 +23,11 @@ const DemoEnvironment = BaseEnvironment.extend({
 /** The identity the demo's API key stands for (roles operator and approver). */
 const DEMO_PRINCIPAL_ID = 'demo-operator';
 
-const USAGE = `npm run demo -- [--limit N] [--approve all|none] [--timeout SECONDS] [--external-apps] [--keep-running]
+const USAGE = `npm run demo -- [--workflow triage|claims] [--limit N] [--approve all|none] [--timeout SECONDS] [--external-apps] [--keep-running]
 
 Triages the SpamAssassin corpus on the Troupe mesh: one email-triage workflow per email.
+  --workflow W      triage (default) or claims: SYNTHETIC insurance claims (seeded), one claim-processing
+                    workflow per claim, reported against their labels (--limit N claims, default 70)
   --limit N         publish only the first N emails (default: all 6,046)
   --approve MODE    none (default): leave drafted replies and low-confidence reviews waiting for a human;
                     all: act as an operator over HTTP and approve every pending decision
@@ -41,6 +44,7 @@ async function main(): Promise<void> {
       timeout: { type: 'string', default: '1800' },
       'external-apps': { type: 'boolean', default: false },
       'keep-running': { type: 'boolean', default: false },
+      workflow: { type: 'string', default: 'triage' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -48,6 +52,14 @@ async function main(): Promise<void> {
     console.log(USAGE);
     return;
   }
+  if (values.workflow === 'claims') {
+    const claims = z
+      .object({ limit: z.coerce.number().int().positive().optional(), approve: z.enum(['all', 'none']), timeout: z.coerce.number().positive() })
+      .parse({ limit: values.limit, approve: values.approve, timeout: values.timeout });
+    process.exitCode = await runClaimsDemo({ ...claims, timeoutSeconds: claims.timeout, externalApps: values['external-apps'], keepRunning: values['keep-running'] });
+    return;
+  }
+  if (values.workflow !== 'triage') throw new Error(`--workflow ${values.workflow}: expected triage or claims`);
   const options = z
     .object({
       limit: z.coerce.number().int().positive().optional(),
