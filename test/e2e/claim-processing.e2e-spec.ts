@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publishEnvelope } from '@troupe/bus';
 import { generateSyntheticClaims, type ClaimScenario, type LabelledClaim } from '@troupe/claims-corpus';
@@ -53,6 +55,10 @@ describe('claim-processing through the apps on real NATS', () => {
     const journal: JournalEntry[] = await readJournalAtVersion(persistence, 'claim-e2e-excluded');
     await persistence.close();
     expect(journal.map((entry) => entry.stateValue)).toEqual(['extracting', 'classifying', 'seniorReview', 'generatingLetter', 'notifying', 'auditing', 'closed']);
+    // The gateway draws the chart from the catalog and replays the journal to the stored snapshot.
+    expect((await fetch(url('/statecharts/claim-processing'), { headers: stack.headers('viewer') })).status).toBe(200);
+    const replayed = (await (await fetch(url('/workflows/claim-e2e-excluded/replay'), { headers: stack.headers('viewer') })).json()) as Record<string, unknown>;
+    expect(replayed).toMatchObject({ step: 7, stateValue: 'closed', matchesSnapshot: true, matchesStoredSnapshot: true });
     const notifications = await stack.connection.jetstream().views.kv(CLAIM_BUCKETS.notifications);
     const audits = await stack.connection.jetstream().views.kv(CLAIM_BUCKETS.auditRecords);
     const keysOf = async (kv: typeof notifications) => {
@@ -125,5 +131,38 @@ describe('claim-processing through the apps on real NATS', () => {
     expect(tracked(workflowId).last).toMatchObject({ stateValue: 'closed', tags: { outcome: 'approved', route: 'manager' } });
     const detail = (await (await fetch(url(`/workflows/${workflowId}`), { headers: stack.headers('viewer') })).json()) as { context: { decision: { approvedAmountUsd: number; decidedBy: string } } };
     expect(detail.context.decision).toMatchObject({ approvedAmountUsd: 9_000, decidedBy: 'e2e-admin' });
+  });
+});
+
+describe('the declared (YAML) claim-processing workflow hosted by the orchestrator', () => {
+  let stack: TroupeStack;
+  const claims = generateSyntheticClaims({ seed: 8, count: 7 });
+
+  beforeAll(async () => {
+    stack = await startTroupeStack({ env: { TROUPE_CLAIM_DEFINITION: 'declared' } });
+  });
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('runs an auto-approved claim and a human-gated one an approver rejects over HTTP', async () => {
+    const cases = [
+      { workflowId: 'claim-yaml-routine', labelled: claims.find(({ expected }) => expected.scenario === 'routine')! },
+      { workflowId: 'claim-yaml-grave', labelled: claims.find(({ expected }) => expected.scenario === 'grave-loss')! },
+    ];
+    stack.tracker.track(cases.map(({ workflowId }) => workflowId));
+    for (const { workflowId, labelled } of cases) {
+      const envelope = claimSubmittedEnvelope(workflowId, labelled.claim, { source: 'e2e', occurredAt: new Date().toISOString() });
+      await publishEnvelope(stack.connection.jetstream(), workflowEventSubject(workflowId), envelope, { msgId: envelope.id });
+    }
+    const tracked = (workflowId: string) => stack.tracker.workflows.get(workflowId)!;
+    expect(await stack.tracker.waitFor(() => tracked('claim-yaml-grave').last?.pendingApproval?.gate === 'claim-review', 60_000)).toBe(true);
+    const response = await fetch(`${stack.gatewayUrl}/workflows/claim-yaml-grave/approvals`, { method: 'POST', headers: stack.headers('approver'), body: JSON.stringify({ decision: 'rejected', comment: 'Not covered.' }) });
+    expect(response.status).toBe(202);
+    expect(await stack.tracker.waitFor(() => cases.every(({ workflowId }) => tracked(workflowId).last?.status === 'done'), 60_000)).toBe(true);
+    expect(tracked('claim-yaml-routine').last?.tags).toMatchObject({ severity: 'low', route: 'auto', outcome: 'approved' });
+    expect(tracked('claim-yaml-grave').last?.tags).toMatchObject({ severity: 'high', route: 'human', outcome: 'rejected' });
+    expect(readFileSync(path.join(stack.logDir, 'orchestrator.log'), 'utf8')).toMatch(/claim-processing: hosting the declared form \(.*claim-processing\.workflow\.yaml\)/);
   });
 });

@@ -26,7 +26,7 @@ import {
 import { createPersistence } from '@troupe/persistence';
 import { OrchestratorEnvironment } from './config';
 import { OrchestratorModule } from './orchestrator.module';
-import { claimProcessingWorkflow, declaredClaimProcessing } from './workflows/claim-processing.workflow';
+import { CLAIM_PROCESSING_YAML_PATH, claimProcessingWorkflow, declaredClaimProcessing } from './workflows/claim-processing.workflow';
 import { emailTriageWorkflow } from './workflows/email-triage.workflow';
 
 /**
@@ -46,6 +46,8 @@ async function bootstrap(): Promise<void> {
   }
   const persistence = await createPersistence({ nats, mongoUri: env.MONGODB_URI, mongoDbName: env.MONGODB_DB });
   const js = nats.jetstream();
+  const declaredClaims = env.TROUPE_CLAIM_DEFINITION === 'declared' ? declaredClaimProcessing(env.TROUPE_CLAIM_DEFINITION_FILE) : undefined;
+  if (declaredClaims !== undefined) log.log(`claim-processing: hosting the declared form (${env.TROUPE_CLAIM_DEFINITION_FILE ?? CLAIM_PROCESSING_YAML_PATH})`);
   const runtime = new ActorRuntime({
     definitions: [
       emailTriageWorkflow({
@@ -59,7 +61,7 @@ async function bootstrap(): Promise<void> {
           reviewTimeoutMs: env.TROUPE_CLAIM_REVIEW_TIMEOUT_MS,
           escalationTimeoutMs: env.TROUPE_CLAIM_ESCALATION_TIMEOUT_MS,
         },
-        env.TROUPE_CLAIM_DEFINITION === 'declared' ? declaredClaimProcessing() : undefined,
+        declaredClaims,
       ),
     ],
     store: persistence.snapshots,

@@ -21,7 +21,7 @@ export interface ClaimProcessingSettings {
   escalationTimeoutMs: number;
 }
 
-/** Where the declared form of claim processing lives. */
+/** Where the declared form of claim processing lives in the source tree (a bundle passes its own path). */
 export const CLAIM_PROCESSING_YAML_PATH = path.resolve(__dirname, '..', '..', '..', '..', 'statecharts', 'claim-processing', 'claim-processing.workflow.yaml');
 
 /**
