@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publishEnvelope } from '@troupe/bus';
@@ -164,5 +165,49 @@ describe('the declared (YAML) claim-processing workflow hosted by the orchestrat
     expect(tracked('claim-yaml-routine').last?.tags).toMatchObject({ severity: 'low', route: 'auto', outcome: 'approved' });
     expect(tracked('claim-yaml-grave').last?.tags).toMatchObject({ severity: 'high', route: 'human', outcome: 'rejected' });
     expect(readFileSync(path.join(stack.logDir, 'orchestrator.log'), 'utf8')).toMatch(/claim-processing: hosting the declared form \(.*claim-processing\.workflow\.yaml\)/);
+  });
+});
+
+describe('claim agents through a configured model (the scripted test double)', () => {
+  let stack: TroupeStack;
+  const claims = generateSyntheticClaims({ seed: 8, count: 7 });
+  const answer = (value: unknown, inputTokens: number) => [{ text: JSON.stringify(value), inputTokens, outputTokens: 10 }];
+  // Answers per structured-output schema name; the model, not the form, decides here (the form says otherwise).
+  const SCRIPT = {
+    answers: {
+      claim_details: answer({ policyNumber: 'POL-MODEL', claimType: 'property', incidentDate: '2026-04-05', amountUsd: 4_000, injuries: false, policeReport: false, description: 'Burst pipe.' }, 300),
+      claim_severity: answer({ severity: 'medium', reason: 'a larger covered loss' }, 200),
+      claim_review: answer({ outcome: 'approved', approvedAmountUsd: 5_000, reason: 'covered' }, 250),
+      claim_letter: answer({ subject: 'Your claim', body: 'Dear claimant, we will pay.' }, 150),
+    },
+  };
+
+  beforeAll(async () => {
+    const scriptFile = path.join(mkdtempSync(path.join(tmpdir(), 'troupe-claims-model-')), 'model-script.json');
+    writeFileSync(scriptFile, JSON.stringify(SCRIPT));
+    stack = await startTroupeStack({ env: { TROUPE_MODEL_PROVIDER: 'scripted-test-double', TROUPE_MODEL_SCRIPT_FILE: scriptFile } });
+  });
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('extracts, classifies, reviews and writes through the model, caps the payment at the claimed amount and tags the tokens', async () => {
+    const workflowId = 'claim-model-medium';
+    stack.tracker.track([workflowId]);
+    const envelope = claimSubmittedEnvelope(workflowId, claims[0].claim, { source: 'e2e', occurredAt: new Date().toISOString() });
+    await publishEnvelope(stack.connection.jetstream(), workflowEventSubject(workflowId), envelope, { msgId: envelope.id });
+    expect(await stack.tracker.waitFor(() => stack.tracker.workflows.get(workflowId)?.last?.status === 'done', 60_000)).toBe(true);
+    expect(stack.tracker.workflows.get(workflowId)?.last).toMatchObject({
+      stateValue: 'closed',
+      tags: { severity: 'medium', route: 'senior-agent', outcome: 'approved', modelCalls: '4', inputTokens: '900', outputTokens: '40' },
+    });
+    const detail = (await (await fetch(`${stack.gatewayUrl}/workflows/${workflowId}`, { headers: stack.headers('viewer') })).json()) as {
+      context: { details: { policyNumber: string }; extractor: string; decision: { approvedAmountUsd: number }; letter: { writer: string } };
+    };
+    expect(detail.context.details.policyNumber).toBe('POL-MODEL');
+    expect(detail.context.extractor).toMatch(/^model\/scripted/);
+    expect(detail.context.decision.approvedAmountUsd).toBe(4_000);
+    expect(detail.context.letter.writer).toMatch(/^model\//);
   });
 });
