@@ -1,6 +1,8 @@
 /**
  * @troupe/statecharts: pure workflow machines (XState v5). No I/O, clocks or randomness: effects leave
- * as `requestEffect` actions and results come back as events. Start with `email-triage`.
+ * as `requestEffect` actions and results come back as events. Start with `email-triage`; `claim-processing`
+ * ships in two forms, a TypeScript machine and a declared one (`claim-processing.workflow.yaml`), both built
+ * from the named pieces in its `implementations`; `declared/` reads, validates and compiles declared workflows.
  */
 export {
   EMAIL_TRIAGE_MACHINE_VERSION,
