@@ -20,12 +20,14 @@ import {
   ApprovalDecided,
   EFFECT_FAILED,
   EMAIL_CLASSIFIED,
+  EMAIL_QUARANTINED,
   EMAIL_RECEIVED,
   EMAIL_ROUTED,
   EMAIL_SUMMARISED,
   EMAIL_TRIAGE,
   EffectFailed,
   EmailClassified,
+  EmailQuarantined,
   EmailReceived,
   EmailRouted,
   EmailSummarised,
@@ -36,9 +38,29 @@ import {
   WORKFLOW_CANCEL_REQUESTED,
   WorkflowCancelRequested,
 } from '@troupe/contracts';
+import {
+  FIX_EXECUTED,
+  FixExecuted,
+  INCIDENT_ALERT_RECEIVED,
+  INCIDENT_DIAGNOSED,
+  INCIDENT_ENRICHED,
+  INCIDENT_ESCALATED,
+  INCIDENT_REPORTED,
+  INCIDENT_RESPONSE,
+  IncidentAlertReceived,
+  IncidentDiagnosed,
+  IncidentEnriched,
+  IncidentEscalated,
+  IncidentReported,
+  ONCALL_PAGED,
+  OncallPaged,
+  SAFE_ACTION_APPLIED,
+  SafeActionApplied,
+} from '@troupe/contracts';
 import { CLAIM_PROCESSING_MACHINE_VERSION } from './claim-processing/claim-processing.implementations';
 import { claimProcessingMachine } from './claim-processing/claim-processing.machine';
 import { EMAIL_TRIAGE_MACHINE_VERSION, emailTriageMachine } from './email-triage/email-triage.machine';
+import { INCIDENT_RESPONSE_MACHINE_VERSION, incidentResponseMachine } from './incident-response/incident-response.machine';
 
 /**
  * What every process knows about a workflow type without hosting it: its machine, the event that
@@ -65,11 +87,33 @@ export const EMAIL_TRIAGE_WORKFLOW = {
   events: {
     [EMAIL_RECEIVED]: EmailReceived,
     [EMAIL_CLASSIFIED]: EmailClassified,
+    [EMAIL_QUARANTINED]: EmailQuarantined,
     [EMAIL_ROUTED]: EmailRouted,
     [EMAIL_SUMMARISED]: EmailSummarised,
     [REPLY_DRAFTED]: ReplyDrafted,
     [APPROVAL_DECIDED]: ApprovalDecided,
     [REPLY_SENT]: ReplySent,
+    [EFFECT_FAILED]: EffectFailed,
+    [WORKFLOW_CANCEL_REQUESTED]: WorkflowCancelRequested,
+  },
+} as const satisfies WorkflowCatalogEntry;
+
+/** IoT incident response: one workflow per sensor alert. */
+export const INCIDENT_RESPONSE_WORKFLOW = {
+  workflowType: INCIDENT_RESPONSE,
+  machine: incidentResponseMachine,
+  machineVersion: INCIDENT_RESPONSE_MACHINE_VERSION,
+  startEventType: INCIDENT_ALERT_RECEIVED,
+  events: {
+    [INCIDENT_ALERT_RECEIVED]: IncidentAlertReceived,
+    [INCIDENT_ENRICHED]: IncidentEnriched,
+    [INCIDENT_DIAGNOSED]: IncidentDiagnosed,
+    [ONCALL_PAGED]: OncallPaged,
+    [SAFE_ACTION_APPLIED]: SafeActionApplied,
+    [APPROVAL_DECIDED]: ApprovalDecided,
+    [FIX_EXECUTED]: FixExecuted,
+    [INCIDENT_ESCALATED]: IncidentEscalated,
+    [INCIDENT_REPORTED]: IncidentReported,
     [EFFECT_FAILED]: EffectFailed,
     [WORKFLOW_CANCEL_REQUESTED]: WorkflowCancelRequested,
   },
@@ -99,4 +143,4 @@ export const CLAIM_PROCESSING_WORKFLOW = {
 } as const satisfies WorkflowCatalogEntry;
 
 /** Every workflow type Troupe knows, one entry per type. */
-export const WORKFLOW_CATALOG: readonly WorkflowCatalogEntry[] = [EMAIL_TRIAGE_WORKFLOW, CLAIM_PROCESSING_WORKFLOW];
+export const WORKFLOW_CATALOG: readonly WorkflowCatalogEntry[] = [EMAIL_TRIAGE_WORKFLOW, INCIDENT_RESPONSE_WORKFLOW, CLAIM_PROCESSING_WORKFLOW];

@@ -14,7 +14,7 @@ import {
   type ClaimSeverity,
   type Effect,
   type EffectFailed,
-  type ModelUsage,
+  type ClaimModelUsage,
   type Role,
   type WorkflowCancelRequested,
 } from '@troupe/contracts';
@@ -78,7 +78,7 @@ export interface ClaimProcessingContext {
   notification: ClaimNotified | null;
   audit: ClaimAudited | null;
   /** Every model call the claim agents reported, in order (empty with the offline stand-ins). */
-  modelUsage: ModelUsage[];
+  modelUsage: ClaimModelUsage[];
   failure: string | null;
   cancellation: { reason: string; requestedBy: string } | null;
 }
@@ -231,7 +231,7 @@ function humanDecision(context: ClaimProcessingContext, event: ClaimProcessingEv
 }
 
 /** Actions by name (all `assign`). */
-function withUsage(context: ClaimProcessingContext, event: ClaimProcessingEvent): ModelUsage[] {
+function withUsage(context: ClaimProcessingContext, event: ClaimProcessingEvent): ClaimModelUsage[] {
   const usage = 'usage' in event.payload ? event.payload.usage : null;
   return usage === null || usage === undefined ? context.modelUsage : [...context.modelUsage, usage];
 }

@@ -68,17 +68,35 @@ describe('email-triage machine', () => {
     expect(effects[0]).toEqual([{ kind: 'agent.task', agent: 'classifier', task: 'email.classify', input: { email } }]);
   });
 
-  it('quarantines confident spam without routing it', () => {
+  it('hands confident spam to the spam-quarantine agent instead of routing it, and ends quarantined', () => {
     const { snapshot, effects } = run([classified('spam', 0.99)]);
-    expect(snapshot.value).toBe('quarantined');
-    expect(snapshot.status).toBe('done');
-    expect(effects[1]).toEqual([]);
+    expect(snapshot.value).toBe('quarantining');
+    expect(effects[1]).toEqual([
+      {
+        kind: 'agent.task',
+        agent: 'spam-quarantine',
+        task: 'email.quarantine',
+        input: { email, classification: { label: 'spam', confidence: 0.99, classifier: 'test' }, reviewedBy: null },
+      },
+    ]);
+    const quarantined = { folder: 'quarantine' as const, reason: 'spam', senderMessageCount: null, quarantinedBy: 'test' };
+    const done = run([classified('spam', 0.99), { type: 'email.quarantined', payload: quarantined }]);
+    expect(done.snapshot.value).toBe('quarantined');
+    expect(done.snapshot.status).toBe('done');
+    expect(done.snapshot.context.quarantine).toEqual(quarantined);
+    expect(done.effects[2]).toEqual([]);
   });
 
   it('sends a low-confidence classification to human review instead of routing', () => {
     const { snapshot, effects } = run([classified('ham', 0.6)]);
     expect(snapshot.value).toBe('humanReview');
     expect(effects[1]).toMatchObject([{ kind: 'approval.request', gate: 'classification-review', allowedRoles: ['approver', 'admin'] }]);
+  });
+
+  it('quarantines what a reviewer confirms as spam, naming the reviewer to the quarantine agent', () => {
+    const { snapshot, effects } = run([classified('ham', 0.6), decision('classification-review', { decision: 'edited', editedText: 'spam' })]);
+    expect(snapshot.value).toBe('quarantining');
+    expect(effects[2]).toMatchObject([{ kind: 'agent.task', agent: 'spam-quarantine', input: { reviewedBy: 'alice' } }]);
   });
 
   it('routes after a reviewer flips a low-confidence spam label to ham', () => {
@@ -197,9 +215,13 @@ describe('email-triage machine', () => {
       expect(byAdmin.snapshot.value).toBe('routing');
       expect(byAdmin.snapshot.context.label).toBe('ham');
       const expired = run([classified('ham', 0.6), reviewDeadline, reviewEscalationDeadline]);
-      expect(expired.snapshot.value).toBe('quarantined');
+      expect(expired.snapshot.value).toBe('quarantining');
       expect(expired.snapshot.context.label).toBeNull();
       expect(expired.snapshot.context.reviewDecision).toMatchObject({ decision: 'rejected', approverId: 'system:deadline' });
+      expect(expired.effects[3]).toMatchObject([{ kind: 'agent.task', input: { reviewedBy: 'system:deadline' } }]);
+      const quarantined = { folder: 'quarantine' as const, reason: 'unreviewed', senderMessageCount: null, quarantinedBy: 'test' };
+      const setAside = run([classified('ham', 0.6), reviewDeadline, reviewEscalationDeadline, { type: 'email.quarantined', payload: quarantined }]);
+      expect(setAside.snapshot.value).toBe('quarantined');
     });
 
     it('cancels the deadline when the reply is decided in time', () => {

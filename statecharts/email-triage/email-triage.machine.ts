@@ -5,6 +5,7 @@ import {
   type Effect,
   type Email,
   type EmailClassified,
+  type EmailQuarantined,
   type EmailRouted,
   type EmailSummarised,
   type EffectFailed,
@@ -17,13 +18,13 @@ import {
 /**
  * The email-triage statechart: one instance per email.
  *
- * received → classifying → (low confidence → humanReview) → quarantined (spam)
+ * received → classifying → (low confidence → humanReview) → quarantining → quarantined (spam)
  *                                                          → routing → summarising → summarised
  *                                                                    → drafting → awaitingApproval → sending → sent
  *                                                                                                  → rejected
  *                                                      awaitingApproval —(approval deadline)→ escalated (admins only)
  *                                                      escalated —(escalation deadline)→ rejected
- *                 humanReview —(approval deadline)→ reviewEscalated (admins only) —(escalation deadline)→ quarantined
+ *                 humanReview —(approval deadline)→ reviewEscalated (admins only) —(escalation deadline)→ quarantining (unreviewed)
  * Any effect that fails for good → failed; `workflow.cancel_requested` in any non-final state → cancelled.
  *
  * Pure: it imports only xstate and contract types. Every effect leaves as a `requestEffect` action whose
@@ -76,6 +77,8 @@ export interface EmailTriageContext {
   reviewDecision: RecordedDecision | null;
   routing: EmailRouted | null;
   summary: EmailSummarised | null;
+  /** What the spam-quarantine agent recorded. */
+  quarantine: EmailQuarantined | null;
   draft: ReplyDrafted | null;
   replyDecision: RecordedDecision | null;
   /** The body that was (or is being) sent: the draft, or the approver's edit. */
@@ -89,6 +92,7 @@ export interface EmailTriageContext {
 /** Events the machine accepts; `payload` is already validated by the runtime against the contract schema. */
 export type EmailTriageEvent =
   | { type: 'email.classified'; payload: EmailClassified }
+  | { type: 'email.quarantined'; payload: EmailQuarantined }
   | { type: 'email.routed'; payload: EmailRouted }
   | { type: 'email.summarised'; payload: EmailSummarised }
   | { type: 'reply.drafted'; payload: ReplyDrafted }
@@ -163,7 +167,7 @@ function reviewReason(context: EmailTriageContext): string {
  */
 function reviewDecisionTransitions(gate: 'classification-review' | 'classification-review-escalated') {
   return [
-    { guard: { type: 'reviewDecision', params: { gate, label: 'spam' } }, actions: 'recordReviewAsSpam', target: 'quarantined' },
+    { guard: { type: 'reviewDecision', params: { gate, label: 'spam' } }, actions: 'recordReviewAsSpam', target: 'quarantining' },
     { guard: { type: 'reviewDecision', params: { gate, label: 'ham' } }, actions: 'recordReviewAsHam', target: 'routing' },
   ] as const;
 }
@@ -223,6 +227,7 @@ export const emailTriageMachine = setup({
     reviewDecision: null,
     routing: null,
     summary: null,
+    quarantine: null,
     draft: null,
     replyDecision: null,
     finalReplyBody: null,
@@ -254,7 +259,7 @@ export const emailTriageMachine = setup({
           {
             guard: and(['isConfident', 'isSpam']),
             actions: ['recordClassification', assign({ label: 'spam' })],
-            target: 'quarantined',
+            target: 'quarantining',
           },
           { guard: 'isConfident', actions: ['recordClassification', assign({ label: 'ham' })], target: 'routing' },
           { actions: 'recordClassification', target: 'humanReview' },
@@ -293,7 +298,7 @@ export const emailTriageMachine = setup({
       after: {
         // Nothing is acted on without a review: the email is set aside, its label left unset.
         escalationTimeout: {
-          target: 'quarantined',
+          target: 'quarantining',
           actions: assign({
             reviewDecision: ({ context }) => ({
               gateId: triageGateId(context.workflowId, 'classification-review-escalated'),
@@ -305,6 +310,18 @@ export const emailTriageMachine = setup({
         },
       },
       on: { 'approval.decided': reviewDecisionTransitions('classification-review-escalated') },
+    },
+    quarantining: {
+      entry: {
+        type: 'requestEffect',
+        params: ({ context }) => ({
+          kind: 'agent.task',
+          agent: TRIAGE_AGENTS.quarantine.agent,
+          task: TRIAGE_AGENTS.quarantine.task,
+          input: { email: context.email, classification: context.classification, reviewedBy: context.reviewDecision?.approverId ?? null },
+        }),
+      },
+      on: { 'email.quarantined': { actions: assign({ quarantine: ({ event }) => event.payload }), target: 'quarantined' } },
     },
     routing: {
       entry: { type: 'requestEffect', params: ({ context }) => agentTask('supervisor', context.email) },

@@ -27,6 +27,7 @@ describe('the dashboard in headless Chromium', () => {
   let browser: Browser;
   let page: Page;
   let drafted: string[];
+  let all: string[];
 
   beforeAll(async () => {
     stack = await startTroupeStack();
@@ -39,7 +40,7 @@ describe('the dashboard in headless Chromium', () => {
     }
     drafted = await publishEmails(stack, 'dash-draft', toDraft);
     const others = await publishEmails(stack, 'dash-other', [...test.filter((e) => e.label === 'spam').slice(0, 3), ...test.filter((e) => e.group === 'easy-ham-1').slice(0, 3)]);
-    const all = [...drafted, ...others];
+    all = [...drafted, ...others];
     expect(await stack.tracker.waitFor(() => stack.tracker.progress().settled === all.length, 120_000), `not settled; logs in ${stack.logDir}`).toBe(true);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
     page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
@@ -60,7 +61,9 @@ describe('the dashboard in headless Chromium', () => {
     const counts = await page.locator('#fleet-counts .count').evaluateAll((chips) => Object.fromEntries(chips.map((chip) => [chip.getAttribute('data-state'), Number(chip.querySelector('b')?.textContent)])) as Record<string, number>);
     expect(counts.awaitingApproval).toBe(3);
     expect(counts.quarantined).toBeGreaterThan(0);
-    expect(Object.values(counts).reduce((sum, n) => sum + n, 0)).toBe(9);
+    // The fleet holds every actor: the 9 triage workflows and the supervisor routings and agent runs they started.
+    expect(Object.values(counts).reduce((sum, n) => sum + n, 0)).toBe(await page.locator('#fleet-rows tr').count());
+    for (const workflowId of all) await page.locator(`#fleet-rows tr[data-workflow-id="${workflowId}"]`).waitFor();
     for (const workflowId of drafted) await page.locator(`#inbox-items .card[data-workflow-id="${workflowId}"]`).waitFor();
     expect(await page.evaluate(() => (globalThis as unknown as { sessionStorage: { getItem(key: string): string | null } }).sessionStorage.getItem('troupe.apiKey'))).toBe(stack.apiKeys.approver);
   });

@@ -228,9 +228,11 @@ describe('inbox triage across the apps on a real nats-server', () => {
       await persistence.close();
     }
     expect(steps).toBeGreaterThan(items.length * 2);
-    const first = (await (await fetch(`${stack.gatewayUrl}/workflows/${items[0].workflowId}/replay?step=1`, { headers: stack.headers('viewer') })).json()) as Record<string, unknown>;
+    // The list holds the supervisor routings and agent runs too; step 1 of a triage workflow is classifying.
+    const triage = workflowIds[0];
+    const first = (await (await fetch(`${stack.gatewayUrl}/workflows/${triage}/replay?step=1`, { headers: stack.headers('viewer') })).json()) as Record<string, unknown>;
     expect(first).toMatchObject({ step: 1, stateValue: 'classifying', matchesSnapshot: true, matchesStoredSnapshot: null });
-    expect((await fetch(`${stack.gatewayUrl}/workflows/${items[0].workflowId}/replay?step=999`, { headers: stack.headers('viewer') })).status).toBe(400);
+    expect((await fetch(`${stack.gatewayUrl}/workflows/${triage}/replay?step=999`, { headers: stack.headers('viewer') })).status).toBe(400);
   });
 
   it('forks a workflow from the step it waited for approval: the fork is approved and sent, the original is untouched', async () => {

@@ -8,25 +8,38 @@ import { TEST_TELEMETRY_DIR_ENV, type MetricRecord, type SpanRecord } from '@tro
 import { pollJson, pollUntil, publishEmails, readLatestMetrics, readSpanRecords, startTroupeStack, type TroupeStack } from '@troupe/testing';
 
 // The scripted model (a test double) answers every model call of one triage workflow, with token
-// counts, and fails the drafter's first call with a retryable 503 that the AI SDK retries.
+// counts: the classifier's structured call (in the triage workflow's agent task), the router's call
+// (in the supervisor-routing actor it starts) and the drafter's run (a react-loop actor): its first
+// call fails with a retryable 503 that the model chain retries, the retry asks for a tool
+// (thread_lookup), the next model call answers.
 const USAGE = {
   classify: { inputTokens: 80, outputTokens: 5 },
   route: { inputTokens: 120, outputTokens: 30 },
+  lookup: { inputTokens: 150, outputTokens: 20 },
   draft: { inputTokens: 200, outputTokens: 60 },
 };
+const DRAFTER_RUN = { inputTokens: USAGE.lookup.inputTokens + USAGE.draft.inputTokens, outputTokens: USAGE.lookup.outputTokens + USAGE.draft.outputTokens };
 const SCRIPT = {
   answers: {
     spam_classification: [{ text: '{"label":"ham","confidence":0.97}', ...USAGE.classify }],
-    triage_route: [{ text: '{"route":"draft_reply","confidence":0.95,"reason":"a personal question"}', ...USAGE.route }],
-    reply_draft: [
-      { error: { message: 'scripted outage', statusCode: 503, retryable: true } },
-      { text: '{"body":"Thanks, I will get back to you. [confirm date]","reasoning":"a holding reply"}', ...USAGE.draft },
-    ],
   },
+  // The supervisor's router and the drafter's agent run ask in plain text (no response-format name).
+  answersBySystemPrompt: [
+    { contains: 'supervisor of an inbox-triage team', answers: [{ text: '{"route":"draft_reply","confidence":0.95,"reason":"a personal question"}', ...USAGE.route }] },
+    {
+      contains: 'You draft email replies',
+      answers: [
+        { error: { message: 'scripted outage', statusCode: 503, retryable: true } },
+        { toolCalls: [{ toolName: 'thread_lookup', input: { subject: 'an earlier message' } }], ...USAGE.lookup },
+        { text: '{"body":"Thanks, I will get back to you. [confirm date]","reasoning":"a holding reply"}', ...USAGE.draft },
+      ],
+    },
+  ],
 };
 const PRICE = { inputUsdPerMillionTokens: 1, outputUsdPerMillionTokens: 2 };
 
 interface WorkflowView {
+  workflowType: string;
   stateValue: unknown;
   traceId: string | null;
   journal: JournalEntry[];
@@ -38,6 +51,8 @@ describe('one OpenTelemetry trace per workflow across the apps (test-only span f
   let workflowId: string;
   let view: WorkflowView;
   let spans: SpanRecord[];
+  /** The actors the triage workflow started: its supervisor-routing actor and the drafter's react-loop run. */
+  let children: { supervision: WorkflowView & { workflowId: string }; run: WorkflowView & { workflowId: string } };
 
   beforeAll(async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'troupe-otel-e2e-'));
@@ -73,6 +88,16 @@ describe('one OpenTelemetry trace per workflow across the apps (test-only span f
       () => readSpanRecords(telemetryDir),
       (all) => all.some((span) => span.name === 'workflow.transition' && span.attributes['troupe.workflow.to_state'] === 'sent'),
     );
+    // The stack ran this one workflow: every supervisor-routing and react-loop actor is one it started.
+    const childOf = async (workflowType: string) => {
+      const ids = new Set(spans.filter((span) => span.name === 'workflow.transition' && span.attributes['troupe.workflow.type'] === workflowType).map((span) => span.attributes['troupe.workflow.id'] as string));
+      expect([...ids], `${workflowType} actors`).toHaveLength(1);
+      const [childId] = ids;
+      const response = await fetch(`${stack.gatewayUrl}/workflows/${childId}`, { headers: stack.headers('viewer') });
+      expect(response.status).toBe(200);
+      return { workflowId: childId, ...((await response.json()) as WorkflowView) };
+    };
+    children = { supervision: await childOf('supervisor-routing'), run: await childOf('react-loop') };
   });
 
   afterAll(async () => {
@@ -84,14 +109,36 @@ describe('one OpenTelemetry trace per workflow across the apps (test-only span f
     expect(view.journal.map((entry) => entry.traceId)).toEqual(view.journal.map(() => view.traceId));
   });
 
-  it('puts every span of the workflow, from all four apps, in that one trace', () => {
-    const ofWorkflow = spans.filter((span) => span.attributes['troupe.workflow.id'] === workflowId);
-    expect(ofWorkflow.length).toBeGreaterThan(20);
+  it('continues the trace in the actors the workflow starts: their records and journals carry its trace id', () => {
+    for (const child of [children.supervision, children.run]) {
+      expect(child.stateValue, child.workflowId).toBe('done');
+      expect(child.traceId, child.workflowId).toBe(view.traceId);
+      expect(child.journal.length).toBeGreaterThanOrEqual(2);
+      expect(child.journal.map((entry) => entry.traceId)).toEqual(child.journal.map(() => view.traceId));
+    }
+    expect(children.supervision.workflowType).toBe('supervisor-routing');
+    expect(children.run.workflowType).toBe('react-loop');
+  });
+
+  it('puts every span of the workflow and of the actors it starts, from all four apps, in that one trace', () => {
+    const ids = new Set([workflowId, children.supervision.workflowId, children.run.workflowId]);
+    const ofWorkflow = spans.filter((span) => ids.has(span.attributes['troupe.workflow.id'] as string));
+    expect(ofWorkflow.length).toBeGreaterThan(40);
     expect(new Set(ofWorkflow.map((span) => span.traceId))).toEqual(new Set([view.traceId]));
+    for (const id of ids) expect(ofWorkflow.some((span) => span.name === 'workflow.transition' && span.attributes['troupe.workflow.id'] === id), id).toBe(true);
     const trace = spans.filter((span) => span.traceId === view.traceId);
     expect(new Set(trace.map((span) => span.service))).toEqual(new Set(['troupe-orchestrator', 'troupe-supervisor', 'troupe-agents', 'troupe-gateway']));
-    const transitions = trace.filter((span) => span.name === 'workflow.transition').sort((a, b) => a.startTimeMs - b.startTimeMs);
+    const transitionsOf = (id: string) =>
+      trace.filter((span) => span.name === 'workflow.transition' && span.attributes['troupe.workflow.id'] === id).sort((a, b) => a.startTimeMs - b.startTimeMs);
+    // Every transition span of the trace is a step of the workflow or of an actor it started.
+    expect(trace.filter((span) => span.name === 'workflow.transition')).toHaveLength([...ids].reduce((sum, id) => sum + transitionsOf(id).length, 0));
+    const transitions = transitionsOf(workflowId);
     expect(transitions.map((span) => span.attributes['troupe.workflow.to_state'])).toEqual(['classifying', 'routing', 'drafting', 'awaitingApproval', 'sending', 'sent']);
+    expect(transitionsOf(children.supervision.workflowId).map((span) => span.attributes['troupe.workflow.to_state'])).toEqual(['deciding', 'done']);
+    // The drafter's run: a model call that asks for a tool, the tool call, a model call that answers.
+    const run = transitionsOf(children.run.workflowId);
+    expect(run.map((span) => span.attributes['troupe.workflow.to_state'])).toEqual(['thinking', 'acting', 'thinking', 'done']);
+    expect(run[0].attributes).toMatchObject({ 'troupe.workflow.type': 'react-loop', 'troupe.workflow.from_state': '(none)' });
     expect(transitions[0].attributes).toMatchObject({ 'troupe.workflow.type': 'email-triage', 'troupe.workflow.from_state': '(none)', 'troupe.event.type': 'email.received', 'troupe.workflow.version': 1 });
     expect(transitions[5].attributes).toMatchObject({ 'troupe.workflow.from_state': 'sending', 'troupe.event.type': 'reply.sent', 'troupe.workflow.version': 6 });
   });
@@ -111,8 +158,11 @@ describe('one OpenTelemetry trace per workflow across the apps (test-only span f
       const parent = ancestry[index + 1];
       return child.kind === 'CONSUMER' && parent.kind === 'PRODUCER' && child.service !== parent.service;
     });
-    // gateway → orchestrator, agents ⇄ orchestrator, supervisor ⇄ orchestrator: every hop crosses NATS.
+    // gateway → orchestrator, agents ⇄ orchestrator, supervisor ⇄ orchestrator: every hop crosses NATS,
+    // and the chain runs through the steps of the supervisor-routing and react-loop actors the workflow started.
     expect(hops.length).toBeGreaterThanOrEqual(8);
+    const stepsOnTheWay = new Set(ancestry.filter((span) => span.name === 'workflow.transition').map((span) => span.attributes['troupe.workflow.type']));
+    expect(stepsOnTheWay).toEqual(new Set(['email-triage', 'supervisor-routing', 'react-loop']));
     expect(new Set(ancestry.map((span) => span.service))).toEqual(new Set(['troupe-orchestrator', 'troupe-supervisor', 'troupe-agents', 'troupe-gateway']));
     for (const hop of hops) {
       expect(hop.attributes).toMatchObject({ 'messaging.system': 'nats', 'messaging.operation.type': 'process' });
@@ -129,35 +179,69 @@ describe('one OpenTelemetry trace per workflow across the apps (test-only span f
   it('gives each model call a GenAI span with the scripted token counts, and the failed call an error.type', () => {
     const trace = spans.filter((span) => span.traceId === view.traceId);
     const byId = new Map(trace.map((span) => [span.spanId, span]));
+    const parentOf = (span: SpanRecord) => byId.get(span.parentSpanId!);
     const calls = trace.filter((span) => span.attributes['gen_ai.operation.name'] === 'chat').sort((a, b) => a.startTimeMs - b.startTimeMs);
-    expect(calls.map((span) => span.service)).toEqual(['troupe-agents', 'troupe-supervisor', 'troupe-agents', 'troupe-agents']);
+    expect(calls.map((span) => span.service)).toEqual(['troupe-agents', 'troupe-supervisor', 'troupe-agents', 'troupe-agents', 'troupe-agents']);
     for (const call of calls) {
       expect(call).toMatchObject({ name: 'chat scripted-model', kind: 'CLIENT' });
-      expect(call.attributes).toMatchObject({ 'gen_ai.provider.name': 'scripted', 'gen_ai.request.model': 'scripted-model', 'gen_ai.output.type': 'json' });
-      expect(byId.get(call.parentSpanId!)?.name).toBe('effect agent.task');
+      expect(call.attributes).toMatchObject({ 'gen_ai.provider.name': 'scripted', 'gen_ai.request.model': 'scripted-model' });
     }
     const usage = (span: SpanRecord) => ({ inputTokens: span.attributes['gen_ai.usage.input_tokens'], outputTokens: span.attributes['gen_ai.usage.output_tokens'] });
-    expect(usage(calls[0])).toEqual(USAGE.classify);
-    expect(usage(calls[1])).toEqual(USAGE.route);
-    const [failed, retried] = [calls[2], calls[3]];
+    const [classify, route, failed, lookup, draft] = calls;
+    // The classifier answers in the triage workflow's own agent task, with a response format (JSON).
+    expect(usage(classify)).toEqual(USAGE.classify);
+    expect(classify.attributes['gen_ai.output.type']).toBe('json');
+    expect(parentOf(classify)).toMatchObject({ name: 'effect agent.task', attributes: { 'troupe.workflow.id': workflowId } });
+    // The router answers the supervisor-routing actor's decision task, in plain text.
+    expect(usage(route)).toEqual(USAGE.route);
+    expect(route.attributes['gen_ai.output.type']).toBe('text');
+    expect(parentOf(route)).toMatchObject({ name: 'effect agent.task', attributes: { 'troupe.workflow.id': children.supervision.workflowId } });
+    // The drafter's run asks in plain text, one model.call effect per step of the react-loop actor:
+    // the first effect's call fails (503) and the model chain retries it within that effect.
+    for (const call of [failed, lookup, draft]) {
+      expect(call.attributes['gen_ai.output.type']).toBe('text');
+      expect(parentOf(call)).toMatchObject({ name: 'effect model.call', attributes: { 'troupe.workflow.id': children.run.workflowId } });
+    }
     expect(failed.status.code).toBe(2);
     expect(failed.attributes['error.type']).toBe('AI_APICallError');
     expect(failed.events.map((event) => event.name)).toContain('exception');
-    expect(usage(retried)).toEqual(USAGE.draft);
-    expect(retried.status.code).not.toBe(2);
+    expect(parentOf(lookup)).toBe(parentOf(failed));
+    expect(parentOf(draft)).not.toBe(parentOf(failed));
+    expect(usage(lookup)).toEqual(USAGE.lookup);
+    expect(usage(draft)).toEqual(USAGE.draft);
+    for (const call of [classify, route, lookup, draft]) expect(call.status.code, call.spanId).not.toBe(2);
+  });
+
+  it('traces the tool call the drafter asked for as an execute_tool span in the run', () => {
+    const trace = spans.filter((span) => span.traceId === view.traceId);
+    const byId = new Map(trace.map((span) => [span.spanId, span]));
+    const tools = trace.filter((span) => span.attributes['gen_ai.operation.name'] === 'execute_tool');
+    expect(tools).toHaveLength(1);
+    expect(tools[0]).toMatchObject({ name: 'execute_tool thread_lookup', service: 'troupe-agents', attributes: { 'gen_ai.tool.name': 'thread_lookup' } });
+    expect(tools[0].status.code).not.toBe(2);
+    expect(tools[0].attributes['error.type']).toBeUndefined();
+    expect(byId.get(tools[0].parentSpanId!)).toMatchObject({ name: 'effect tool.call', attributes: { 'troupe.workflow.id': children.run.workflowId } });
   });
 
   it('records metrics of completed workflows, steps, tokens and cost by model and workflow type', async () => {
     const find = (metrics: MetricRecord[], service: string, name: string, attributes: Record<string, unknown> = {}): MetricRecord | undefined =>
       metrics.find((metric) => metric.service === service && metric.name === name && Object.entries(attributes).every(([key, value]) => metric.attributes[key] === value));
-    const tokens = (metrics: MetricRecord[], service: string, tokenType: string) =>
-      (find(metrics, service, 'gen_ai.client.token.usage', { 'gen_ai.token.type': tokenType, 'troupe.workflow.type': 'email-triage', 'gen_ai.request.model': 'scripted-model' })?.value as { sum: number } | undefined)?.sum;
+    // Tokens and cost count for the workflow type whose actor asked (W3C baggage of the effect message).
+    const tokens = (metrics: MetricRecord[], service: string, workflowType: string, tokenType: string) =>
+      (find(metrics, service, 'gen_ai.client.token.usage', { 'gen_ai.token.type': tokenType, 'troupe.workflow.type': workflowType, 'gen_ai.request.model': 'scripted-model' })?.value as { sum: number } | undefined)
+        ?.sum;
     const metrics = await pollUntil(
       () => readLatestMetrics(telemetryDir),
-      (all) => find(all, 'troupe-orchestrator', 'troupe.workflows.completed', { 'troupe.workflow.final_state': 'sent' }) !== undefined && tokens(all, 'troupe-agents', 'output') === USAGE.classify.outputTokens + USAGE.draft.outputTokens,
+      (all) =>
+        find(all, 'troupe-orchestrator', 'troupe.workflows.completed', { 'troupe.workflow.final_state': 'sent' }) !== undefined &&
+        tokens(all, 'troupe-agents', 'react-loop', 'output') === DRAFTER_RUN.outputTokens &&
+        tokens(all, 'troupe-supervisor', 'supervisor-routing', 'output') === USAGE.route.outputTokens,
     );
-    expect(find(metrics, 'troupe-orchestrator', 'troupe.workflows.started', { 'troupe.workflow.type': 'email-triage' })?.value).toBe(1);
-    expect(find(metrics, 'troupe-orchestrator', 'troupe.workflows.completed', { 'troupe.workflow.type': 'email-triage', 'troupe.workflow.final_state': 'sent' })?.value).toBe(1);
+    for (const [workflowType, finalState] of [['email-triage', 'sent'], ['supervisor-routing', 'done'], ['react-loop', 'done']]) {
+      expect(find(metrics, 'troupe-orchestrator', 'troupe.workflows.started', { 'troupe.workflow.type': workflowType })?.value, workflowType).toBe(1);
+      expect(find(metrics, 'troupe-orchestrator', 'troupe.workflows.completed', { 'troupe.workflow.type': workflowType, 'troupe.workflow.final_state': finalState })?.value, workflowType).toBe(1);
+    }
+    expect(metrics.filter((metric) => metric.service === 'troupe-orchestrator' && metric.name === 'troupe.workflows.completed').map((metric) => metric.value)).toEqual([1, 1, 1]);
     expect(find(metrics, 'troupe-orchestrator', 'troupe.workflows.failed')).toBeUndefined();
     const steps = find(metrics, 'troupe-orchestrator', 'troupe.workflow.step.duration', { 'troupe.event.type': 'email.received', 'troupe.step.outcome': 'applied' });
     expect((steps?.value as { count: number }).count).toBe(1);
@@ -166,14 +250,20 @@ describe('one OpenTelemetry trace per workflow across the apps (test-only span f
     expect(find(metrics, 'troupe-agents', 'troupe.consumer.lag', { 'messaging.consumer.group.name': 'agent-drafter' })?.value).toBe(0);
     expect(find(metrics, 'troupe-orchestrator', 'troupe.dead_letters', { 'troupe.dead_letter.origin': 'orchestrator', 'troupe.error.code': 'SCHEMA_VALIDATION_FAILED' })?.value).toBe(1);
 
-    expect(tokens(metrics, 'troupe-agents', 'input')).toBe(USAGE.classify.inputTokens + USAGE.draft.inputTokens);
-    expect(tokens(metrics, 'troupe-agents', 'output')).toBe(USAGE.classify.outputTokens + USAGE.draft.outputTokens);
-    expect(tokens(metrics, 'troupe-supervisor', 'input')).toBe(USAGE.route.inputTokens);
-    expect(tokens(metrics, 'troupe-supervisor', 'output')).toBe(USAGE.route.outputTokens);
-    const cost = (service: string) => find(metrics, service, 'troupe.model.cost', { 'troupe.workflow.type': 'email-triage', 'gen_ai.request.model': 'scripted-model' })?.value as number;
+    expect(tokens(metrics, 'troupe-agents', 'email-triage', 'input')).toBe(USAGE.classify.inputTokens);
+    expect(tokens(metrics, 'troupe-agents', 'email-triage', 'output')).toBe(USAGE.classify.outputTokens);
+    expect(tokens(metrics, 'troupe-agents', 'react-loop', 'input')).toBe(DRAFTER_RUN.inputTokens);
+    expect(tokens(metrics, 'troupe-agents', 'react-loop', 'output')).toBe(DRAFTER_RUN.outputTokens);
+    expect(tokens(metrics, 'troupe-supervisor', 'supervisor-routing', 'input')).toBe(USAGE.route.inputTokens);
+    expect(tokens(metrics, 'troupe-supervisor', 'supervisor-routing', 'output')).toBe(USAGE.route.outputTokens);
+    // No model call was counted under another workflow type than the actor that asked.
+    expect(find(metrics, 'troupe-supervisor', 'gen_ai.client.token.usage', { 'troupe.workflow.type': 'email-triage' })).toBeUndefined();
+    expect(find(metrics, 'troupe-agents', 'gen_ai.client.token.usage', { 'troupe.workflow.type': 'supervisor-routing' })).toBeUndefined();
+    const cost = (service: string, workflowType: string) => find(metrics, service, 'troupe.model.cost', { 'troupe.workflow.type': workflowType, 'gen_ai.request.model': 'scripted-model' })?.value as number;
     const usd = (usage: { inputTokens: number; outputTokens: number }) => (usage.inputTokens * PRICE.inputUsdPerMillionTokens + usage.outputTokens * PRICE.outputUsdPerMillionTokens) / 1_000_000;
-    expect(cost('troupe-agents')).toBeCloseTo(usd(USAGE.classify) + usd(USAGE.draft), 12);
-    expect(cost('troupe-supervisor')).toBeCloseTo(usd(USAGE.route), 12);
+    expect(cost('troupe-agents', 'email-triage')).toBeCloseTo(usd(USAGE.classify), 12);
+    expect(cost('troupe-agents', 'react-loop')).toBeCloseTo(usd(DRAFTER_RUN), 12);
+    expect(cost('troupe-supervisor', 'supervisor-routing')).toBeCloseTo(usd(USAGE.route), 12);
     const failedCalls = find(metrics, 'troupe-agents', 'gen_ai.client.operation.duration', { 'error.type': 'AI_APICallError' });
     expect((failedCalls?.value as { count: number }).count).toBe(1);
   });

@@ -9,5 +9,22 @@ export const AgentsEnvironment = BaseEnvironment.extend({
   TROUPE_MODEL_CACHE_DIR: z.string().min(1).default('.troupe/models'),
   /** Agent tasks handled concurrently per agent (default 16). */
   TROUPE_AGENT_CONCURRENCY: z.coerce.number().int().positive().default(16),
+  /**
+   * Whether the drafter and the summariser run as ReAct loops (react-loop actors in the orchestrator):
+   * `auto` (default) when a model is configured, `always` (even without one: the chain is then only the
+   * non-LLM fallback), `never`.
+   */
+  TROUPE_REACT_LOOP: z.enum(['auto', 'always', 'never']).default('auto'),
+  /** Hard limits of one agent run: model calls, tokens (input + output), cost in USD. */
+  TROUPE_AGENT_MAX_ITERATIONS: z.coerce.number().int().positive().max(1_000).default(8),
+  TROUPE_AGENT_MAX_TOKENS: z.coerce.number().int().positive().default(50_000),
+  TROUPE_AGENT_MAX_COST_USD: z.coerce.number().positive().default(0.5),
+  /** Hard limits over every agent run of one workflow: tokens and cost in USD. */
+  TROUPE_WORKFLOW_MAX_TOKENS: z.coerce.number().int().positive().default(200_000),
+  TROUPE_WORKFLOW_MAX_COST_USD: z.coerce.number().positive().default(2),
+  /** Per model attempt (ms), attempts per model, and consecutive failures that open a provider's circuit. */
+  TROUPE_MODEL_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
+  TROUPE_MODEL_ATTEMPTS: z.coerce.number().int().positive().max(10).default(3),
+  TROUPE_MODEL_BREAKER_THRESHOLD: z.coerce.number().int().positive().default(5),
 });
 export type AgentsEnvironment = z.infer<typeof AgentsEnvironment>;

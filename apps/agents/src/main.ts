@@ -1,37 +1,53 @@
 import './instrumentation';
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
+import { advertiseAgents } from '@troupe/agent-kit';
 import { connectToNats, createJetStreamMicroservice, provisionStreams, runApp, shutdownOnSignal } from '@troupe/bus';
-import { CLAIM_AGENTS, REPLY_SEND, TRIAGE_AGENTS, agentConsumer, effectConsumer, logLevelsFrom, parseEnvironment } from '@troupe/contracts';
+import { AGENT_EFFECT_KINDS, CLAIM_AGENTS, REPLY_SEND, TRIAGE_AGENTS, agentConsumer, effectConsumer, logLevelsFrom, parseEnvironment } from '@troupe/contracts';
 import { createPersistence } from '@troupe/persistence';
 import { AgentsModule } from './agents.module';
 import { createClaimAgents } from './claims/claim-agents.factory';
 import { openClaimLedgers } from './claims/claim-ledgers';
 import { AgentsEnvironment } from './config';
+import { triageAdvertisements } from './runs/advertisements';
+import { createAgentHost } from './runs/agent-runs';
+import { createIncidentAgents, incidentAgentConsumers } from './incidents/create-incident-agents';
 import { createTriageSpecialists } from './specialists';
 
-/** Boots the agents app: the classifier, summariser and reply drafter, and the reply-send effect. */
+/** Boots the agents app: the classifier, summariser, reply drafter and spam-quarantine agent, and the reply-send effect. */
 async function bootstrap(): Promise<void> {
   const env = parseEnvironment(AgentsEnvironment);
   const specialists = await createTriageSpecialists(env, process.env);
+  const incidents = createIncidentAgents(process.env);
   const nats = await connectToNats({ servers: env.NATS_URL, name: 'troupe-agents', user: env.NATS_USER, pass: env.NATS_PASSWORD });
   await provisionStreams(await nats.jetstreamManager(), undefined, { replicas: env.TROUPE_STREAM_REPLICAS });
   const persistence = await createPersistence({ nats, mongoUri: env.MONGODB_URI, mongoDbName: env.MONGODB_DB });
   const claims = { agents: createClaimAgents(process.env), ledgers: await openClaimLedgers(nats) };
-  const { app } = await createJetStreamMicroservice(AgentsModule.forRoot({ specialists, sentMail: persistence.sentMail, js: nats.jetstream(), claims }), {
+  const agentHost = await createAgentHost(env, process.env, nats.jetstream());
+  const runConsumers = agentHost === null ? [] : Object.values(AGENT_EFFECT_KINDS).map((kind) => effectConsumer(kind));
+  const { app } = await createJetStreamMicroservice(AgentsModule.forRoot({ specialists, sentMail: persistence.sentMail, js: nats.jetstream(), agentHost, incidents, claims }), {
     connection: nats,
     consumers: [
       agentConsumer(TRIAGE_AGENTS.classifier.agent),
       agentConsumer(TRIAGE_AGENTS.summariser.agent),
       agentConsumer(TRIAGE_AGENTS.drafter.agent),
+      agentConsumer(TRIAGE_AGENTS.quarantine.agent),
       effectConsumer(REPLY_SEND),
+      ...runConsumers,
+      ...incidentAgentConsumers(),
       ...Object.values(CLAIM_AGENTS).map(({ agent }) => agentConsumer(agent)),
     ],
     concurrency: env.TROUPE_AGENT_CONCURRENCY,
     logger: logLevelsFrom(env.TROUPE_LOG_LEVEL),
   });
+  // Advertise before serving, so the supervisor can route to these specialists (DESIGN.md "Agents").
+  await advertiseAgents(nats.jetstream(), triageAdvertisements(new Date()), { replicas: env.TROUPE_STREAM_REPLICAS });
   await app.listen();
-  new Logger('agents').log(`ready (classifier ${specialists.classifier.name}, drafter ${specialists.drafter.name}, summariser ${specialists.summariser.name}, claims ${claims.agents.extractor.name})`);
+  new Logger('agents').log(
+    agentHost === null
+      ? `ready (classifier ${specialists.classifier.name}, drafter ${specialists.drafter.name}, summariser ${specialists.summariser.name}, incident diagnoser ${incidents.diagnoser.name}, claims ${claims.agents.extractor.name})`
+      : `ready (classifier ${specialists.classifier.name}; drafter, summariser and spam-quarantine as ReAct runs; incident diagnoser ${incidents.diagnoser.name}, claims ${claims.agents.extractor.name})`,
+  );
   shutdownOnSignal('agents', [
     () => app.close(),
     () => persistence.close(),

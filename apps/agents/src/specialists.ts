@@ -7,6 +7,7 @@ import type { SpamClassifier } from './classifier/spam-classifier';
 import type { AgentsEnvironment } from './config';
 import { ModelReplyDrafter } from './drafter/model-reply-drafter';
 import { TemplateReplyDrafter } from './drafter/template-reply-drafter';
+import { RuleSpamQuarantiner } from './quarantine/spam-quarantiner';
 import { ExtractiveSummariser } from './summariser/extractive-summariser';
 import { ModelSummariser } from './summariser/model-summariser';
 import type { TriageSpecialists } from './tasks/agent-tasks.controller';
@@ -43,5 +44,6 @@ export async function createTriageSpecialists(env: AgentsEnvironment, processEnv
     classifier,
     drafter: model === null ? new TemplateReplyDrafter() : new ModelReplyDrafter(model),
     summariser: model === null ? new ExtractiveSummariser() : new ModelSummariser(model),
+    quarantiner: new RuleSpamQuarantiner(),
   };
 }

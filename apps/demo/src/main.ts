@@ -10,6 +10,7 @@ import { BaseEnvironment, emailReceivedEnvelope, parseEnvironment, workflowEvent
 import { loadSpamAssassinCorpus, parseCorpusEmail, splitOf, type CorpusEmail } from '@troupe/email-corpus';
 import { shutdownTelemetry } from '@troupe/telemetry';
 import { runClaimsDemo } from './claims/claims-demo';
+import { runIncidentDemo } from './incidents/run-incidents';
 import { buildReport, type DemoReport } from './report';
 import { REPOSITORY_ROOT, TROUPE_APPS, ensureNatsServer, startApp, type AppProcess } from './stack';
 import { RunTracker } from './tracker';
@@ -23,18 +24,21 @@ const DemoEnvironment = BaseEnvironment.extend({
 /** The identity the demo's API key stands for (roles operator and approver). */
 const DEMO_PRINCIPAL_ID = 'demo-operator';
 
-const USAGE = `npm run demo -- [--workflow triage|claims] [--limit N] [--approve all|none] [--timeout SECONDS] [--external-apps] [--keep-running]
+const USAGE = `npm run demo -- [--workflow triage|incidents|claims] [--limit N] [--approve all|none] [--timeout SECONDS] [--external-apps] [--keep-running]
 
 Triages the SpamAssassin corpus on the Troupe mesh: one email-triage workflow per email.
-  --workflow W      triage (default) or claims: SYNTHETIC insurance claims (seeded), one claim-processing
-                    workflow per claim, reported against their labels (--limit N claims, default 70)
   --limit N         publish only the first N emails (default: all 6,046)
   --approve MODE    none (default): leave drafted replies and low-confidence reviews waiting for a human;
                     all: act as an operator over HTTP and approve every pending decision
   --timeout S       give up waiting after S seconds (default 1800)
   --external-apps   do not start the apps; use the ones already running against NATS_URL
                     (with --approve all, TROUPE_API_KEY must hold an approver's API key for that gateway)
-  --keep-running    leave the apps (and a NATS server the demo started) running after the report`;
+  --keep-running    leave the apps (and a NATS server the demo started) running after the report
+  --workflow W      triage (default); incidents: one incident-response workflow per alert the anomaly
+                    detector raises on the Suthaharan sensor readings; reports detection precision/recall;
+                    claims: SYNTHETIC insurance claims (seeded), one claim-processing workflow per claim,
+                    reported against their labels (--limit N claims, default 70)
+  --threshold Z     with --workflow incidents: the detector's robust |z| threshold (default 8)`;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -44,8 +48,9 @@ async function main(): Promise<void> {
       timeout: { type: 'string', default: '1800' },
       'external-apps': { type: 'boolean', default: false },
       'keep-running': { type: 'boolean', default: false },
-      workflow: { type: 'string', default: 'triage' },
       help: { type: 'boolean', default: false },
+      workflow: { type: 'string', default: 'triage' },
+      threshold: { type: 'string' },
     },
   });
   if (values.help) {
@@ -59,7 +64,28 @@ async function main(): Promise<void> {
     process.exitCode = await runClaimsDemo({ ...claims, timeoutSeconds: claims.timeout, externalApps: values['external-apps'], keepRunning: values['keep-running'] });
     return;
   }
-  if (values.workflow !== 'triage') throw new Error(`--workflow ${values.workflow}: expected triage or claims`);
+  if (values.workflow === 'incidents') {
+    const incidentOptions = z
+      .object({ approve: z.enum(['all', 'none']), timeout: z.coerce.number().positive(), threshold: z.coerce.number().positive().optional() })
+      .parse({ approve: values.approve, timeout: values.timeout, threshold: values.threshold });
+    const incidentEnv = parseEnvironment(DemoEnvironment);
+    process.exitCode = await runIncidentDemo({
+      natsUrl: incidentEnv.NATS_URL,
+      natsUser: incidentEnv.NATS_USER,
+      natsPassword: incidentEnv.NATS_PASSWORD,
+      streamReplicas: incidentEnv.TROUPE_STREAM_REPLICAS,
+      httpPort: incidentEnv.TROUPE_HTTP_PORT,
+      approve: incidentOptions.approve,
+      timeoutSeconds: incidentOptions.timeout,
+      externalApps: values['external-apps'],
+      keepRunning: values['keep-running'],
+      apiKey: incidentEnv.TROUPE_API_KEY,
+      threshold: incidentOptions.threshold,
+    });
+    await shutdownTelemetry();
+    return;
+  }
+  if (values.workflow !== 'triage') throw new Error(`--workflow must be triage, incidents or claims, got ${values.workflow}`);
   const options = z
     .object({
       limit: z.coerce.number().int().positive().optional(),
@@ -182,7 +208,7 @@ async function main(): Promise<void> {
   const finishedAt = Date.now();
   await tracker.stop();
 
-  const report = buildReport([...tracker.workflows.values()], (id) => byWorkflow.get(id)!, startedAt.getTime(), finishedAt);
+  const report = buildReport([...tracker.workflows.values()], (id) => byWorkflow.get(id)!, startedAt.getTime(), finishedAt, tracker.agentRuns.values());
   printReport(report, { finished, approve: options.approve, approvalsSent: approvalsSent.size, approvalFailures, gatewayUrl, runId });
 
   await nats.drain();
@@ -225,6 +251,17 @@ function printReport(
   if (report.slowest !== null) {
     const trace = report.slowest.traceId === null ? 'no trace id (tracing is off: set OTEL_EXPORTER_OTLP_ENDPOINT, see README "Traces in Jaeger")' : `trace ${report.slowest.traceId}`;
     console.log(`Slowest workflow: ${report.slowest.workflowId} (${report.slowest.timeToSettleMs.toFixed(0)} ms), ${trace}`);
+  }
+  const agents = report.agents;
+  if (agents.runs === 0) {
+    console.log('Agent runs (ReAct): none (no model configured and TROUPE_REACT_LOOP is not always: the offline specialists answered directly)');
+  } else {
+    console.log(`Agent runs (ReAct): ${agents.runs} for ${agents.workflowsWithRuns} workflows`);
+    console.log(`  tokens per workflow: p50 ${agents.tokens.perWorkflowP50}, max ${agents.tokens.perWorkflowMax}, total ${agents.tokens.total}`);
+    console.log(
+      `  cost per workflow: p50 ${agents.costUsd.perWorkflowP50.toFixed(6)} USD, max ${agents.costUsd.perWorkflowMax.toFixed(6)} USD, total ${agents.costUsd.total.toFixed(6)} USD (prices from TROUPE_MODEL_PRICES)`,
+    );
+    console.log(`  steps served by: ${Object.entries(agents.stepsServedBy).sort((a, b) => b[1] - a[1]).map(([model, steps]) => `${model} ${steps}`).join(', ')}`);
   }
   if (run.approve === 'all') {
     console.log(`Approvals decided over HTTP: ${run.approvalsSent} (${run.approvalFailures} failed)`);

@@ -1,5 +1,5 @@
 import type { CorpusEmail } from '@troupe/email-corpus';
-import type { TrackedWorkflow } from './tracker';
+import type { TrackedAgentRun, TrackedWorkflow } from './tracker';
 
 /** Spam-vs-ham quality on the held-out split: spam is the positive class. */
 export interface ClassificationQuality {
@@ -26,6 +26,40 @@ export interface DemoReport {
   throughputPerSecond: number;
   /** The workflow that took longest to settle, and its trace id (null when tracing was off). */
   slowest: { workflowId: string; timeToSettleMs: number; traceId: string | null } | null;
+  agents: AgentUsageReport;
+}
+
+/** Tokens and cost of the agent runs (ReAct loops), per workflow, and which model or fallback served the steps. */
+export interface AgentUsageReport {
+  runs: number;
+  workflowsWithRuns: number;
+  tokens: { total: number; perWorkflowP50: number; perWorkflowMax: number };
+  costUsd: { total: number; perWorkflowP50: number; perWorkflowMax: number };
+  /** Model calls served, by `provider/model` or `fallback/<name>`. */
+  stepsServedBy: Record<string, number>;
+}
+
+/** Sums the agent runs per workflow. */
+export function agentUsage(runs: Iterable<TrackedAgentRun>): AgentUsageReport {
+  const perWorkflow = new Map<string, { tokens: number; costUsd: number }>();
+  const stepsServedBy: Record<string, number> = {};
+  let count = 0;
+  for (const run of runs) {
+    count += 1;
+    const sum = perWorkflow.get(run.parentWorkflowId) ?? { tokens: 0, costUsd: 0 };
+    perWorkflow.set(run.parentWorkflowId, { tokens: sum.tokens + run.tokens, costUsd: sum.costUsd + run.costUsd });
+    for (const model of run.servedBy) stepsServedBy[model] = (stepsServedBy[model] ?? 0) + 1;
+  }
+  const tokens = [...perWorkflow.values()].map((sum) => sum.tokens);
+  const costs = [...perWorkflow.values()].map((sum) => sum.costUsd);
+  const total = (values: number[]) => values.reduce((a, b) => a + b, 0);
+  return {
+    runs: count,
+    workflowsWithRuns: perWorkflow.size,
+    tokens: { total: total(tokens), perWorkflowP50: quantile(tokens, 0.5), perWorkflowMax: quantile(tokens, 1) },
+    costUsd: { total: total(costs), perWorkflowP50: quantile(costs, 0.5), perWorkflowMax: quantile(costs, 1) },
+    stepsServedBy,
+  };
 }
 
 /** The q-quantile (0–1) of `values` by the nearest-rank method. */
@@ -74,6 +108,7 @@ export function buildReport(
   corpusOf: (workflowId: string) => { email: CorpusEmail; split: 'train' | 'test' },
   startedAtMs: number,
   finishedAtMs: number,
+  agentRuns: Iterable<TrackedAgentRun> = [],
 ): DemoReport {
   const byState: Record<string, number> = {};
   const pairs: Array<{ truth: 'spam' | 'ham'; predicted: 'spam' | 'ham' }> = [];
@@ -109,5 +144,6 @@ export function buildReport(
     elapsedMs,
     throughputPerSecond: elapsedMs > 0 ? (settleTimes.length / elapsedMs) * 1_000 : 0,
     slowest,
+    agents: agentUsage(agentRuns),
   };
 }

@@ -1,5 +1,5 @@
 import { DeliverPolicy, type ConsumerMessages, type NatsConnection } from 'nats';
-import { ALL_WORKFLOW_CHANGES, STREAMS, WorkflowChanged, decodeEnvelope } from '@troupe/contracts';
+import { ALL_WORKFLOW_CHANGES, REACT_LOOP, STREAMS, WorkflowChanged, decodeEnvelope } from '@troupe/contracts';
 import { traceIdOfHeaders } from '@troupe/telemetry';
 
 /** Where one workflow of a run stands, from the change feed. */
@@ -15,6 +15,18 @@ export interface TrackedWorkflow {
   traceId: string | null;
 }
 
+/** What one agent run (a react-loop actor) of a tracked workflow spent, from its latest change. */
+export interface TrackedAgentRun {
+  runId: string;
+  parentWorkflowId: string;
+  agent: string;
+  tokens: number;
+  costUsd: number;
+  /** Which model or fallback served each model call, in order. */
+  servedBy: string[];
+  version: number;
+}
+
 /** A workflow is settled when it is final, or waiting for a human. */
 export function isSettled(change: WorkflowChanged): boolean {
   return change.status !== 'active' || change.pendingApproval !== null;
@@ -22,11 +34,13 @@ export function isSettled(change: WorkflowChanged): boolean {
 
 /**
  * Follows the change feed (`troupe.changes.*`, an ordered consumer from a start time) and keeps the
- * latest change of each tracked workflow. Changes of other workflows are ignored; out-of-order
- * versions never overwrite newer ones.
+ * latest change of each tracked workflow, and of each agent run (react-loop actor) started for one.
+ * Changes of other workflows are ignored; out-of-order versions never overwrite newer ones.
  */
 export class RunTracker {
   readonly workflows = new Map<string, TrackedWorkflow>();
+  /** Agent runs started for tracked workflows, by run id. */
+  readonly agentRuns = new Map<string, TrackedAgentRun>();
   private messages: ConsumerMessages | null = null;
   private loop: Promise<void> | null = null;
   private listeners = new Set<(workflow: TrackedWorkflow) => void>();
@@ -67,6 +81,10 @@ export class RunTracker {
           this.invalidChanges += 1;
           continue;
         }
+        if (change.workflowType === REACT_LOOP) {
+          this.trackAgentRun(workflowId, change);
+          continue;
+        }
         const tracked = this.workflows.get(workflowId);
         if (tracked === undefined) continue;
         if (tracked.last !== null && tracked.last.version >= change.version) continue;
@@ -78,6 +96,22 @@ export class RunTracker {
         for (const listener of this.listeners) listener(tracked);
       }
     })();
+  }
+
+  private trackAgentRun(runId: string, change: WorkflowChanged): void {
+    const parentWorkflowId = change.tags.parentWorkflowId;
+    if (parentWorkflowId === undefined || !this.workflows.has(parentWorkflowId)) return;
+    const previous = this.agentRuns.get(runId);
+    if (previous !== undefined && previous.version >= change.version) return;
+    this.agentRuns.set(runId, {
+      runId,
+      parentWorkflowId,
+      agent: change.tags.agent ?? 'unknown',
+      tokens: Number(change.tags.tokens ?? 0),
+      costUsd: Number(change.tags.costUsd ?? 0),
+      servedBy: (change.tags.servedBy ?? '').split(',').filter((model) => model !== ''),
+      version: change.version,
+    });
   }
 
   /** Counts of tracked workflows that are settled and done. */

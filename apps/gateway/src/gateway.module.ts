@@ -10,6 +10,8 @@ import { DeadLettersController } from './dead-letters/dead-letters.controller';
 import { FeedController } from './feed/feed.controller';
 import { HealthController } from './health/health.controller';
 import { GATEWAY_PORTS, type GatewayPorts } from './ports';
+import { SchedulesController } from './schedules/schedules.controller';
+import { SchedulesService } from './schedules/schedules.service';
 import { StatechartsController } from './statecharts/statecharts.controller';
 import { HistoryController } from './history/history.controller';
 import { WorkflowsController } from './workflows/workflows.controller';
@@ -22,12 +24,13 @@ export class GatewayModule {
     return {
       module: GatewayModule,
       imports: [TerminusModule.forRoot({ errorLogStyle: 'pretty' }), DashboardModule],
-      controllers: [WorkflowsController, ApprovalsController, DeadLettersController, StatechartsController, FeedController, MeController, HealthController, HistoryController],
+      controllers: [WorkflowsController, ApprovalsController, DeadLettersController, StatechartsController, FeedController, MeController, HealthController, HistoryController, SchedulesController],
       providers: [
         { provide: GATEWAY_PORTS, useValue: ports },
         { provide: AUTHENTICATOR, useValue: authenticator },
         { provide: APP_GUARD, useClass: AuthGuard },
         WorkflowsService,
+        SchedulesService,
       ],
     };
   }

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Logger } from '@nestjs/common';
 import { ActorRuntime } from '@troupe/actor-runtime';
+import { reactLoopWorkflow, supervisorRoutingWorkflow } from '@troupe/agent-kit';
 import {
   PartitionLeaseManager,
   connectToNats,
@@ -17,7 +18,13 @@ import {
 import {
   ALL_WORKFLOW_EVENTS,
   DEFAULT_PARTITION_COUNT,
+  EMAIL_CLASSIFIED,
+  EMAIL_SUMMARISED,
+  EmailClassified,
+  EmailSummarised,
   ORCHESTRATOR_CONSUMER,
+  REPLY_DRAFTED,
+  ReplyDrafted,
   TIMER_CONSUMER,
   logLevelsFrom,
   orchestratorPartitionConsumer,
@@ -26,8 +33,10 @@ import {
 import { createPersistence } from '@troupe/persistence';
 import { OrchestratorEnvironment } from './config';
 import { OrchestratorModule } from './orchestrator.module';
+import { startScheduler } from './schedules/start-scheduler';
 import { CLAIM_PROCESSING_YAML_PATH, claimProcessingWorkflow, declaredClaimProcessing } from './workflows/claim-processing.workflow';
 import { emailTriageWorkflow } from './workflows/email-triage.workflow';
+import { incidentResponseWorkflow } from './workflows/incident-response.workflow';
 
 /**
  * Boots the orchestrator: hosts workflow actors on the WF_EVENTS stream, consuming only the partitions
@@ -55,6 +64,11 @@ async function bootstrap(): Promise<void> {
         approvalTimeoutMs: env.TROUPE_APPROVAL_TIMEOUT_MS,
         escalationTimeoutMs: env.TROUPE_ESCALATION_TIMEOUT_MS,
       }),
+      // Agent runs are actors of the same runtime (DESIGN.md "Agents"): same partitions, leases, timers, journal.
+      reactLoopWorkflow(),
+      // The supervisor's routing and fan-outs, with the answers of the triage specialists it can join.
+      supervisorRoutingWorkflow({ [EMAIL_CLASSIFIED]: EmailClassified, [EMAIL_SUMMARISED]: EmailSummarised, [REPLY_DRAFTED]: ReplyDrafted }),
+      incidentResponseWorkflow({ approvalTimeoutMs: env.TROUPE_APPROVAL_TIMEOUT_MS, escalationTimeoutMs: env.TROUPE_ESCALATION_TIMEOUT_MS }),
       claimProcessingWorkflow(
         {
           reviewThresholdUsd: env.TROUPE_CLAIM_REVIEW_THRESHOLD_USD,
@@ -99,10 +113,12 @@ async function bootstrap(): Promise<void> {
     },
   });
   await partitions.start();
+  const scheduler = await startScheduler(nats, partitions.ownerId);
   log.log(`ready (store: ${persistence.kind}, NATS: ${env.NATS_URL}, owner ${partitions.ownerId}, partitions [${partitions.owned().join(',')}])`);
   // Hand the partitions over first (each stops being consumed, then its lease is deleted), so the
   // other replicas take them on their next round instead of after the lease TTL.
   shutdownOnSignal('orchestrator', [
+    async () => scheduler?.stop(),
     () => partitions.stop(),
     () => app.close(),
     () => persistence.close(),

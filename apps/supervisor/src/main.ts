@@ -1,28 +1,73 @@
 import './instrumentation';
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import { createLanguageModel, describeModelConfig, modelConfigFromEnv } from '@troupe/agent-kit';
+import {
+  ModelChain,
+  ProviderBreakers,
+  createLanguageModel,
+  describeModelConfig,
+  modelConfigFromEnv,
+  priceTableFromEnv,
+  readAgentAdvertisements,
+  secondaryModelConfigFromEnv,
+} from '@troupe/agent-kit';
 import { connectToNats, createJetStreamMicroservice, provisionStreams, runApp, shutdownOnSignal } from '@troupe/bus';
-import { TRIAGE_AGENTS, agentConsumer, logLevelsFrom, parseEnvironment } from '@troupe/contracts';
+import { TRIAGE_AGENTS, agentConsumer, logLevelsFrom, parseEnvironment, type AgentAdvertisement } from '@troupe/contracts';
 import { SupervisorEnvironment } from './config';
 import { HeaderRuleRouter } from './routing/header-rule-router';
-import { ModelRouter } from './routing/model-router';
+import { ChainRouter, headerRuleFallback } from './routing/chain-router';
+import { SupervisionStarter } from './supervision/supervision-starter';
 import { SupervisorModule } from './supervisor.module';
 
-/** Boots the supervisor: routes legitimate mail to a specialist (the configured model, else header rules). */
+/** How long the advertised specialists are reused before reading the bucket again (ms). */
+const ADVERTISEMENT_CACHE_MS = 5_000;
+
+/**
+ * Boots the supervisor: each routing or fan-out task starts a supervisor-routing actor (hosted by the
+ * orchestrator); its decisions come from the configured model, else header rules.
+ */
 async function bootstrap(): Promise<void> {
   const env = parseEnvironment(SupervisorEnvironment);
   const modelConfig = modelConfigFromEnv(process.env);
-  const router = modelConfig === null ? new HeaderRuleRouter() : new ModelRouter(createLanguageModel(modelConfig));
+  const rules = new HeaderRuleRouter();
+  // With a model: primary → secondary → header rules, behind cockatiel's policies (agent-kit ModelChain).
+  const router =
+    modelConfig === null
+      ? rules
+      : new ChainRouter(
+          new ModelChain({
+            models: [modelConfig, secondaryModelConfigFromEnv(process.env)].flatMap((config, n) => (config === null ? [] : [createLanguageModel(config, { compatibleProviderName: n === 0 ? 'openai-compatible' : 'openai-compatible-secondary' })])),
+            fallback: headerRuleFallback(rules),
+            breakers: new ProviderBreakers(),
+            prices: priceTableFromEnv(process.env),
+          }),
+          rules,
+        );
   const nats = await connectToNats({ servers: env.NATS_URL, name: 'troupe-supervisor', user: env.NATS_USER, pass: env.NATS_PASSWORD });
   await provisionStreams(await nats.jetstreamManager(), undefined, { replicas: env.TROUPE_STREAM_REPLICAS });
-  const { app } = await createJetStreamMicroservice(SupervisorModule.forRoot({ router, js: nats.jetstream() }), {
+  const js = nats.jetstream();
+  const log = new Logger('supervisor');
+  let cached: { at: number; agents: AgentAdvertisement[] } | null = null;
+  const supervisions = new SupervisionStarter({
+    js,
+    // Read again at most every 5 s: agents advertise at boot, so the list changes rarely.
+    advertisements: async () => {
+      if (cached !== null && Date.now() - cached.at < ADVERTISEMENT_CACHE_MS) return cached.agents;
+      const { agents, invalid } = await readAgentAdvertisements(js, { replicas: env.TROUPE_STREAM_REPLICAS });
+      if (invalid.length > 0) log.warn(`ignoring invalid agent advertisements: ${invalid.join(', ')}`);
+      cached = { at: Date.now(), agents };
+      return agents;
+    },
+    confidenceThreshold: env.TROUPE_SUPERVISOR_CONFIDENCE_THRESHOLD,
+    joinTimeoutMs: env.TROUPE_SUPERVISOR_JOIN_TIMEOUT_MS,
+  });
+  const { app } = await createJetStreamMicroservice(SupervisorModule.forRoot({ router, js, supervisions }), {
     connection: nats,
     consumers: [agentConsumer(TRIAGE_AGENTS.supervisor.agent)],
     logger: logLevelsFrom(env.TROUPE_LOG_LEVEL),
   });
   await app.listen();
-  new Logger('supervisor').log(`ready (router ${router.name}${modelConfig === null ? '' : `, ${describeModelConfig(modelConfig)}`})`);
+  log.log(`ready (router ${router.name}${modelConfig === null ? '' : `, ${describeModelConfig(modelConfig)}`})`);
   shutdownOnSignal('supervisor', [
     () => app.close(),
     () => nats.drain(),

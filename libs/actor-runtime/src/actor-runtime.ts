@@ -28,6 +28,7 @@ import {
 import type { ActiveTimer, Journal, OutboxMessage, SnapshotStore, WorkflowRecord } from '@troupe/persistence';
 import { VersionConflictError } from '@troupe/persistence';
 import { currentTraceId, observeActorCache, recordStepDuration, withSpan, withWorkflowBaggage } from '@troupe/telemetry';
+import { agentEffectKindOf, agentEffectMessage, workflowEventMessage } from './agent-effect-messages';
 import { approvalDecisionRejection } from './approval-check';
 import { DefinitionRegistry } from './definition-registry';
 import { InvalidEffectError, UnknownMachineVersionError, UnknownWorkflowError, UnsupportedEventError } from './errors';
@@ -453,6 +454,12 @@ export class ActorRuntime {
         const { kind, ...send } = effect;
         return { id, subject: effectSubject(kind), envelope: { ...base, type: REPLY_SEND_REQUESTED, payload: { ...send, effectId: id } } };
       }
+      case 'model.call':
+      case 'tool.call':
+      case 'agent.result':
+        return agentEffectMessage(effect, id, base);
+      case 'workflow.event':
+        return workflowEventMessage(effect, id, base);
     }
   }
 }
@@ -468,6 +475,6 @@ function effectKindOf(message: OutboxMessage): string {
     case TIMER_SCHEDULED:
       return 'timer.schedule';
     default:
-      return message.envelope.type;
+      return agentEffectKindOf(message) ?? message.envelope.type;
   }
 }

@@ -5,7 +5,14 @@
  * configured), {@link createLanguageModel} (an AI SDK model for OpenAI, Anthropic or any
  * OpenAI-compatible server) and {@link generateStructured} (one zod-validated JSON answer, retried with
  * the validation errors fed back). Agents take a {@link ChatLanguageModel}, so tests pass the AI SDK's
- * `MockLanguageModelV3` (or {@link scriptedLanguageModel}, built on it). The ReAct loop, budgets and fallback chains come later (DESIGN.md "Agents").
+ * `MockLanguageModelV3` (or {@link scriptedLanguageModel}, built on it).
+ *
+ * Agent runs (DESIGN.md "Agents"): declare an agent with {@link defineAgent} (prompt, zod-typed tools from
+ * {@link defineTool}, answer schema, budget) served by a {@link ModelChain} (primary → secondary models →
+ * non-LLM fallback, each model behind cockatiel's timeout, retry with backoff and jitter honouring
+ * `Retry-After`, and a per-provider circuit breaker). A run is a `react-loop` actor in the orchestrator;
+ * {@link AgentHost} executes its `model.call`, `tool.call` and `agent.result` effects. Every model call goes
+ * through {@link callModel} and every tool call through {@link callTool} (where tracing wraps them).
  */
 export { AgentKitError, ModelConfigError, ModelCallError, StructuredOutputError } from './errors';
 export { Secret } from './secret';
@@ -14,6 +21,7 @@ export {
   type ModelConfig,
   MODEL_ENV_KEYS,
   modelConfigFromEnv,
+  secondaryModelConfigFromEnv,
   describeModelConfig,
 } from './model-config';
 export { type ChatLanguageModel, createLanguageModel, modelLabel } from './language-model';
@@ -22,3 +30,33 @@ export { type EmailPromptOptions, formatEmailForPrompt } from './email-prompt';
 export { type ScriptedAnswer, scriptedLanguageModel, SCRIPTED_TEST_PROVIDER, ModelScriptFile, scriptedLanguageModelFromFile } from './scripted-model';
 export { withModelTelemetry } from './model-telemetry';
 export { handleEmailTask } from './email-task';
+export { type ModelPrice, type PriceTable, MODEL_PRICES_ENV_KEY, priceTableFromEnv, costOf } from './pricing';
+export { type ToolCallContext, type ToolDefinition, type AnyToolDefinition, type ToolCallOutcome, defineTool, callTool } from './tools';
+export { type ModelCallRequest, type ModelCallResult, ModelAttemptError, callModel, parseAnswer, toModelMessages, retryAfterMs, classifyModelError } from './model-call';
+export {
+  type ResilienceOptions,
+  DEFAULT_RESILIENCE,
+  ProviderBreakers,
+  type NonLlmFallback,
+  type ModelChainResult,
+  ModelChainExhaustedError,
+  type ModelChainOptions,
+  ModelChain,
+} from './model-chain';
+export { type AgentDefinition, type AnyAgentDefinition, defineAgent, AgentRegistry, advertisementOf } from './agent-definition';
+export {
+  UnknownAgentError,
+  type ToolResultStore,
+  InMemoryToolResultStore,
+  KvToolResultStore,
+  agentRunRequest,
+  executeModelCall,
+  executeToolCall,
+  agentResultEvent,
+  AgentHost,
+} from './agent-host';
+export { reactLoopWorkflow } from './react-loop.workflow';
+export { type WorkflowSpend, type WorkflowUsageLedger, InMemoryWorkflowUsage, KvWorkflowUsage } from './workflow-usage';
+export { supervisorRoutingWorkflow } from './supervisor-routing.workflow';
+export { advertiseAgents, readAgentAdvertisements, routeCandidates } from './advertisements';
+export { type ModelInvocation, invokeModel } from './invoke-model';

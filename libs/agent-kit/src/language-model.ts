@@ -17,8 +17,10 @@ export type ChatLanguageModel = Exclude<LanguageModel, string>;
  * (Responses API), `@ai-sdk/anthropic` (Messages API) or `@ai-sdk/openai-compatible` (chat completions,
  * JSON-schema response format requested). Creating the model performs no I/O; a wrong key or endpoint
  * shows up on the first call as a {@link ModelCallError} from {@link generateStructured}.
+ * `compatibleProviderName` names an `openai-compatible` provider (default `openai-compatible`); the
+ * model chain keeps one circuit breaker per provider name.
  */
-export function createLanguageModel(config: ModelConfig): ChatLanguageModel {
+export function createLanguageModel(config: ModelConfig, options: { compatibleProviderName?: string } = {}): ChatLanguageModel {
   const apiKey = config.apiKey?.reveal();
   const baseURL = config.baseUrl ?? undefined;
   switch (config.provider) {
@@ -28,7 +30,8 @@ export function createLanguageModel(config: ModelConfig): ChatLanguageModel {
       return createAnthropic({ apiKey, baseURL })(config.modelName);
     case 'openai-compatible':
       return createOpenAICompatible({
-        name: 'openai-compatible',
+        // The provider name keys the circuit breaker: a second OpenAI-compatible server gets its own.
+        name: options.compatibleProviderName ?? 'openai-compatible',
         // Required by the configuration schema for this provider.
         baseURL: baseURL as string,
         apiKey,

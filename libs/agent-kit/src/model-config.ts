@@ -118,3 +118,22 @@ export function describeModelConfig(config: ModelConfig | null): string {
   const endpoint = config.baseUrl === null ? 'default endpoint' : config.baseUrl;
   return `${config.provider} model ${config.modelName} at ${endpoint} (API key ${config.apiKey === null ? 'not set' : 'set'})`;
 }
+
+/**
+ * Reads the secondary model of the fallback chain from `TROUPE_SECONDARY_MODEL_PROVIDER`, `_NAME`,
+ * `_BASE_URL` and `_API_KEY`, with the rules of {@link modelConfigFromEnv}; null when not configured.
+ *
+ * @throws ModelConfigError naming the `TROUPE_SECONDARY_MODEL_*` keys that are wrong.
+ */
+export function secondaryModelConfigFromEnv(env: NodeJS.ProcessEnv): ModelConfig | null {
+  const mapped: NodeJS.ProcessEnv = {};
+  for (const key of Object.values(MODEL_ENV_KEYS)) mapped[key] = env[key.replace('TROUPE_MODEL_', 'TROUPE_SECONDARY_MODEL_')];
+  try {
+    return modelConfigFromEnv(mapped);
+  } catch (error) {
+    if (error instanceof ModelConfigError) {
+      throw new ModelConfigError(error.problems.map((problem) => problem.replace(/TROUPE_MODEL_/g, 'TROUPE_SECONDARY_MODEL_')));
+    }
+    throw error;
+  }
+}

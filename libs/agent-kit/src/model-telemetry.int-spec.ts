@@ -7,11 +7,13 @@ import { z } from 'zod';
 import { SchemaValidationError } from '@troupe/contracts';
 import { startInMemoryTelemetry, type InMemoryTelemetry } from '@troupe/telemetry';
 import { ModelCallError } from './errors';
+import { callModel } from './model-call';
 import { createLanguageModel } from './language-model';
 import { modelConfigFromEnv } from './model-config';
 import { withModelTelemetry } from './model-telemetry';
 import { scriptedLanguageModel, scriptedLanguageModelFromFile } from './scripted-model';
 import { generateStructured } from './structured-output';
+import { defineTool } from './tools';
 
 const Answer = z.object({ label: z.enum(['spam', 'ham']) });
 const request = { schema: Answer, schemaName: 'spam_classification', system: 'Classify.', prompt: 'Is this spam?', maxRetries: 0 };
@@ -80,6 +82,34 @@ describe('the scripted model test double', () => {
     const answer = await generateStructured({ model: createLanguageModel(config!), ...request });
     expect(answer.value).toEqual({ label: 'ham' });
     expect(() => modelConfigFromEnv({ TROUPE_MODEL_PROVIDER: 'scripted-test-double' })).toThrow(/TROUPE_MODEL_SCRIPT_FILE: required/);
+  });
+
+  it('answers a plain-text call by a phrase of its system prompt, with a scripted tool call first', async () => {
+    const model = scriptedLanguageModelFromFile(
+      scriptFile({
+        answers: {},
+        answersBySystemPrompt: [
+          {
+            contains: 'You draft',
+            answers: [{ toolCalls: [{ toolName: 'thread_lookup', input: { subject: 'Lunch' } }], text: 'Let me look.', inputTokens: 9, outputTokens: 4 }, { text: '{"body":"Hi"}', inputTokens: 12, outputTokens: 6 }],
+          },
+        ],
+      }),
+    );
+    const lookup = defineTool({
+      name: 'thread_lookup',
+      description: 'Finds the thread.',
+      inputSchema: z.object({ subject: z.string() }),
+      outputSchema: z.object({ messages: z.array(z.string()) }),
+      execute: async () => ({ messages: [] }),
+    });
+    const ask = () => callModel({ model, system: 'You draft replies.', transcript: [{ role: 'user', content: 'Draft.' }], tools: [lookup], answerSchema: z.object({ body: z.string() }) });
+    expect(await ask()).toMatchObject({
+      inputTokens: 9,
+      outputTokens: 4,
+      decision: { kind: 'tool_calls', text: 'Let me look.', calls: [{ callId: 'scripted-call-1-0', tool: 'thread_lookup', input: { subject: 'Lunch' }, requiresApproval: false }] },
+    });
+    expect(await ask()).toMatchObject({ inputTokens: 12, outputTokens: 6, decision: { kind: 'answer', value: { body: 'Hi' } } });
   });
 
   it('rejects a malformed script when it is created', () => {

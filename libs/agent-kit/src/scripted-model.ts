@@ -42,13 +42,26 @@ export function scriptedLanguageModel(
 /** Value of `TROUPE_MODEL_PROVIDER` that selects the scripted test double ({@link scriptedLanguageModelFromFile}). */
 export const SCRIPTED_TEST_PROVIDER = 'scripted-test-double';
 
-/** One answer of a script file: text with the token usage to report, or a failure of the call. */
+const Usage = {
+  inputTokens: z.number().int().nonnegative().optional(),
+  outputTokens: z.number().int().nonnegative().optional(),
+};
+
+/**
+ * One answer of a script file: text with the token usage to report; tool calls (the model asks for
+ * tools by name with a JSON input; call ids are `scripted-call-<n>-<index>`, n counting this process's
+ * tool-call answers) with the usage; or
+ * a failure of the call.
+ */
 const ScriptFileAnswer = z.union([
+  // First: the text variant would take an answer with `toolCalls` and `text` and drop its calls.
   z.object({
-    text: z.string(),
-    inputTokens: z.number().int().nonnegative().optional(),
-    outputTokens: z.number().int().nonnegative().optional(),
+    toolCalls: z.array(z.object({ toolName: z.string().min(1), input: z.record(z.string(), z.unknown()) })).min(1),
+    /** Text the model says beside its calls (default none). */
+    text: z.string().default(''),
+    ...Usage,
   }),
+  z.object({ text: z.string(), ...Usage }),
   z.object({
     error: z.object({
       message: z.string().min(1),
@@ -62,10 +75,19 @@ const ScriptFileAnswer = z.union([
 
 /**
  * A script file of the scripted test double: answers per response-format name (the `schemaName` of
- * `generateStructured`, e.g. `triage_route`), `default` for any other call. The n-th call with a name
+ * `generateStructured`, e.g. `triage_route`), else by a phrase of the system prompt
+ * (`answersBySystemPrompt`), else `default`. The n-th call with a name
  * gets its n-th answer; the last one repeats.
  */
-export const ModelScriptFile = z.object({ answers: z.record(z.string(), z.array(ScriptFileAnswer).min(1)) });
+export const ModelScriptFile = z.object({
+  answers: z.record(z.string(), z.array(ScriptFileAnswer).min(1)),
+  /**
+   * For calls without a response-format name (agent runs and the supervisor's chain ask in plain text
+   * with the answer schema in the system prompt): the answers of the first entry whose `contains`
+   * occurs in the call's system prompt, counted per entry.
+   */
+  answersBySystemPrompt: z.array(z.object({ contains: z.string().min(1), answers: z.array(ScriptFileAnswer).min(1) })).default([]),
+});
 export type ModelScriptFile = z.infer<typeof ModelScriptFile>;
 
 /**
@@ -86,13 +108,20 @@ export function scriptedLanguageModelFromFile(filePath: string, options: { model
   }
   const script = parseOrThrow(ModelScriptFile, raw, `model script ${filePath}`);
   const calls = new Map<string, number>();
+  let toolCalls = 0;
   return new MockLanguageModelV3({
     provider: 'scripted',
     modelId: options.modelId ?? 'scripted-model',
     doGenerate: async (callOptions) => {
       const format = callOptions.responseFormat;
-      const named = format?.type === 'json' && format.name !== undefined && script.answers[format.name] !== undefined ? format.name : 'default';
-      const answers = script.answers[named];
+      const system = callOptions.prompt
+        .filter((message) => message.role === 'system')
+        .map((message) => message.content)
+        .join('\n');
+      const bySystem = script.answersBySystemPrompt.findIndex((entry) => system.includes(entry.contains));
+      const named =
+        format?.type === 'json' && format.name !== undefined && script.answers[format.name] !== undefined ? format.name : bySystem >= 0 ? `system#${bySystem}` : 'default';
+      const answers = bySystem >= 0 && named === `system#${bySystem}` ? script.answersBySystemPrompt[bySystem].answers : script.answers[named];
       if (answers === undefined) throw new Error(`model script ${filePath} has no answers for ${format?.type === 'json' ? (format.name ?? 'an unnamed format') : 'text'} and no default`);
       const n = calls.get(named) ?? 0;
       calls.set(named, n + 1);
@@ -106,13 +135,32 @@ export function scriptedLanguageModelFromFile(filePath: string, options: { model
           isRetryable: answer.error.retryable,
         });
       }
+      const usage = {
+        inputTokens: { total: answer.inputTokens, noCache: answer.inputTokens, cacheRead: undefined, cacheWrite: undefined },
+        outputTokens: { total: answer.outputTokens, text: answer.outputTokens, reasoning: undefined },
+      };
+      if ('toolCalls' in answer) {
+        toolCalls += 1;
+        const n = toolCalls;
+        return {
+          content: [
+            ...(answer.text === '' ? [] : [{ type: 'text' as const, text: answer.text }]),
+            ...answer.toolCalls.map((call, index) => ({
+              type: 'tool-call' as const,
+              toolCallId: `scripted-call-${n}-${index}`,
+              toolName: call.toolName,
+              input: JSON.stringify(call.input),
+            })),
+          ],
+          finishReason: { unified: 'tool-calls', raw: 'tool_calls' },
+          usage,
+          warnings: [],
+        };
+      }
       return {
         content: [{ type: 'text', text: answer.text }],
         finishReason: { unified: 'stop', raw: 'stop' },
-        usage: {
-          inputTokens: { total: answer.inputTokens, noCache: answer.inputTokens, cacheRead: undefined, cacheWrite: undefined },
-          outputTokens: { total: answer.outputTokens, text: answer.outputTokens, reasoning: undefined },
-        },
+        usage,
         warnings: [],
       };
     },

@@ -1,8 +1,8 @@
-import { APICallError, generateText, NoObjectGeneratedError, Output, RetryError, type ModelMessage } from 'ai';
+import { APICallError, NoObjectGeneratedError, Output, RetryError, type ModelMessage } from 'ai';
+import { invokeModel } from './invoke-model';
 import { z } from 'zod';
 import { ModelCallError, StructuredOutputError } from './errors';
 import { modelLabel, type ChatLanguageModel } from './language-model';
-import { withModelTelemetry } from './model-telemetry';
 
 /** What {@link generateStructured} asks of a model. */
 export interface StructuredRequest<T> {
@@ -44,14 +44,13 @@ const DEFAULT_MAX_ATTEMPTS = 2;
  * answer is sent back to the model with the validation errors and retried, up to `maxAttempts` in all
  * (DESIGN.md "Agents": retried with the validation error fed back, then escalated).
  *
- * Every provider call runs in a GenAI span with token metrics ({@link withModelTelemetry}).
+ * Every provider call runs in a GenAI span with token metrics (through `invokeModel`).
  *
  * @throws StructuredOutputError when no attempt produced a valid answer (not retryable).
  * @throws ModelCallError when the model could not be called; `retryable` as the provider decided.
  */
 export async function generateStructured<T>(request: StructuredRequest<T>): Promise<StructuredAnswer<T>> {
   const model = modelLabel(request.model);
-  const instrumented = withModelTelemetry(request.model);
   const maxAttempts = Math.max(1, request.maxAttempts ?? DEFAULT_MAX_ATTEMPTS);
   const system = `${request.system}\n\n${schemaInstruction(request.schema)}`;
   const messages: ModelMessage[] = [{ role: 'user', content: request.prompt }];
@@ -61,8 +60,8 @@ export async function generateStructured<T>(request: StructuredRequest<T>): Prom
 
   for (let attempt = 1; attempt <= maxAttempts; attempt += 1) {
     try {
-      const result = await generateText({
-        model: instrumented,
+      const result = await invokeModel({
+        model: request.model,
         system,
         messages,
         output: Output.object({ schema: request.schema, name: request.schemaName }),

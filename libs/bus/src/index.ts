@@ -5,7 +5,8 @@
  * {@link publishEnvelope} or {@link JetStreamClient}. A handler pattern can also be served by consumers
  * started and stopped at run time ({@link JetStreamServer.startConsumer}); {@link PartitionLeaseManager}
  * decides which partitions a replica owns (leases in a JetStream KV bucket with a TTL), so an
- * orchestrator consumes only the partitions it owns. Publishing and consuming carry the W3C trace
+ * orchestrator consumes only the partitions it owns. {@link Scheduler} fires cron schedules (stored by
+ * {@link ScheduleStore} in a KV bucket) into workflows, once per tick across replicas. Publishing and consuming carry the W3C trace
  * context in NATS headers, in messaging spans (@troupe/telemetry).
  *
  * Why not `@nestjs-plugins/nestjs-nats-jetstream-transport`: it subscribes with the legacy push
@@ -56,3 +57,6 @@ export {
   type DeadLetterReplay,
 } from './dead-letters';
 export { runApp, shutdownOnSignal } from './lifecycle';
+export { ScheduleStore, ScheduleStoreError, type StoredSchedule } from './schedules/schedule-store';
+export { validateCron, nextTickOf } from './schedules/cron';
+export { Scheduler, type SchedulerOptions, type SchedulerPass } from './schedules/scheduler';

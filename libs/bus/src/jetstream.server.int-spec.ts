@@ -173,7 +173,7 @@ describe('JetStreamServer with consumers started and stopped at run time', () =>
     expect(s.consumerNames()).toEqual([]);
   });
 
-  it('dead-letters a message its handler rejects as not retryable, under the dead-letter origin it was given', async () => {
+  it('dead-letters a message its handler rejects as not retryable, under the dead-letter origin it was given, and terminates it', async () => {
     const partition = 4;
     const consumer = orchestratorPartitionConsumer(partition);
     const s = await startServer(async () => {
@@ -185,5 +185,14 @@ describe('JetStreamServer with consumers started and stopped at run time', () =>
     const jsm = await nats.jetstreamManager();
     const letters = await jsm.streams.info(STREAMS.deadLetters.name, { subjects_filter: '>' });
     expect(Object.keys(letters.state.subjects ?? {})).toContain(deadLetterSubject('poison-origin'));
+    // Terminated, not left to the ack wait (10 s): a term the server ignored would keep it pending and bring it back.
+    let info = await jsm.consumers.info(consumer.stream, consumer.durable);
+    for (let polls = 0; info.num_ack_pending > 0 && polls < 200; polls++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      info = await jsm.consumers.info(consumer.stream, consumer.durable);
+    }
+    expect(info.num_ack_pending).toBe(0);
+    expect(info.num_redelivered).toBe(0);
+    expect(s.counters.deadLettered).toBe(1);
   });
 });

@@ -3,7 +3,6 @@ import { CustomTransportStrategy, Server } from '@nestjs/microservices';
 import type { JsMsg, NatsConnection, JetStreamClient, ConsumerMessages, JetStreamManager } from 'nats';
 import { isObservable, lastValueFrom } from 'rxjs';
 import {
-  SchemaValidationError,
   decodeEnvelope,
   isNonRetryable,
   type ConsumerDefinition,
@@ -345,7 +344,9 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
         data: message.data,
         error,
       });
-      message.term(error instanceof SchemaValidationError ? 'schema validation failed' : 'dead-lettered');
+      // No reason text: nats-server before 2.10.4 only takes a bare `+TERM` and ignores `+TERM <reason>`,
+      // so the message came back after every ack wait and was dead-lettered again. The reason is in the dead letter.
+      message.term();
       this.counters.deadLettered += 1;
       span.setAttribute(TROUPE_ATTRIBUTES.messageOutcome, 'dead_letter');
       recordDeadLetter(active.deadLetterOrigin, errorCodeOf(error));

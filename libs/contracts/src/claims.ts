@@ -56,16 +56,16 @@ export const ClaimDetails = z.object({
 export type ClaimDetails = z.infer<typeof ClaimDetails>;
 
 /** What one model call of a claim agent used; token counts null when the provider did not report them. */
-export const ModelUsage = z.object({
+export const ClaimModelUsage = z.object({
   /** `provider/modelId`, as `gen_ai.request.model` and `TROUPE_MODEL_PRICES` name it. */
   model: z.string().max(256),
   inputTokens: z.number().int().nonnegative().nullable(),
   outputTokens: z.number().int().nonnegative().nullable(),
 });
-export type ModelUsage = z.infer<typeof ModelUsage>;
+export type ClaimModelUsage = z.infer<typeof ClaimModelUsage>;
 
 /** `usage` of an agent's answer: null when no model was called (the offline stand-ins). */
-const AnswerUsage = ModelUsage.nullable().default(null);
+const AnswerUsage = ClaimModelUsage.nullable().default(null);
 
 /** `claim.extracted`: the extractor's answer. */
 export const CLAIM_EXTRACTED = 'claim.extracted';

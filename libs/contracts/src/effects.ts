@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { AgentResultEffect, ModelCallEffect, ToolCallEffect } from './agents';
+import { WorkflowEventEffect } from './supervision';
 
 /**
  * Effects: what a pure workflow machine asks of the world. A machine emits them as action params;
@@ -46,7 +48,15 @@ export const ReplySendEffect = z.object({
 export type ReplySendEffect = z.infer<typeof ReplySendEffect>;
 
 /** Every effect a machine may emit. */
-export const Effect = z.discriminatedUnion('kind', [AgentTaskEffect, ApprovalRequestEffect, ReplySendEffect]);
+export const Effect = z.discriminatedUnion('kind', [
+  AgentTaskEffect,
+  ApprovalRequestEffect,
+  ReplySendEffect,
+  ModelCallEffect,
+  ToolCallEffect,
+  AgentResultEffect,
+  WorkflowEventEffect,
+]);
 export type Effect = z.infer<typeof Effect>;
 
 /** The message type of an agent task on the bus. */

@@ -195,6 +195,12 @@ export const BUCKETS = {
   sentMail: 'troupe_sent_mail',
   /** Partition ownership leases of orchestrator replicas, key = `partition.<n>`, TTL-bounded. */
   partitionLeases: 'troupe_partition_leases',
+  /** What each agent advertises (name, description, input schema), key = agent name; read by the supervisor. */
+  agents: 'troupe_agents',
+  /** Results of completed tool calls, key = effect id: a redelivered tool call returns the record, never runs twice. */
+  effectResults: 'troupe_effect_results',
+  /** Tokens and cost spent by each workflow's agent runs (per-workflow budget), key = workflow id. */
+  workflowUsage: 'troupe_workflow_usage',
 } as const;
 
 /**

@@ -83,9 +83,21 @@ export const ReplySent = z.object({
 });
 export type ReplySent = z.infer<typeof ReplySent>;
 
+/** `email.quarantined`: the spam-quarantine agent moved a spam email to quarantine, and why. */
+export const EMAIL_QUARANTINED = 'email.quarantined';
+export const EmailQuarantined = z.object({
+  folder: z.literal('quarantine'),
+  reason: z.string().max(4_000),
+  /** Messages from the same sender address in the mailbox (the sender's history); null when not looked up. */
+  senderMessageCount: z.number().int().nonnegative().nullable(),
+  quarantinedBy: z.string().max(256),
+});
+export type EmailQuarantined = z.infer<typeof EmailQuarantined>;
+
 /** Agent names and tasks of inbox triage. */
 export const TRIAGE_AGENTS = {
   classifier: { agent: 'classifier', task: 'email.classify' },
+  quarantine: { agent: 'spam-quarantine', task: 'email.quarantine' },
   supervisor: { agent: 'supervisor', task: 'email.route' },
   summariser: { agent: 'summariser', task: 'email.summarise' },
   drafter: { agent: 'drafter', task: 'reply.draft' },
@@ -94,6 +106,15 @@ export const TRIAGE_AGENTS = {
 /** Input of the classify, route, summarise and draft tasks: the email itself. */
 export const EmailTaskInput = z.object({ email: Email });
 export type EmailTaskInput = z.infer<typeof EmailTaskInput>;
+
+/** Input of the quarantine task: the email and the classification (or review) that settled on spam. */
+export const QuarantineTaskInput = z.object({
+  email: Email,
+  classification: EmailClassified.nullable(),
+  /** Who confirmed the label at human review, when someone did. */
+  reviewedBy: z.string().max(256).nullable(),
+});
+export type QuarantineTaskInput = z.infer<typeof QuarantineTaskInput>;
 
 /** Effect kind of sending a reply. */
 export const REPLY_SEND = 'reply.send';

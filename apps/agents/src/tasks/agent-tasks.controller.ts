@@ -1,11 +1,24 @@
 import { Controller, Inject } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import { handleEmailTask } from '@troupe/agent-kit';
-import { JetStreamContext } from '@troupe/bus';
-import { EMAIL_CLASSIFIED, EMAIL_SUMMARISED, REPLY_DRAFTED, TRIAGE_AGENTS, agentTaskSubject, type Envelope } from '@troupe/contracts';
+import { handleEmailTask, type AgentHost } from '@troupe/agent-kit';
+import { JetStreamContext, runEffect } from '@troupe/bus';
+import {
+  AgentTaskRequested,
+  EMAIL_CLASSIFIED,
+  EMAIL_QUARANTINED,
+  EMAIL_SUMMARISED,
+  QuarantineTaskInput,
+  REPLY_DRAFTED,
+  TRIAGE_AGENTS,
+  agentTaskSubject,
+  parseOrThrow,
+  type Envelope,
+} from '@troupe/contracts';
 import type { JetStreamClient } from 'nats';
 import type { SpamClassifier } from '../classifier/spam-classifier';
 import type { ReplyDrafter } from '../drafter/reply-drafter';
+import type { SpamQuarantiner } from '../quarantine/spam-quarantiner';
+import { AGENT_HOST } from '../runs/agent-runs.controller';
 import type { EmailSummariser } from '../summariser/email-summariser';
 
 /** Injection token of the agents this process hosts. */
@@ -18,6 +31,7 @@ export interface TriageSpecialists {
   classifier: SpamClassifier;
   drafter: ReplyDrafter;
   summariser: EmailSummariser;
+  quarantiner: SpamQuarantiner;
 }
 
 /** Translates agent task messages into calls on the specialists, and their answers into workflow events. */
@@ -26,6 +40,7 @@ export class AgentTasksController {
   constructor(
     @Inject(TRIAGE_SPECIALISTS) private readonly specialists: TriageSpecialists,
     @Inject(JETSTREAM) private readonly js: JetStreamClient,
+    @Inject(AGENT_HOST) private readonly runs: AgentHost | null,
   ) {}
 
   @EventPattern(agentTaskSubject(TRIAGE_AGENTS.classifier.agent))
@@ -38,6 +53,8 @@ export class AgentTasksController {
 
   @EventPattern(agentTaskSubject(TRIAGE_AGENTS.drafter.agent))
   draft(@Payload() envelope: Envelope, @Ctx() context: JetStreamContext): Promise<string> {
+    // With agent runs on, the task starts a react-loop run; its result reaches the workflow later.
+    if (this.runs !== null) return this.runs.startRun(TRIAGE_AGENTS.drafter.agent, envelope);
     return handleEmailTask(this.js, envelope, context, `agents/${TRIAGE_AGENTS.drafter.agent}`, async (email) => ({
       type: REPLY_DRAFTED,
       payload: await this.specialists.drafter.draft(email),
@@ -46,9 +63,22 @@ export class AgentTasksController {
 
   @EventPattern(agentTaskSubject(TRIAGE_AGENTS.summariser.agent))
   summarise(@Payload() envelope: Envelope, @Ctx() context: JetStreamContext): Promise<string> {
+    if (this.runs !== null) return this.runs.startRun(TRIAGE_AGENTS.summariser.agent, envelope);
     return handleEmailTask(this.js, envelope, context, `agents/${TRIAGE_AGENTS.summariser.agent}`, async (email) => ({
       type: EMAIL_SUMMARISED,
       payload: await this.specialists.summariser.summarise(email),
+    }));
+  }
+
+  @EventPattern(agentTaskSubject(TRIAGE_AGENTS.quarantine.agent))
+  quarantine(@Payload() envelope: Envelope, @Ctx() context: JetStreamContext): Promise<string> {
+    if (this.runs !== null) return this.runs.startRun(TRIAGE_AGENTS.quarantine.agent, envelope);
+    const task = parseOrThrow(AgentTaskRequested, envelope.payload, `${envelope.type} payload`);
+    const input = parseOrThrow(QuarantineTaskInput, task.input, `${task.agent} task input`);
+    const source = `agents/${TRIAGE_AGENTS.quarantine.agent}`;
+    return runEffect(this.js, { envelope, context, effectId: task.effectId, kind: 'agent.task', source }, async () => ({
+      type: EMAIL_QUARANTINED,
+      payload: await this.specialists.quarantiner.quarantine(input),
     }));
   }
 }

@@ -1,14 +1,18 @@
 import type { ReplayDefinition } from '@troupe/actor-runtime';
+import { reactLoopWorkflow, supervisorRoutingWorkflow } from '@troupe/agent-kit';
 import { CLAIM_PROCESSING, EMAIL_TRIAGE } from '@troupe/contracts';
 import {
   CLAIM_PROCESSING_MACHINE_VERSION,
   EMAIL_TRIAGE_MACHINE_VERSION,
+  INCIDENT_RESPONSE_WORKFLOW,
   claimProcessingMachine,
   claimProcessingTags,
   emailTriageMachine,
   emailTriageTags,
+  incidentResponseTags,
   type ClaimProcessingContext,
   type EmailTriageContext,
+  type IncidentResponseContext,
 } from '@troupe/statecharts';
 
 /**
@@ -24,6 +28,11 @@ export const HISTORY_DEFINITIONS: readonly ReplayDefinition[] = [
     machine: emailTriageMachine,
     tags: (snapshot: { context: EmailTriageContext }) => emailTriageTags(snapshot.context),
   },
+  { ...INCIDENT_RESPONSE_WORKFLOW, tags: (snapshot: { context: IncidentResponseContext }) => incidentResponseTags(snapshot.context) },
+  // Agent runs and supervisor routings are actors with journals too (hosted by the orchestrator).
+  reactLoopWorkflow(),
+  // The specialists' result schemas only parse events at the edge; replay needs the machine and tags.
+  supervisorRoutingWorkflow({}),
   {
     workflowType: CLAIM_PROCESSING,
     machineVersion: CLAIM_PROCESSING_MACHINE_VERSION,

@@ -9,7 +9,8 @@ export const ModelRouteAnswer = EmailRouted.pick({ route: true, confidence: true
 });
 export type ModelRouteAnswer = z.infer<typeof ModelRouteAnswer>;
 
-const SYSTEM_PROMPT = [
+/** The router's instructions (shared by {@link ModelRouter} and the chain router). */
+export const ROUTER_SYSTEM_PROMPT = [
   'You are the supervisor of an inbox-triage team. The email below is legitimate (not spam).',
   'Route it to one specialist:',
   '"summarise" for mailing-list posts, newsletters, announcements, notifications and other bulk mail that needs reading, not answering;',
@@ -47,7 +48,7 @@ export class ModelRouter implements TriageRouter {
       model: this.model,
       schema: ModelRouteAnswer,
       schemaName: 'triage_route',
-      system: SYSTEM_PROMPT,
+      system: ROUTER_SYSTEM_PROMPT,
       prompt: formatEmailForPrompt(email, { maxTextChars: this.options.maxTextChars ?? 3_000 }),
       maxAttempts: this.options.maxAttempts,
       temperature: 0,

@@ -1,29 +1,64 @@
 import { Controller, Inject } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import { handleEmailTask } from '@troupe/agent-kit';
-import { JetStreamContext } from '@troupe/bus';
-import { EMAIL_ROUTED, TRIAGE_AGENTS, agentTaskSubject, type Envelope } from '@troupe/contracts';
+import { JetStreamContext, runEffect } from '@troupe/bus';
+import {
+  AgentTaskRequested,
+  EmailTaskInput,
+  FAN_OUT_TASK,
+  ROUTE_DECIDED,
+  ROUTE_DECIDE_TASK,
+  RouteDecideInput,
+  SchemaValidationError,
+  TRIAGE_AGENTS,
+  agentTaskSubject,
+  parseOrThrow,
+  type Envelope,
+  type RouteDecided,
+} from '@troupe/contracts';
 import type { JetStreamClient } from 'nats';
 import type { TriageRouter } from '../routing/triage-router';
+import type { SupervisionStarter } from '../supervision/supervision-starter';
 
 /** Injection token of the router. */
 export const TRIAGE_ROUTER = Symbol('TRIAGE_ROUTER');
 /** Injection token of the JetStream client. */
 export const JETSTREAM = Symbol('JETSTREAM');
+/** Injection token of the {@link SupervisionStarter}. */
+export const SUPERVISION_STARTER = Symbol('SUPERVISION_STARTER');
 
-/** The supervisor's routing task: decides which specialist handles a legitimate email. */
+/**
+ * The supervisor's work queue. A workflow's routing task (`email.route`) and a fan-out task
+ * (`task.fan_out`) each start a supervisor-routing actor (hosted by the orchestrator); that actor asks
+ * back here for the decision (`route.decide`), which the router answers as `route.decided`.
+ */
 @Controller()
 export class RouteTaskController {
   constructor(
     @Inject(TRIAGE_ROUTER) private readonly router: TriageRouter,
     @Inject(JETSTREAM) private readonly js: JetStreamClient,
+    @Inject(SUPERVISION_STARTER) private readonly supervisions: SupervisionStarter,
   ) {}
 
   @EventPattern(agentTaskSubject(TRIAGE_AGENTS.supervisor.agent))
   route(@Payload() envelope: Envelope, @Ctx() context: JetStreamContext): Promise<string> {
-    return handleEmailTask(this.js, envelope, context, 'supervisor', async (email) => ({
-      type: EMAIL_ROUTED,
-      payload: await this.router.route(email),
-    }));
+    const task = parseOrThrow(AgentTaskRequested, envelope.payload, `${envelope.type} payload`);
+    switch (task.task) {
+      case TRIAGE_AGENTS.supervisor.task:
+        parseOrThrow(EmailTaskInput, task.input, `${task.task} input`);
+        return this.supervisions.startRouting(envelope, task);
+      case FAN_OUT_TASK:
+        return this.supervisions.startFanOut(envelope, task);
+      case ROUTE_DECIDE_TASK: {
+        const request = parseOrThrow(RouteDecideInput, task.input, `${task.task} input`);
+        const { email } = parseOrThrow(EmailTaskInput, request.input, `${task.task} input.input`);
+        return runEffect(this.js, { envelope, context, effectId: task.effectId, kind: 'agent.task', source: 'supervisor' }, async () => {
+          const decision = await this.router.route(email);
+          const payload: RouteDecided = { route: decision.route, confidence: decision.confidence, reason: decision.reason, router: decision.router };
+          return { type: ROUTE_DECIDED, payload };
+        });
+      }
+      default:
+        throw new SchemaValidationError(`${envelope.type} payload`, [`task: the supervisor has no task ${task.task} (tasks: ${TRIAGE_AGENTS.supervisor.task}, ${FAN_OUT_TASK}, ${ROUTE_DECIDE_TASK})`]);
+    }
   }
 }

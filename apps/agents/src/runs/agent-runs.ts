@@ -1,0 +1,62 @@
+import { Logger } from '@nestjs/common';
+import {
+  AgentHost,
+  KvToolResultStore,
+  KvWorkflowUsage,
+  ProviderBreakers,
+  createLanguageModel,
+  describeModelConfig,
+  modelConfigFromEnv,
+  priceTableFromEnv,
+  secondaryModelConfigFromEnv,
+} from '@troupe/agent-kit';
+import { loadSpamAssassinCorpus, parseCorpusEmail } from '@troupe/email-corpus';
+import type { JetStreamClient } from 'nats';
+import type { AgentsEnvironment } from '../config';
+import { lazyMailbox } from './corpus-tools';
+import { createTriageAgents } from './triage-agents';
+
+/**
+ * The agent host of this process, or null when the drafter and summariser answer directly (the
+ * default without a model, `TROUPE_REACT_LOOP=auto`). The chain is the configured model, the secondary
+ * model (`TROUPE_SECONDARY_MODEL_*`) and the offline default as the non-LLM fallback; the mailbox tools
+ * search the SpamAssassin corpus, parsed on the first tool call.
+ *
+ * @throws ModelConfigError when `TROUPE_MODEL_*`, `TROUPE_SECONDARY_MODEL_*` or `TROUPE_MODEL_PRICES` is invalid.
+ */
+export async function createAgentHost(env: AgentsEnvironment, processEnv: NodeJS.ProcessEnv, js: JetStreamClient): Promise<AgentHost | null> {
+  const primary = modelConfigFromEnv(processEnv);
+  const secondary = secondaryModelConfigFromEnv(processEnv);
+  const prices = priceTableFromEnv(processEnv);
+  const enabled = env.TROUPE_REACT_LOOP === 'always' || (env.TROUPE_REACT_LOOP === 'auto' && primary !== null);
+  if (!enabled) return null;
+  const models = [primary, secondary].flatMap((config, n) => (config === null ? [] : [createLanguageModel(config, { compatibleProviderName: n === 0 ? 'openai-compatible' : 'openai-compatible-secondary' })]));
+  const log = new Logger('agents');
+  log.log(
+    `agent runs on: drafter, summariser and spam-quarantine are ReAct loops over ${[
+      ...[primary, secondary].filter((config) => config !== null).map((config) => describeModelConfig(config)),
+      'the non-LLM fallback',
+    ].join(' → ')}`,
+  );
+  const agents = createTriageAgents({
+    models,
+    prices,
+    breakers: new ProviderBreakers({ breakerThreshold: env.TROUPE_MODEL_BREAKER_THRESHOLD, halfOpenAfterMs: 30_000 }),
+    resilience: { timeoutMs: env.TROUPE_MODEL_TIMEOUT_MS, attemptsPerModel: env.TROUPE_MODEL_ATTEMPTS, breakerThreshold: env.TROUPE_MODEL_BREAKER_THRESHOLD },
+    budget: { maxIterations: env.TROUPE_AGENT_MAX_ITERATIONS, maxTokens: env.TROUPE_AGENT_MAX_TOKENS, maxCostUsd: env.TROUPE_AGENT_MAX_COST_USD },
+    mailbox: lazyMailbox(async () => {
+      const started = Date.now();
+      const emails = await Promise.all(loadSpamAssassinCorpus().map((message) => parseCorpusEmail(message)));
+      log.log(`mailbox tools: ${emails.length} emails indexed in ${Date.now() - started} ms`);
+      return emails;
+    }),
+  });
+  return new AgentHost({
+    js,
+    agents,
+    toolResults: await KvToolResultStore.open(js, { replicas: env.TROUPE_STREAM_REPLICAS }),
+    usage: await KvWorkflowUsage.open(js, { replicas: env.TROUPE_STREAM_REPLICAS }),
+    workflowLimits: { maxTokens: env.TROUPE_WORKFLOW_MAX_TOKENS, maxCostUsd: env.TROUPE_WORKFLOW_MAX_COST_USD },
+    source: 'agents/runs',
+  });
+}

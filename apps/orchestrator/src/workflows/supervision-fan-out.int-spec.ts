@@ -1,0 +1,173 @@
+import { connect, type NatsConnection } from 'nats';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assign, setup } from 'xstate';
+import { z } from 'zod';
+import { ActorRuntime, defineWorkflow } from '@troupe/actor-runtime';
+import { supervisorRoutingWorkflow } from '@troupe/agent-kit';
+import { JetStreamServer, provisionStreams, publishEnvelope, runEffect, type JetStreamContext } from '@troupe/bus';
+import {
+  ALL_TIMERS,
+  AgentTaskRequested,
+  EMAIL_CLASSIFIED,
+  EMAIL_SUMMARISED,
+  EmailClassified,
+  EmailSummarised,
+  ORCHESTRATOR_CONSUMER,
+  REPLY_DRAFTED,
+  ReplyDrafted,
+  SUPERVISION_COMPLETED,
+  SUPERVISION_REQUESTED,
+  SupervisionCompleted,
+  TIMER_CONSUMER,
+  agentConsumer,
+  agentTaskSubject,
+  workflowEventSubject,
+  type Envelope,
+  type SupervisionRequested,
+} from '@troupe/contracts';
+import { createPersistence, type Persistence } from '@troupe/persistence';
+import { startNatsServer, type NatsServerHandle } from '@troupe/testing';
+import { TimersController } from '../timers/timers.controller';
+
+// The supervisor's fan-out on real NATS: the supervision actor in the ActorRuntime with the orchestrator's
+// durable timer service, three specialists answering over their work queues, one slower than the join timeout.
+
+/** A parent that waits for the join. */
+const parentMachine = setup({
+  types: { context: {} as { result: SupervisionCompleted | null }, events: {} as { type: 'supervision.completed'; payload: SupervisionCompleted } },
+}).createMachine({
+  id: 'parent',
+  initial: 'waiting',
+  context: { result: null },
+  states: { waiting: { on: { 'supervision.completed': { target: 'joined', actions: assign({ result: ({ event }) => event.payload }) } } }, joined: { type: 'final' } },
+});
+const parentWorkflow = defineWorkflow({
+  workflowType: 'fan-out-parent',
+  machine: parentMachine,
+  machineVersion: '1',
+  startEventType: 'parent.started',
+  events: { 'parent.started': z.object({}), [SUPERVISION_COMPLETED]: SupervisionCompleted },
+  input: () => ({}),
+  tags: () => ({}),
+});
+
+let nats: NatsServerHandle;
+let connection: NatsConnection;
+let persistence: Persistence;
+const servers: JetStreamServer[] = [];
+let releaseSlow: () => void = () => undefined;
+
+async function listen(server: JetStreamServer): Promise<void> {
+  await new Promise<void>((resolve, reject) => server.listen((error?: unknown) => (error ? reject(error as Error) : resolve())));
+  servers.push(server);
+}
+
+beforeAll(async () => {
+  nats = await startNatsServer();
+  connection = await connect({ servers: nats.url });
+  await provisionStreams(await connection.jetstreamManager());
+  persistence = await createPersistence({ nats: connection });
+  const js = connection.jetstream();
+  const runtime = new ActorRuntime({
+    definitions: [parentWorkflow, supervisorRoutingWorkflow({ [EMAIL_CLASSIFIED]: EmailClassified, [EMAIL_SUMMARISED]: EmailSummarised, [REPLY_DRAFTED]: ReplyDrafted })],
+    store: persistence.snapshots,
+    journal: persistence.journal,
+    publish: async (message) => {
+      await publishEnvelope(js, message.subject, message.envelope, { msgId: message.id });
+    },
+  });
+  const timers = new TimersController({ js, now: () => new Date() });
+  const orchestrator = new JetStreamServer({ connection, consumers: [ORCHESTRATOR_CONSUMER, TIMER_CONSUMER] });
+  orchestrator.addHandler(ORCHESTRATOR_CONSUMER.filterSubject, (envelope: Envelope) => runtime.handle(envelope), true);
+  orchestrator.addHandler(ALL_TIMERS, (envelope: Envelope) => timers.fire(envelope), true);
+  await listen(orchestrator);
+
+  const slow = new Promise<void>((resolve) => {
+    releaseSlow = resolve;
+  });
+  const specialists = new JetStreamServer({ connection, consumers: ['summariser', 'drafter', 'classifier'].map((agent) => agentConsumer(agent)) });
+  const answer = (type: string, payload: () => Promise<unknown>) => (envelope: Envelope, context: JetStreamContext) => {
+    const task = AgentTaskRequested.parse(envelope.payload);
+    return runEffect(js, { envelope, context, effectId: task.effectId, kind: 'agent.task', source: 'test' }, async () => ({ type, payload: await payload() }));
+  };
+  specialists.addHandler(agentTaskSubject('summariser'), answer(EMAIL_SUMMARISED, async () => ({ summary: 'A list post about spam filters.', summariser: 'test' })), true);
+  specialists.addHandler(agentTaskSubject('classifier'), answer(EMAIL_CLASSIFIED, async () => ({ label: 'ham', confidence: 0.97, classifier: 'test' })), true);
+  specialists.addHandler(
+    agentTaskSubject('drafter'),
+    answer(REPLY_DRAFTED, async () => {
+      await slow;
+      return { to: 'ann@example.org', subject: 'Re: x', body: 'late', reasoning: 'slow', drafter: 'test' };
+    }),
+    true,
+  );
+  await listen(specialists);
+});
+
+afterAll(async () => {
+  releaseSlow();
+  for (const server of servers.reverse()) await server.close();
+  await persistence?.close();
+  await connection?.close();
+  await nats?.stop();
+});
+
+async function eventually<T>(check: () => Promise<T | null | undefined>): Promise<T> {
+  for (;;) {
+    const value = await check();
+    if (value !== null && value !== undefined) return value;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+function publish(envelope: Envelope) {
+  return publishEnvelope(connection.jetstream(), workflowEventSubject(envelope.workflowId), envelope, { msgId: envelope.id });
+}
+
+describe('supervisor fan-out on NATS JetStream', () => {
+  it('sends one task to three specialists in parallel and, at the durable join timeout, says which answered', async () => {
+    const parentId = 'fan-out-parent-1';
+    const meta = { correlationId: parentId, causationId: null, occurredAt: new Date().toISOString(), source: 'test' };
+    await publish({ ...meta, id: `${parentId}:started`, type: 'parent.started', workflowId: parentId, payload: {} });
+    const supervisionId = 'sup-fan-out-1';
+    const candidates = [
+      { route: 'summariser', specialist: 'summariser', task: 'email.summarise', description: 's', resultEventType: EMAIL_SUMMARISED },
+      { route: 'drafter', specialist: 'drafter', task: 'reply.draft', description: 'd', resultEventType: REPLY_DRAFTED },
+      { route: 'classifier', specialist: 'classifier', task: 'email.classify', description: 'c', resultEventType: EMAIL_CLASSIFIED },
+    ];
+    const request: SupervisionRequested = {
+      parent: { workflowId: parentId, effectId: `${parentId}:fan-out`, task: 'task.fan_out' },
+      input: { email: { messageId: '<1@x>', from: 'ann@example.org', to: 'me@example.org', subject: 'x', date: null, text: 'hello', headers: {}, origin: {} } },
+      candidates,
+      mode: 'fan_out',
+      fanOut: ['summariser', 'drafter', 'classifier'],
+      confidenceThreshold: 0,
+      joinTimeoutMs: 1_500,
+      router: { agent: 'supervisor', task: 'route.decide' },
+      resultEventType: SUPERVISION_COMPLETED,
+    };
+    await publish({ ...meta, id: `${supervisionId}:requested`, type: SUPERVISION_REQUESTED, workflowId: supervisionId, payload: request });
+
+    const parent = await eventually(async () => {
+      const record = await persistence.snapshots.load(parentId);
+      return record?.status === 'done' ? record : null;
+    });
+    const result = (parent.snapshot as { context: { result: SupervisionCompleted } }).context.result;
+    expect(result.timedOut).toBe(true);
+    expect(result.answered.map((a) => [a.specialist, a.type])).toEqual([
+      ['summariser', EMAIL_SUMMARISED],
+      ['classifier', EMAIL_CLASSIFIED],
+    ]);
+    expect(result.missing).toEqual([{ route: 'drafter', specialist: 'drafter' }]);
+    expect(result.failed).toEqual([]);
+
+    const journal = await persistence.journal.read(supervisionId);
+    expect(journal[0].effects.filter((effect) => effect.kind === 'agent.task')).toHaveLength(3);
+    expect(journal[0].effects.some((effect) => effect.kind === 'timer.schedule')).toBe(true);
+    expect(journal.at(-1)?.eventType).toBe('timer.fired');
+
+    // The slow answer arrives after the join: journaled, not applied.
+    releaseSlow();
+    const late = await eventually(async () => (await persistence.journal.read(supervisionId)).find((entry) => entry.eventType === REPLY_DRAFTED));
+    expect(late.rejection).toMatch(/workflow is done/);
+  });
+});

@@ -1,0 +1,234 @@
+import {
+  BrokenCircuitError,
+  CircuitBreakerPolicy,
+  ConsecutiveBreaker,
+  DelegateBackoff,
+  TimeoutStrategy,
+  circuitBreaker,
+  handleWhen,
+  retry,
+  timeout,
+} from 'cockatiel';
+import type { ModelAttempt, ModelDecision, ModelUsage, TranscriptMessage } from '@troupe/contracts';
+import { AgentKitError } from './errors';
+import { modelLabel, type ChatLanguageModel } from './language-model';
+import { ModelAttemptError, callModel, classifyModelError, type ModelCallRequest } from './model-call';
+import { costOf, type PriceTable } from './pricing';
+
+/** Settings of the resilience around each model (cockatiel policies). Durations in ms. */
+export interface ResilienceOptions {
+  /** Per attempt (default 30,000). */
+  timeoutMs: number;
+  /** Attempts per model, the first included (default 3); only transient failures are retried. */
+  attemptsPerModel: number;
+  /** First backoff (default 500); doubles per retry, with jitter, up to `maxDelayMs` (default 10,000). */
+  initialDelayMs: number;
+  maxDelayMs: number;
+  /** A `Retry-After` longer than this (default 30,000) is not waited for: the chain moves to the next model. */
+  maxRetryAfterMs: number;
+  /** Consecutive transient failures that open a provider's circuit (default 5). */
+  breakerThreshold: number;
+  /** How long an open circuit stays open before one trial call (default 30,000). */
+  halfOpenAfterMs: number;
+}
+
+/** Defaults of {@link ResilienceOptions}. */
+export const DEFAULT_RESILIENCE: ResilienceOptions = {
+  timeoutMs: 30_000,
+  attemptsPerModel: 3,
+  initialDelayMs: 500,
+  maxDelayMs: 10_000,
+  maxRetryAfterMs: 30_000,
+  breakerThreshold: 5,
+  halfOpenAfterMs: 30_000,
+};
+
+/**
+ * One circuit breaker per provider (`model.provider`, e.g. `openai.chat`), shared by every chain of a
+ * process: a provider that keeps failing is skipped at once (`circuit_open`) until `halfOpenAfterMs`
+ * has passed.
+ */
+export class ProviderBreakers {
+  private readonly breakers = new Map<string, CircuitBreakerPolicy>();
+
+  constructor(private readonly options: Pick<ResilienceOptions, 'breakerThreshold' | 'halfOpenAfterMs'> = DEFAULT_RESILIENCE) {}
+
+  /** The breaker of `provider` (created closed on first use). */
+  of(provider: string): CircuitBreakerPolicy {
+    let breaker = this.breakers.get(provider);
+    if (breaker === undefined) {
+      breaker = circuitBreaker(
+        handleWhen((error) => error instanceof ModelAttemptError && error.transient),
+        { halfOpenAfter: this.options.halfOpenAfterMs, breaker: new ConsecutiveBreaker(this.options.breakerThreshold) },
+      );
+      this.breakers.set(provider, breaker);
+    }
+    return breaker;
+  }
+}
+
+/** The last hop of a chain: answers without a language model (naive Bayes, header rules, a template). */
+export interface NonLlmFallback {
+  /** Shown as `fallback/<name>` in usage and attempts. */
+  name: string;
+  /** The final answer for the run's task input (it must satisfy the agent's answer schema). */
+  answer(input: unknown, transcript: readonly TranscriptMessage[]): Promise<unknown>;
+}
+
+/** What {@link ModelChain.call} returns: the decision, the usage of the call that served it, every attempt. */
+export interface ModelChainResult {
+  decision: ModelDecision;
+  usage: ModelUsage;
+  attempts: ModelAttempt[];
+}
+
+/** Every model of a chain failed and there is no non-LLM fallback. `attempts` lists them all. */
+export class ModelChainExhaustedError extends AgentKitError {
+  readonly attempts: ModelAttempt[];
+
+  constructor(attempts: ModelAttempt[]) {
+    const summary = attempts.map((a) => `${a.model}#${a.attempt} ${a.outcome}${a.status === null ? '' : ` ${a.status}`}`).join(', ');
+    super('MODEL_CHAIN_EXHAUSTED', `every model failed: ${summary}`, { retryable: false });
+    this.attempts = attempts;
+  }
+}
+
+/** Dependencies of a {@link ModelChain}. */
+export interface ModelChainOptions {
+  /** Primary first, then the secondary models in order. May be empty (only the fallback answers). */
+  models: readonly ChatLanguageModel[];
+  fallback: NonLlmFallback | null;
+  breakers: ProviderBreakers;
+  prices: PriceTable;
+  resilience?: Partial<ResilienceOptions>;
+  /** Jitter source in [0, 1) (default Math.random; injected by tests). */
+  random?: () => number;
+  /** Wall clock in ms for latencies (default Date.now). */
+  clock?: () => number;
+}
+
+/**
+ * A fallback chain primary → secondary model(s) → non-LLM fallback (DESIGN.md "Agents"). Each model is
+ * called through {@link callModel} inside cockatiel policies: a timeout per attempt, retry with
+ * exponential backoff and jitter on transient failures (timeouts, 408/409/429, 5xx, refused connections)
+ * that waits at least the provider's `Retry-After`, and the provider's circuit breaker. When a model
+ * gives up (retries spent, a non-transient failure, a malformed response, a `Retry-After` beyond
+ * `maxRetryAfterMs`, an open circuit) the chain moves to the next hop; every attempt is recorded.
+ */
+export class ModelChain {
+  private readonly resilience: ResilienceOptions;
+  private readonly random: () => number;
+  private readonly clock: () => number;
+
+  constructor(private readonly options: ModelChainOptions) {
+    this.resilience = { ...DEFAULT_RESILIENCE, ...options.resilience };
+    this.random = options.random ?? Math.random;
+    this.clock = options.clock ?? Date.now;
+  }
+
+  /** Labels of the hops in order, e.g. `['openai.chat/gpt-4o-mini', 'fallback/template']`. */
+  get hops(): string[] {
+    return [...this.options.models.map((model) => modelLabel(model)), ...(this.options.fallback === null ? [] : [`fallback/${this.options.fallback.name}`])];
+  }
+
+  /**
+   * Runs one model call over the chain.
+   *
+   * @param request the call without its model.
+   * @param fallbackInput the run's task input, for the non-LLM fallback.
+   * @throws ModelChainExhaustedError when every hop failed (only without a fallback, or when it threw).
+   */
+  async call(request: Omit<ModelCallRequest, 'model' | 'abortSignal'>, fallbackInput: unknown): Promise<ModelChainResult> {
+    const attempts: ModelAttempt[] = [];
+    const started = this.clock();
+    for (const [hop, model] of this.options.models.entries()) {
+      const result = await this.callOneModel(hop, model, request, attempts);
+      if (result !== null) {
+        const { costUsd } = costOf(this.options.prices, result.model, result.inputTokens, result.outputTokens);
+        return {
+          decision: result.decision,
+          usage: { model: result.model, inputTokens: result.inputTokens, outputTokens: result.outputTokens, latencyMs: this.clock() - started, costUsd },
+          attempts,
+        };
+      }
+    }
+    const fallback = this.options.fallback;
+    if (fallback === null) throw new ModelChainExhaustedError(attempts);
+    const label = `fallback/${fallback.name}`;
+    const fallbackStarted = this.clock();
+    try {
+      const value = await fallback.answer(fallbackInput, request.transcript);
+      attempts.push(this.attempt(this.options.models.length, label, 1, 'fallback', fallbackStarted, null));
+      return {
+        decision: { kind: 'answer', value, text: JSON.stringify(value) ?? '' },
+        usage: { model: label, inputTokens: 0, outputTokens: 0, latencyMs: this.clock() - started, costUsd: 0 },
+        attempts,
+      };
+    } catch (error) {
+      attempts.push({ ...this.attempt(this.options.models.length, label, 1, 'rejected', fallbackStarted, null), error: String((error as Error)?.message ?? error).slice(0, 2_000) });
+      throw new ModelChainExhaustedError(attempts);
+    }
+  }
+
+  /** Calls one model with retries inside its provider's breaker; null when it gave up (recorded in `attempts`). */
+  private async callOneModel(
+    hop: number,
+    model: ChatLanguageModel,
+    request: Omit<ModelCallRequest, 'model' | 'abortSignal'>,
+    attempts: ModelAttempt[],
+  ) {
+    const label = modelLabel(model);
+    const { timeoutMs, attemptsPerModel, initialDelayMs, maxDelayMs, maxRetryAfterMs } = this.resilience;
+    const breaker = this.options.breakers.of(model.provider);
+    const perAttempt = timeout(timeoutMs, TimeoutStrategy.Aggressive);
+    let attempt = 0;
+    const policy = retry(
+      handleWhen((error) => error instanceof ModelAttemptError && error.transient && (error.retryAfterMs ?? 0) <= maxRetryAfterMs),
+      {
+        maxAttempts: Math.max(0, attemptsPerModel - 1),
+        backoff: new DelegateBackoff((context) => {
+          const exponential = Math.min(maxDelayMs, initialDelayMs * 2 ** (context.attempt - 1));
+          // "Equal jitter" (AWS Architecture Blog, "Exponential Backoff And Jitter"): half fixed, half random.
+          const jittered = exponential / 2 + (exponential / 2) * this.random();
+          const error = 'error' in context.result ? context.result.error : null;
+          const retryAfter = error instanceof ModelAttemptError ? (error.retryAfterMs ?? 0) : 0;
+          const delay = Math.round(Math.max(jittered, retryAfter));
+          const last = attempts.at(-1);
+          if (last !== undefined) last.backoffMs = delay;
+          return delay;
+        }),
+      },
+    );
+    try {
+      return await policy.execute(() =>
+        breaker.execute(async () => {
+          attempt += 1;
+          const started = this.clock();
+          try {
+            const result = await perAttempt.execute(({ signal }) => callModel({ ...request, model, abortSignal: signal }));
+            attempts.push(this.attempt(hop, label, attempt, 'ok', started, null));
+            return result;
+          } catch (error) {
+            const failure = classifyModelError(label, error);
+            attempts.push({
+              ...this.attempt(hop, label, attempt, failure.outcome, started, failure.status),
+              retryAfterMs: failure.retryAfterMs,
+              error: failure.message.slice(0, 2_000),
+            });
+            throw failure;
+          }
+        }),
+      );
+    } catch (error) {
+      if (error instanceof BrokenCircuitError) {
+        attempt += 1;
+        attempts.push({ ...this.attempt(hop, label, attempt, 'circuit_open', this.clock(), null), error: `circuit of provider ${model.provider} is open` });
+      }
+      return null;
+    }
+  }
+
+  private attempt(hop: number, model: string, attempt: number, outcome: ModelAttempt['outcome'], started: number, status: number | null): ModelAttempt {
+    return { hop, model, attempt, outcome, status, retryAfterMs: null, latencyMs: Math.max(0, this.clock() - started), backoffMs: null, error: null };
+  }
+}

@@ -1,0 +1,75 @@
+import { BUCKETS, type RunUsage } from '@troupe/contracts';
+import type { JetStreamClient, KV } from 'nats';
+
+/** Tokens and cost (USD) a workflow's agent runs have spent, and which runs were counted. */
+export interface WorkflowSpend {
+  tokens: number;
+  costUsd: number;
+  runIds: string[];
+}
+
+/**
+ * What each workflow's agent runs have spent, for the per-workflow budget: a run starts with the spend
+ * so far, and each finished run adds its usage once (by run id, so a redelivered result does not count twice).
+ */
+export interface WorkflowUsageLedger {
+  spent(workflowId: string): Promise<WorkflowSpend>;
+  record(workflowId: string, runId: string, usage: RunUsage): Promise<void>;
+}
+
+const EMPTY: WorkflowSpend = { tokens: 0, costUsd: 0, runIds: [] };
+/** Run ids remembered per workflow for idempotency. */
+const RUN_IDS_WINDOW = 256;
+
+function added(spend: WorkflowSpend, runId: string, usage: RunUsage): WorkflowSpend | null {
+  if (spend.runIds.includes(runId)) return null;
+  return {
+    tokens: spend.tokens + usage.inputTokens + usage.outputTokens,
+    costUsd: spend.costUsd + usage.costUsd,
+    runIds: [...spend.runIds, runId].slice(-RUN_IDS_WINDOW),
+  };
+}
+
+/** A {@link WorkflowUsageLedger} in memory (tests). */
+export class InMemoryWorkflowUsage implements WorkflowUsageLedger {
+  readonly spends = new Map<string, WorkflowSpend>();
+  async spent(workflowId: string) {
+    return this.spends.get(workflowId) ?? EMPTY;
+  }
+  async record(workflowId: string, runId: string, usage: RunUsage) {
+    const next = added(await this.spent(workflowId), runId, usage);
+    if (next !== null) this.spends.set(workflowId, next);
+  }
+}
+
+/** A {@link WorkflowUsageLedger} in the JetStream KV bucket `troupe_workflow_usage`, updated by compare-and-set. */
+export class KvWorkflowUsage implements WorkflowUsageLedger {
+  private constructor(private readonly kv: KV) {}
+
+  /** Opens (creating when missing) the bucket. */
+  static async open(js: JetStreamClient, options: { replicas?: number } = {}): Promise<KvWorkflowUsage> {
+    return new KvWorkflowUsage(await js.views.kv(BUCKETS.workflowUsage, { history: 1, replicas: options.replicas ?? 1 }));
+  }
+
+  async spent(workflowId: string): Promise<WorkflowSpend> {
+    const entry = await this.kv.get(workflowId);
+    return entry === null || entry.operation !== 'PUT' ? EMPTY : (entry.json() as WorkflowSpend);
+  }
+
+  /** @throws Error from JetStream after 10 lost compare-and-set races. */
+  async record(workflowId: string, runId: string, usage: RunUsage): Promise<void> {
+    for (let attempt = 0; attempt < 10; attempt += 1) {
+      const entry = await this.kv.get(workflowId);
+      const current = entry === null || entry.operation !== 'PUT' ? EMPTY : (entry.json() as WorkflowSpend);
+      const next = added(current, runId, usage);
+      if (next === null) return;
+      try {
+        if (entry === null) await this.kv.create(workflowId, JSON.stringify(next));
+        else await this.kv.update(workflowId, JSON.stringify(next), entry.revision);
+        return;
+      } catch (error) {
+        if (attempt === 9) throw error;
+      }
+    }
+  }
+}
