@@ -15,6 +15,7 @@ const alias = {
   '@troupe/agent-kit': path.resolve(__dirname, 'libs/agent-kit/src/index.ts'),
   '@troupe/telemetry': path.resolve(__dirname, 'libs/telemetry/src/index.ts'),
   '@troupe/email-corpus': path.resolve(__dirname, 'libs/email-corpus/src/index.ts'),
+  '@troupe/claims-corpus': path.resolve(__dirname, 'libs/claims-corpus/src/index.ts'),
   '@troupe/sensor-data': path.resolve(__dirname, 'libs/sensor-data/src/index.ts'),
   '@troupe/statecharts': path.resolve(__dirname, 'statecharts/index.ts'),
   '@troupe/testing': path.resolve(__dirname, 'test/support/index.ts'),

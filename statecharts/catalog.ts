@@ -2,6 +2,21 @@ import type { AnyStateMachine } from 'xstate';
 import type { z } from 'zod';
 import {
   APPROVAL_DECIDED,
+  CLAIM_AUDITED,
+  CLAIM_CLASSIFIED,
+  CLAIM_EXTRACTED,
+  CLAIM_LETTER_GENERATED,
+  CLAIM_NOTIFIED,
+  CLAIM_PROCESSING,
+  CLAIM_REVIEWED,
+  CLAIM_SUBMITTED,
+  ClaimAudited,
+  ClaimClassified,
+  ClaimExtracted,
+  ClaimLetterGenerated,
+  ClaimNotified,
+  ClaimReviewed,
+  ClaimSubmitted,
   ApprovalDecided,
   EFFECT_FAILED,
   EMAIL_CLASSIFIED,
@@ -42,6 +57,8 @@ import {
   SAFE_ACTION_APPLIED,
   SafeActionApplied,
 } from '@troupe/contracts';
+import { CLAIM_PROCESSING_MACHINE_VERSION } from './claim-processing/claim-processing.implementations';
+import { claimProcessingMachine } from './claim-processing/claim-processing.machine';
 import { EMAIL_TRIAGE_MACHINE_VERSION, emailTriageMachine } from './email-triage/email-triage.machine';
 import { INCIDENT_RESPONSE_MACHINE_VERSION, incidentResponseMachine } from './incident-response/incident-response.machine';
 
@@ -102,5 +119,28 @@ export const INCIDENT_RESPONSE_WORKFLOW = {
   },
 } as const satisfies WorkflowCatalogEntry;
 
+/** The payload schema of every event claim processing accepts (both forms of the workflow). */
+export const CLAIM_PROCESSING_EVENTS = {
+  [CLAIM_SUBMITTED]: ClaimSubmitted,
+  [CLAIM_EXTRACTED]: ClaimExtracted,
+  [CLAIM_CLASSIFIED]: ClaimClassified,
+  [CLAIM_REVIEWED]: ClaimReviewed,
+  [APPROVAL_DECIDED]: ApprovalDecided,
+  [CLAIM_LETTER_GENERATED]: ClaimLetterGenerated,
+  [CLAIM_NOTIFIED]: ClaimNotified,
+  [CLAIM_AUDITED]: ClaimAudited,
+  [EFFECT_FAILED]: EffectFailed,
+  [WORKFLOW_CANCEL_REQUESTED]: WorkflowCancelRequested,
+} as const;
+
+/** Insurance claims: one workflow per claim (the TypeScript form; the declared form compiles to the same). */
+export const CLAIM_PROCESSING_WORKFLOW = {
+  workflowType: CLAIM_PROCESSING,
+  machine: claimProcessingMachine,
+  machineVersion: CLAIM_PROCESSING_MACHINE_VERSION,
+  startEventType: CLAIM_SUBMITTED,
+  events: CLAIM_PROCESSING_EVENTS,
+} as const satisfies WorkflowCatalogEntry;
+
 /** Every workflow type Troupe knows, one entry per type. */
-export const WORKFLOW_CATALOG: readonly WorkflowCatalogEntry[] = [EMAIL_TRIAGE_WORKFLOW, INCIDENT_RESPONSE_WORKFLOW];
+export const WORKFLOW_CATALOG: readonly WorkflowCatalogEntry[] = [EMAIL_TRIAGE_WORKFLOW, INCIDENT_RESPONSE_WORKFLOW, CLAIM_PROCESSING_WORKFLOW];

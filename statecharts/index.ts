@@ -1,7 +1,10 @@
 /**
  * @troupe/statecharts: pure workflow machines (XState v5). No I/O, clocks or randomness: effects leave
  * as `requestEffect` actions and results come back as events. Start with `email-triage` (a workflow),
- * `react-loop` (one agent run) and `supervisor-routing` (the supervisor's handling of one task).
+ * `react-loop` (one agent run) and `supervisor-routing` (the supervisor's handling of one task);
+ * `claim-processing` ships in two forms, a TypeScript machine and a declared one
+ * (`claim-processing.workflow.yaml`), both built from the named pieces in its `implementations`;
+ * `declared/` reads, validates and compiles declared workflows.
  */
 export {
   EMAIL_TRIAGE_MACHINE_VERSION,
@@ -17,6 +20,49 @@ export {
   emailTriageMachine,
   emailTriageTags,
 } from './email-triage/email-triage.machine';
+export {
+  CLAIM_PROCESSING_MACHINE_VERSION,
+  CLAIM_REVIEW_ROLES,
+  CLAIM_MANAGER_ROLES,
+  type ClaimGate,
+  type ClaimProcessingInput,
+  type ClaimProcessingContext,
+  type ClaimProcessingEvent,
+  type ClaimHumanDecision,
+  claimGateId,
+  editedAmountUsd,
+  claimProcessingContext,
+  claimEffects,
+  claimGateTexts,
+  claimGuards,
+  claimActions,
+  claimDelays,
+  claimProcessingTags,
+} from './claim-processing/claim-processing.implementations';
+export { claimProcessingMachine } from './claim-processing/claim-processing.machine';
+export { CLAIM_PROCESSING_REGISTRY } from './claim-processing/claim-processing.registry';
+export {
+  type DeclaredWorkflowIssue,
+  DeclaredWorkflowError,
+  type DeclaredWorkflowDocument,
+  type DeclaredWorkflowRegistry,
+  type CompiledWorkflow,
+  parseDeclaredWorkflow,
+  compileDeclaredWorkflow,
+  loadDeclaredWorkflow,
+} from './declared/declared-workflow';
+export {
+  NamedReference,
+  DeclaredTransition,
+  DeclaredTransitions,
+  DeclaredTimeout,
+  DeclaredApproval,
+  DeclaredOutput,
+  DeclaredState,
+  DeclaredBudgets,
+  DeclaredModel,
+  DeclaredWorkflow,
+} from './declared/declared-workflow.schema';
 export { recordCompensation, compensationsToRun } from './saga';
 export {
   REACT_LOOP_MACHINE_VERSION,
@@ -56,4 +102,11 @@ export {
   incidentResponseMachine,
   incidentResponseTags,
 } from './incident-response/incident-response.machine';
-export { type WorkflowCatalogEntry, EMAIL_TRIAGE_WORKFLOW, INCIDENT_RESPONSE_WORKFLOW, WORKFLOW_CATALOG } from './catalog';
+export {
+  type WorkflowCatalogEntry,
+  EMAIL_TRIAGE_WORKFLOW,
+  INCIDENT_RESPONSE_WORKFLOW,
+  CLAIM_PROCESSING_EVENTS,
+  CLAIM_PROCESSING_WORKFLOW,
+  WORKFLOW_CATALOG,
+} from './catalog';

@@ -3,9 +3,11 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { advertiseAgents } from '@troupe/agent-kit';
 import { connectToNats, createJetStreamMicroservice, provisionStreams, runApp, shutdownOnSignal } from '@troupe/bus';
-import { AGENT_EFFECT_KINDS, REPLY_SEND, TRIAGE_AGENTS, agentConsumer, effectConsumer, logLevelsFrom, parseEnvironment } from '@troupe/contracts';
+import { AGENT_EFFECT_KINDS, CLAIM_AGENTS, REPLY_SEND, TRIAGE_AGENTS, agentConsumer, effectConsumer, logLevelsFrom, parseEnvironment } from '@troupe/contracts';
 import { createPersistence } from '@troupe/persistence';
 import { AgentsModule } from './agents.module';
+import { createClaimAgents } from './claims/claim-agents.factory';
+import { openClaimLedgers } from './claims/claim-ledgers';
 import { AgentsEnvironment } from './config';
 import { triageAdvertisements } from './runs/advertisements';
 import { createAgentHost } from './runs/agent-runs';
@@ -20,9 +22,10 @@ async function bootstrap(): Promise<void> {
   const nats = await connectToNats({ servers: env.NATS_URL, name: 'troupe-agents', user: env.NATS_USER, pass: env.NATS_PASSWORD });
   await provisionStreams(await nats.jetstreamManager(), undefined, { replicas: env.TROUPE_STREAM_REPLICAS });
   const persistence = await createPersistence({ nats, mongoUri: env.MONGODB_URI, mongoDbName: env.MONGODB_DB });
+  const claims = { agents: createClaimAgents(process.env), ledgers: await openClaimLedgers(nats) };
   const agentHost = await createAgentHost(env, process.env, nats.jetstream());
   const runConsumers = agentHost === null ? [] : Object.values(AGENT_EFFECT_KINDS).map((kind) => effectConsumer(kind));
-  const { app } = await createJetStreamMicroservice(AgentsModule.forRoot({ specialists, sentMail: persistence.sentMail, js: nats.jetstream(), agentHost, incidents }), {
+  const { app } = await createJetStreamMicroservice(AgentsModule.forRoot({ specialists, sentMail: persistence.sentMail, js: nats.jetstream(), agentHost, incidents, claims }), {
     connection: nats,
     consumers: [
       agentConsumer(TRIAGE_AGENTS.classifier.agent),
@@ -32,6 +35,7 @@ async function bootstrap(): Promise<void> {
       effectConsumer(REPLY_SEND),
       ...runConsumers,
       ...incidentAgentConsumers(),
+      ...Object.values(CLAIM_AGENTS).map(({ agent }) => agentConsumer(agent)),
     ],
     concurrency: env.TROUPE_AGENT_CONCURRENCY,
     logger: logLevelsFrom(env.TROUPE_LOG_LEVEL),
@@ -41,8 +45,8 @@ async function bootstrap(): Promise<void> {
   await app.listen();
   new Logger('agents').log(
     agentHost === null
-      ? `ready (classifier ${specialists.classifier.name}, drafter ${specialists.drafter.name}, summariser ${specialists.summariser.name}, incident diagnoser ${incidents.diagnoser.name})`
-      : `ready (classifier ${specialists.classifier.name}; drafter, summariser and spam-quarantine as ReAct runs; incident diagnoser ${incidents.diagnoser.name})`,
+      ? `ready (classifier ${specialists.classifier.name}, drafter ${specialists.drafter.name}, summariser ${specialists.summariser.name}, incident diagnoser ${incidents.diagnoser.name}, claims ${claims.agents.extractor.name})`
+      : `ready (classifier ${specialists.classifier.name}; drafter, summariser and spam-quarantine as ReAct runs; incident diagnoser ${incidents.diagnoser.name}, claims ${claims.agents.extractor.name})`,
   );
   shutdownOnSignal('agents', [
     () => app.close(),

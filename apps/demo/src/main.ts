@@ -9,6 +9,7 @@ import { connectToNats, provisionStreams, publishEnvelope } from '@troupe/bus';
 import { BaseEnvironment, emailReceivedEnvelope, parseEnvironment, workflowEventSubject } from '@troupe/contracts';
 import { loadSpamAssassinCorpus, parseCorpusEmail, splitOf, type CorpusEmail } from '@troupe/email-corpus';
 import { shutdownTelemetry } from '@troupe/telemetry';
+import { runClaimsDemo } from './claims/claims-demo';
 import { runIncidentDemo } from './incidents/run-incidents';
 import { buildReport, type DemoReport } from './report';
 import { REPOSITORY_ROOT, TROUPE_APPS, ensureNatsServer, startApp, type AppProcess } from './stack';
@@ -23,7 +24,7 @@ const DemoEnvironment = BaseEnvironment.extend({
 /** The identity the demo's API key stands for (roles operator and approver). */
 const DEMO_PRINCIPAL_ID = 'demo-operator';
 
-const USAGE = `npm run demo -- [--workflow triage|incidents] [--limit N] [--approve all|none] [--timeout SECONDS] [--external-apps] [--keep-running]
+const USAGE = `npm run demo -- [--workflow triage|incidents|claims] [--limit N] [--approve all|none] [--timeout SECONDS] [--external-apps] [--keep-running]
 
 Triages the SpamAssassin corpus on the Troupe mesh: one email-triage workflow per email.
   --limit N         publish only the first N emails (default: all 6,046)
@@ -33,8 +34,10 @@ Triages the SpamAssassin corpus on the Troupe mesh: one email-triage workflow pe
   --external-apps   do not start the apps; use the ones already running against NATS_URL
                     (with --approve all, TROUPE_API_KEY must hold an approver's API key for that gateway)
   --keep-running    leave the apps (and a NATS server the demo started) running after the report
-  --workflow W      triage (default) or incidents: one incident-response workflow per alert the anomaly
-                    detector raises on the Suthaharan sensor readings; reports detection precision/recall
+  --workflow W      triage (default); incidents: one incident-response workflow per alert the anomaly
+                    detector raises on the Suthaharan sensor readings; reports detection precision/recall;
+                    claims: SYNTHETIC insurance claims (seeded), one claim-processing workflow per claim,
+                    reported against their labels (--limit N claims, default 70)
   --threshold Z     with --workflow incidents: the detector's robust |z| threshold (default 8)`;
 
 async function main(): Promise<void> {
@@ -52,6 +55,13 @@ async function main(): Promise<void> {
   });
   if (values.help) {
     console.log(USAGE);
+    return;
+  }
+  if (values.workflow === 'claims') {
+    const claims = z
+      .object({ limit: z.coerce.number().int().positive().optional(), approve: z.enum(['all', 'none']), timeout: z.coerce.number().positive() })
+      .parse({ limit: values.limit, approve: values.approve, timeout: values.timeout });
+    process.exitCode = await runClaimsDemo({ ...claims, timeoutSeconds: claims.timeout, externalApps: values['external-apps'], keepRunning: values['keep-running'] });
     return;
   }
   if (values.workflow === 'incidents') {
@@ -75,7 +85,7 @@ async function main(): Promise<void> {
     await shutdownTelemetry();
     return;
   }
-  if (values.workflow !== 'triage') throw new Error(`--workflow must be triage or incidents, got ${values.workflow}`);
+  if (values.workflow !== 'triage') throw new Error(`--workflow must be triage, incidents or claims, got ${values.workflow}`);
   const options = z
     .object({
       limit: z.coerce.number().int().positive().optional(),

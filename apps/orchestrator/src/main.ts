@@ -35,6 +35,7 @@ import { createPersistence } from '@troupe/persistence';
 import { OrchestratorEnvironment } from './config';
 import { OrchestratorModule } from './orchestrator.module';
 import { startScheduler } from './schedules/start-scheduler';
+import { CLAIM_PROCESSING_YAML_PATH, claimProcessingWorkflow, declaredClaimProcessing } from './workflows/claim-processing.workflow';
 import { emailTriageWorkflow } from './workflows/email-triage.workflow';
 import { incidentResponseWorkflow } from './workflows/incident-response.workflow';
 
@@ -57,6 +58,8 @@ async function bootstrap(): Promise<void> {
   const publisher = new AckedPublisher(nats);
   const persistence = await createPersistence({ nats, mongoUri: env.MONGODB_URI, mongoDbName: env.MONGODB_DB, publisher });
   const js = nats.jetstream();
+  const declaredClaims = env.TROUPE_CLAIM_DEFINITION === 'declared' ? declaredClaimProcessing(env.TROUPE_CLAIM_DEFINITION_FILE) : undefined;
+  if (declaredClaims !== undefined) log.log(`claim-processing: hosting the declared form (${env.TROUPE_CLAIM_DEFINITION_FILE ?? CLAIM_PROCESSING_YAML_PATH})`);
   const runtime = new ActorRuntime({
     definitions: [
       emailTriageWorkflow({
@@ -69,6 +72,14 @@ async function bootstrap(): Promise<void> {
       // The supervisor's routing and fan-outs, with the answers of the triage specialists it can join.
       supervisorRoutingWorkflow({ [EMAIL_CLASSIFIED]: EmailClassified, [EMAIL_SUMMARISED]: EmailSummarised, [REPLY_DRAFTED]: ReplyDrafted }),
       incidentResponseWorkflow({ approvalTimeoutMs: env.TROUPE_APPROVAL_TIMEOUT_MS, escalationTimeoutMs: env.TROUPE_ESCALATION_TIMEOUT_MS }),
+      claimProcessingWorkflow(
+        {
+          reviewThresholdUsd: env.TROUPE_CLAIM_REVIEW_THRESHOLD_USD,
+          reviewTimeoutMs: env.TROUPE_CLAIM_REVIEW_TIMEOUT_MS,
+          escalationTimeoutMs: env.TROUPE_CLAIM_ESCALATION_TIMEOUT_MS,
+        },
+        declaredClaims,
+      ),
     ],
     store: persistence.snapshots,
     journal: persistence.journal,

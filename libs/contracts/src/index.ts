@@ -150,6 +150,38 @@ export {
   FAN_OUT_TASK,
   FanOutTaskInput,
 } from './supervision';
+export {
+  CLAIM_PROCESSING,
+  Claim,
+  CLAIM_SUBMITTED,
+  ClaimSubmitted,
+  ClaimType,
+  ClaimDetails,
+  ClaimModelUsage,
+  CLAIM_EXTRACTED,
+  ClaimExtracted,
+  ClaimSeverity,
+  CLAIM_CLASSIFIED,
+  ClaimClassified,
+  ClaimOutcome,
+  CLAIM_REVIEWED,
+  ClaimReviewed,
+  CLAIM_LETTER_GENERATED,
+  ClaimLetterGenerated,
+  CLAIM_NOTIFIED,
+  ClaimNotified,
+  CLAIM_AUDITED,
+  ClaimAudited,
+  ClaimDecision,
+  CLAIM_AGENTS,
+  ClaimExtractInput,
+  ClaimAssessInput,
+  ClaimLetterInput,
+  ClaimNotifyInput,
+  ClaimAuditInput,
+  claimSubmittedEnvelope,
+  CLAIM_BUCKETS,
+} from './claims';
 export { ConfigurationError, BaseEnvironment, parseEnvironment, logLevelsFrom } from './environment';
 export { DelayedEvent, TIMER_SCHEDULED, TimerScheduled, TIMER_FIRED, TimerFired, timerFiredEventId } from './timers';
 export {

@@ -1,12 +1,16 @@
 import type { ReplayDefinition } from '@troupe/actor-runtime';
 import { reactLoopWorkflow, supervisorRoutingWorkflow } from '@troupe/agent-kit';
-import { EMAIL_TRIAGE } from '@troupe/contracts';
+import { CLAIM_PROCESSING, EMAIL_TRIAGE } from '@troupe/contracts';
 import {
+  CLAIM_PROCESSING_MACHINE_VERSION,
   EMAIL_TRIAGE_MACHINE_VERSION,
   INCIDENT_RESPONSE_WORKFLOW,
+  claimProcessingMachine,
+  claimProcessingTags,
   emailTriageMachine,
   emailTriageTags,
   incidentResponseTags,
+  type ClaimProcessingContext,
   type EmailTriageContext,
   type IncidentResponseContext,
 } from '@troupe/statecharts';
@@ -29,4 +33,10 @@ export const HISTORY_DEFINITIONS: readonly ReplayDefinition[] = [
   reactLoopWorkflow(),
   // The specialists' result schemas only parse events at the edge; replay needs the machine and tags.
   supervisorRoutingWorkflow({}),
+  {
+    workflowType: CLAIM_PROCESSING,
+    machineVersion: CLAIM_PROCESSING_MACHINE_VERSION,
+    machine: claimProcessingMachine,
+    tags: (snapshot: { context: ClaimProcessingContext }) => claimProcessingTags(snapshot.context),
+  },
 ];
