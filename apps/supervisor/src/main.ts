@@ -2,7 +2,7 @@ import './instrumentation';
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { createLanguageModel, describeModelConfig, modelConfigFromEnv } from '@troupe/agent-kit';
-import { connectToNats, createJetStreamMicroservice, provisionStreams, runApp, shutdownOnSignal } from '@troupe/bus';
+import { connectToNats, natsSettingsFromEnvironment, createJetStreamMicroservice, provisionStreams, runApp, shutdownOnSignal } from '@troupe/bus';
 import { TRIAGE_AGENTS, agentConsumer, logLevelsFrom, parseEnvironment } from '@troupe/contracts';
 import { SupervisorEnvironment } from './config';
 import { HeaderRuleRouter } from './routing/header-rule-router';
@@ -14,8 +14,8 @@ async function bootstrap(): Promise<void> {
   const env = parseEnvironment(SupervisorEnvironment);
   const modelConfig = modelConfigFromEnv(process.env);
   const router = modelConfig === null ? new HeaderRuleRouter() : new ModelRouter(createLanguageModel(modelConfig));
-  const nats = await connectToNats({ servers: env.NATS_URL, name: 'troupe-supervisor', user: env.NATS_USER, pass: env.NATS_PASSWORD });
-  await provisionStreams(await nats.jetstreamManager(), undefined, { replicas: env.TROUPE_STREAM_REPLICAS });
+  const nats = await connectToNats(natsSettingsFromEnvironment(env, 'troupe-supervisor'));
+  if (env.TROUPE_PROVISION_STREAMS) await provisionStreams(await nats.jetstreamManager(), undefined, { replicas: env.TROUPE_STREAM_REPLICAS });
   const { app } = await createJetStreamMicroservice(SupervisorModule.forRoot({ router, js: nats.jetstream() }), {
     connection: nats,
     consumers: [agentConsumer(TRIAGE_AGENTS.supervisor.agent)],

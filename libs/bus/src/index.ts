@@ -12,7 +12,7 @@
  * `js.subscribe` API, terms every failed message (no nak with delay, so no retry), has no dead-letter
  * subject and does not validate payloads; those four are the point of this library.
  */
-export { connectToNats, type NatsConnectionSettings } from './connection';
+export { connectToNats, natsSettingsFromEnvironment, type NatsConnectionSettings } from './connection';
 export { provisionStreams, provisionConsumer, provisionReplacementConsumers, type ProvisionConsumerOptions } from './provisioning';
 export { publishEnvelope, TYPE_HEADER, type PublishOptions } from './publisher';
 export { publishDeadLetter, buildDeadLetter, type DeadLetterInput } from './dead-letter';
