@@ -73,6 +73,13 @@ export class DeadLetterReplayError extends DeadLetterError {
   }
 }
 
+/** The dead letter kept only the start of its message (it was too big), so replaying it would publish a different message. Not retryable. */
+export class DeadLetterTruncatedError extends DeadLetterError {
+  constructor(sequence: number, bytes: number | undefined) {
+    super('DEAD_LETTER_TRUNCATED', `dead letter ${sequence} kept only the first bytes of its ${bytes ?? '?'}-byte message; it cannot be replayed`, { retryable: false });
+  }
+}
+
 /** What to list. */
 export interface ListDeadLettersOptions {
   /** Only the dead letters of this consumer (or edge): subject `troupe.dlq.<origin>`. Default: every origin. */
@@ -204,6 +211,7 @@ function parseDeadLetter(sequence: number, data: Uint8Array): DeadLetter {
  *
  * @throws DeadLetterNotFoundError when no dead letter has that sequence (never written, already replayed, expired).
  * @throws DeadLetterUnreadableError when the stored message is not a dead letter.
+ * @throws DeadLetterTruncatedError when the dead letter kept only the start of its message.
  * @throws DeadLetterReplayError `DEAD_LETTER_REPLAY_FAILED` when the origin stream did not ack (dead letter kept),
  *   `DEAD_LETTER_NOT_REMOVED` when it acked but the delete failed.
  */
@@ -219,6 +227,7 @@ export async function replayDeadLetter(nats: NatsConnection, sequence: number): 
     throw error;
   }
   const deadLetter = parseDeadLetter(sequence, data);
+  if (deadLetter.dataTruncated === true) throw new DeadLetterTruncatedError(sequence, deadLetter.dataBytes);
   const msgId = `replay:${stream}:${sequence}`;
   const hdrs = replayHeaders(deadLetter.headers, `${stream}:${sequence}`);
   let ack: PubAck;

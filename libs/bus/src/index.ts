@@ -15,7 +15,7 @@
 export { connectToNats, natsSettingsFromEnvironment, type NatsConnectionSettings } from './connection';
 export { provisionStreams, provisionConsumer, provisionReplacementConsumers, type ProvisionConsumerOptions } from './provisioning';
 export { publishEnvelope, TYPE_HEADER, type PublishOptions } from './publisher';
-export { publishDeadLetter, buildDeadLetter, type DeadLetterInput } from './dead-letter';
+export { publishDeadLetter, buildDeadLetter, DEAD_LETTER_MAX_DATA_BYTES, type DeadLetterInput } from './dead-letter';
 export {
   JetStreamServer,
   JetStreamContext,
@@ -48,6 +48,7 @@ export {
   DEAD_LETTER_PAGE,
   DeadLetterError,
   DeadLetterNotFoundError,
+  DeadLetterTruncatedError,
   DeadLetterUnreadableError,
   DeadLetterQueryError,
   DeadLetterReplayError,

@@ -3,7 +3,6 @@ import { CustomTransportStrategy, Server } from '@nestjs/microservices';
 import type { JsMsg, NatsConnection, JetStreamClient, ConsumerMessages, JetStreamManager } from 'nats';
 import { isObservable, lastValueFrom } from 'rxjs';
 import {
-  SchemaValidationError,
   decodeEnvelope,
   isNonRetryable,
   type ConsumerDefinition,
@@ -345,7 +344,9 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
         data: message.data,
         error,
       });
-      message.term(error instanceof SchemaValidationError ? 'schema validation failed' : 'dead-lettered');
+      // No reason: nats-server before 2.10.4 ignores `+TERM <reason>`, so the message stayed pending and
+      // was redelivered and dead-lettered again after every ack wait (found by test/e2e/bus-fuzz).
+      message.term();
       this.counters.deadLettered += 1;
       span.setAttribute(TROUPE_ATTRIBUTES.messageOutcome, 'dead_letter');
       recordDeadLetter(active.deadLetterOrigin, errorCodeOf(error));
