@@ -111,7 +111,7 @@ async function main(): Promise<void> {
   await provisionStreams(await connection.jetstreamManager());
   const logDir = mkdtempSync(path.join(os.tmpdir(), 'troupe-load-'));
   const httpPort = await freePort();
-  const env = { NATS_URL: nats.url, TROUPE_HTTP_PORT: String(httpPort), TROUPE_LOG_LEVEL: 'warn' };
+  const env = { NATS_URL: nats.url, TROUPE_HTTP_PORT: String(httpPort) };
   const apps = new Map<TroupeApp, AppProcess>();
   for (const app of TROUPE_APPS) apps.set(app, startApp(app, { env, logFile: path.join(logDir, `${app}.log`) }));
   await Promise.all([...apps.values()].map((app) => app.ready));
