@@ -125,8 +125,21 @@ describe('least privilege on NATS: each app with its own user and subject permis
       (error: Error) => error,
     );
     expect(refused, 'the server acknowledged a forbidden publish').not.toBeNull();
-    // The untyped subject is closed to the agents as well.
-    await agents.jetstream({ timeout: 2_000 }).publish(workflowEventSubject(target.workflowId), new TextEncoder().encode('{}')).catch(() => undefined);
+    // Nor may the agents publish any other type that is not theirs, or on the untyped subject.
+    for (const subject of [
+      workflowEventSubject(target.workflowId),
+      workflowEventTypeSubject(target.workflowId, 'workflow.cancel_requested'),
+      workflowEventTypeSubject(target.workflowId, EMAIL_RECEIVED),
+      workflowEventTypeSubject(target.workflowId, 'timer.fired'),
+      workflowEventTypeSubject(target.workflowId, 'email.routed'),
+    ]) {
+      const error = await agents.jetstream({ timeout: 2_000 }).publish(subject, new TextEncoder().encode('{}')).then(() => null, (e: Error) => e);
+      expect(error?.message, subject).toMatch(/permissions violation for publish/i);
+    }
+    // The producer may start workflows, not decide them.
+    const producer = await as('producer');
+    const producerError = await producer.jetstream({ timeout: 2_000 }).publish(forbidden, new TextEncoder().encode('{}')).then(() => null, (e: Error) => e);
+    expect(producerError?.message).toMatch(/permissions violation for publish/i);
     await agents.flush();
     await pollJson(`${stack.gatewayUrl}/me`, () => errors.length >= 1, 5_000, stack.headers('viewer'));
     expect(errors).toContain('PERMISSIONS_VIOLATION');
@@ -173,10 +186,8 @@ describe('least privilege on NATS: each app with its own user and subject permis
   });
 
   it('no app met a permissions violation: the configuration grants each what it needs', () => {
-    const violations = stack.nats.log().split('\n').filter((line) => /Violation/.test(line) && !/User "agents"/.test(line));
+    const violations = stack.nats.log().split('\n').filter((line) => /Violation/.test(line) && !/e2e-(agents|producer)/.test(line));
     expect(violations).toEqual([]);
-    const agentsViolations = stack.nats.log().split('\n').filter((line) => /Violation.*User "agents"/.test(line) && !/e2e-agents/.test(line));
-    expect(agentsViolations).toEqual([]);
   });
 
   it('never logs the model API key, even when every model call fails (supervisor on an unreachable OpenAI-compatible endpoint)', async () => {
