@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DeadLetter, SchemaValidationError } from '@troupe/contracts';
 import { DEAD_LETTER_MAX_DATA_BYTES, buildDeadLetter, type DeadLetterInput } from './dead-letter';
+import { deadLetterOriginMismatch } from './dead-letters';
 
 const input = (data: Uint8Array, error: unknown = new Error('boom')): DeadLetterInput => ({
   origin: 'orchestrator',
@@ -36,5 +37,20 @@ describe('buildDeadLetter', () => {
     expect(letter.reason.length).toBeLessThan(8_300);
     expect(letter.issues).toHaveLength(51);
     expect(letter.issues.at(-1)).toBe('… 450 more issues');
+  });
+});
+
+describe('deadLetterOriginMismatch', () => {
+  const letter = (consumer: string, subject: string) => buildDeadLetter({ ...input(new Uint8Array(1)), origin: consumer, subject }, new Date(0));
+
+  it('lets a dead letter replay to a subject its consumer consumes', () => {
+    expect(deadLetterOriginMismatch('troupe.dlq.orchestrator', letter('orchestrator', 'troupe.wf.3.triage-1.approval.decided'))).toBeNull();
+    expect(deadLetterOriginMismatch('troupe.dlq.agent-classifier', letter('agent-classifier', 'troupe.agent.classifier.task'))).toBeNull();
+    expect(deadLetterOriginMismatch('troupe.dlq.orchestrator-timers', letter('orchestrator-timers', 'troupe.timer.4'))).toBeNull();
+  });
+
+  it('refuses a dead letter forged by another consumer to replay a workflow event', () => {
+    expect(deadLetterOriginMismatch('troupe.dlq.agent-classifier', letter('agent-classifier', 'troupe.wf.3.triage-1.approval.decided'))).toContain('does not consume');
+    expect(deadLetterOriginMismatch('troupe.dlq.agent-classifier', letter('orchestrator', 'troupe.wf.3.triage-1.approval.decided'))).toContain('stored on troupe.dlq.agent-classifier');
   });
 });

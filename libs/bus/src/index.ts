@@ -49,6 +49,8 @@ export {
   DeadLetterError,
   DeadLetterNotFoundError,
   DeadLetterTruncatedError,
+  DeadLetterOriginMismatchError,
+  deadLetterOriginMismatch,
   DeadLetterUnreadableError,
   DeadLetterQueryError,
   DeadLetterReplayError,
