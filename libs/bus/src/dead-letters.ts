@@ -1,5 +1,21 @@
 import { headers as natsHeaders, type JsMsg, type MsgHdrs, type NatsConnection, type PubAck } from 'nats';
-import { ALL_DEAD_LETTERS, DeadLetter, STREAMS, TIMER_CONSUMER, TroupeError, agentTaskSubject, deadLetterSubject, effectSubject, eventTypeOfWorkflowSubject, formatIssues } from '@troupe/contracts';
+import {
+  ALL_DEAD_LETTERS,
+  DeadLetter,
+  ORCHESTRATOR_CONSUMER,
+  REPLY_SEND,
+  STREAMS,
+  TIMER_CONSUMER,
+  TRIAGE_AGENTS,
+  TroupeError,
+  agentConsumer,
+  agentTaskSubject,
+  deadLetterSubject,
+  effectConsumer,
+  effectSubject,
+  eventTypeOfWorkflowSubject,
+  formatIssues,
+} from '@troupe/contracts';
 
 /**
  * Header set on a replayed message: `DEAD_LETTERS:<sequence>` of the dead letter it came from, so the
@@ -95,23 +111,25 @@ export class DeadLetterOriginMismatchError extends DeadLetterError {
 
 /**
  * Why the dead letter stored on `storedSubject` may not be replayed to its original subject, or null:
- * it must be stored on `troupe.dlq.<its consumer>`, and Troupe's own consumers (`orchestrator…`,
- * `orchestrator-timers`, `agent-<name>`, `effect-<kind>`) only replay to the subjects they consume.
+ * it must be stored on `troupe.dlq.<its consumer>`, and Troupe's own consumers (`orchestrator`,
+ * `orchestrator-p<n>`, `orchestrator-timers`, the triage agents' `agent-<name>`, `effect-reply-send`) only
+ * replay to the subjects they consume; other origins are not checked.
  */
 export function deadLetterOriginMismatch(storedSubject: string, deadLetter: DeadLetter): string | null {
   const consumer = deadLetter.origin.consumer;
   if (consumer === null) return null;
   if (storedSubject !== deadLetterSubject(consumer)) return `stored on ${storedSubject} but names consumer ${consumer}`;
   const subject = deadLetter.origin.subject;
+  const agent = Object.values(TRIAGE_AGENTS).find((candidate) => agentConsumer(candidate.agent).durable === consumer);
   const consumes =
     consumer === TIMER_CONSUMER.durable
       ? /^troupe\.timer\.\d+$/.test(subject)
-      : consumer.startsWith('orchestrator')
+      : consumer === ORCHESTRATOR_CONSUMER.durable || /^orchestrator-p\d+$/.test(consumer)
         ? eventTypeOfWorkflowSubject(subject) !== null || /^troupe\.wf\.\d+\.[A-Za-z0-9_-]+$/.test(subject)
-        : consumer.startsWith('agent-')
-          ? subject === agentTaskSubject(consumer.slice('agent-'.length))
-          : consumer.startsWith('effect-')
-            ? subject === effectSubject(consumer.slice('effect-'.length))
+        : agent !== undefined
+          ? subject === agentTaskSubject(agent.agent)
+          : consumer === effectConsumer(REPLY_SEND).durable
+            ? subject === effectSubject(REPLY_SEND)
             : true;
   return consumes ? null : `consumer ${consumer} does not consume ${subject}`;
 }
