@@ -4,7 +4,7 @@ import path from 'node:path';
 import { SignJWT, exportJWK, generateKeyPair, type CryptoKey } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publishEnvelope } from '@troupe/bus';
-import { APPROVAL_DECIDED, workflowEventSubject, type JournalEntry, type PendingApproval, type Role } from '@troupe/contracts';
+import { APPROVAL_DECIDED, workflowEventSubject, workflowEventTypeSubject, type JournalEntry, type PendingApproval, type Role } from '@troupe/contracts';
 import { corpusSplit, loadSpamAssassinCorpus, parseCorpusEmail, type CorpusEmail } from '@troupe/email-corpus';
 import { createPersistence } from '@troupe/persistence';
 import { pollJson, publishEmails, startTroupeStack, type TroupeStack } from '@troupe/testing';
@@ -308,7 +308,7 @@ describe('the gateway HTTP API, authenticated, against the running apps', () => 
       stack.tracker.track([workflowId]);
       const response = await post('/workflows', { workflowType: 'email-triage', workflowId, payload: { email } }, stack.headers('operator'));
       expect(response.status).toBe(202);
-      expect(await response.json()).toEqual({ workflowId, eventId: `${workflowId}:email.received`, subject: workflowEventSubject(workflowId) });
+      expect(await response.json()).toEqual({ workflowId, eventId: `${workflowId}:email.received`, subject: workflowEventTypeSubject(workflowId, 'email.received') });
       expect(await stack.tracker.waitFor(() => stack.tracker.workflows.get(workflowId)?.settledAtMs != null, 60_000)).toBe(true);
       const again = await post('/workflows', { workflowType: 'email-triage', workflowId, payload: { email } }, stack.headers('operator'));
       expect(again.status).toBe(409);

@@ -10,6 +10,8 @@ export interface NatsServerHandle {
   port: number;
   storeDir: string;
   process: ChildProcess;
+  /** The last 64 KiB the server wrote to stderr (its log: permission violations, errors). */
+  log(): string;
   /** Stops the server (SIGTERM, then SIGKILL after 5 s) and removes the store dir. */
   stop(): Promise<void>;
 }
@@ -45,22 +47,33 @@ export async function waitForPort(port: number, timeoutMs = 10_000): Promise<voi
   }
 }
 
+/** How {@link startNatsServer} runs the server. */
+export interface NatsServerOptions {
+  extraArgs?: string[];
+  /** A configuration file (`-c`), e.g. deploy/nats/troupe-permissions.conf; the port, host and store dir still come from the helper. */
+  configFile?: string;
+  /** More environment for the server (a configuration's `$VARIABLES`, e.g. passwords). */
+  env?: Record<string, string>;
+}
+
 /**
  * Starts `nats-server` with JetStream (the binary from PATH or `NATS_SERVER_BIN`), like nats.js's own
  * test helper `jetstreamServerConf()`.
  *
  * @throws Error when the binary is missing or the server does not listen within 10 s.
  */
-export async function startNatsServer(options: { extraArgs?: string[] } = {}): Promise<NatsServerHandle> {
+export async function startNatsServer(options: NatsServerOptions = {}): Promise<NatsServerHandle> {
   const port = await freePort();
   const storeDir = mkdtempSync(path.join(tmpdir(), 'troupe-nats-'));
   const bin = process.env.NATS_SERVER_BIN ?? 'nats-server';
-  const child = spawn(bin, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir, ...(options.extraArgs ?? [])], {
+  const config = options.configFile === undefined ? [] : ['-c', options.configFile];
+  const child = spawn(bin, [...config, '-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir, ...(options.extraArgs ?? [])], {
     stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, ...options.env },
   });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString()).slice(-4_000);
+    stderr = (stderr + chunk.toString()).slice(-65_536);
   });
   const exited = new Promise<never>((_, reject) =>
     child.once('exit', (code) => reject(new Error(`nats-server exited early (${code}): ${stderr}`))),
@@ -72,6 +85,7 @@ export async function startNatsServer(options: { extraArgs?: string[] } = {}): P
     port,
     storeDir,
     process: child,
+    log: () => stderr,
     async stop() {
       if (child.exitCode === null) {
         const done = new Promise((r) => child.once('exit', r));

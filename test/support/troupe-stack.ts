@@ -4,12 +4,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { connect, DeliverPolicy, type NatsConnection } from 'nats';
 import { provisionStreams, publishEnvelope } from '@troupe/bus';
-import { STREAMS, DeadLetter, emailReceivedEnvelope, workflowEventSubject, type JournalEntry, type Role } from '@troupe/contracts';
+import { STREAMS, DeadLetter, emailReceivedEnvelope, workflowEventTypeSubject, type JournalEntry, type Role } from '@troupe/contracts';
 import { parseCorpusEmail, type CorpusEmail } from '@troupe/email-corpus';
 import type { Persistence } from '@troupe/persistence';
 import { TROUPE_APPS, startApp, type AppProcess, type TroupeApp } from '../../apps/demo/src/stack';
 import { RunTracker } from '../../apps/demo/src/tracker';
-import { freePort, startNatsServer, type NatsServerHandle } from './nats-server';
+import { freePort, startNatsServer, type NatsServerHandle, type NatsServerOptions } from './nats-server';
 
 /** The four apps as real processes against a private nats-server, for end-to-end tests. */
 export interface TroupeStack {
@@ -49,6 +49,12 @@ export interface TroupeStackOptions {
   gatewayEnv?: Record<string, string>;
   /** More environment for every app (e.g. the scripted model and the test-only telemetry files). */
   env?: Record<string, string>;
+  /** More environment for one app (e.g. its own `NATS_USER` and `NATS_PASSWORD`). */
+  appEnv?: Partial<Record<TroupeApp, Record<string, string>>>;
+  /** How to start nats-server (e.g. with deploy/nats/troupe-permissions.conf). */
+  natsServer?: NatsServerOptions;
+  /** The test's own NATS user (provisions the streams, tracks changes, publishes), when the server requires one. */
+  natsUser?: { user: string; pass: string };
 }
 
 const ROLES: Role[] = ['viewer', 'operator', 'approver', 'admin'];
@@ -58,8 +64,8 @@ const ROLES: Role[] = ['viewer', 'operator', 'approver', 'admin'];
  * `options.orchestrators` replicas) and a change tracker.
  */
 export async function startTroupeStack(options: TroupeStackOptions = {}): Promise<TroupeStack> {
-  const nats = await startNatsServer();
-  const connection = await connect({ servers: nats.url });
+  const nats = await startNatsServer(options.natsServer);
+  const connection = await connect({ servers: nats.url, ...options.natsUser });
   await provisionStreams(await connection.jetstreamManager());
   const httpPort = await freePort();
   const logDir = mkdtempSync(path.join(tmpdir(), 'troupe-e2e-logs-'));
@@ -80,7 +86,7 @@ export async function startTroupeStack(options: TroupeStackOptions = {}): Promis
     ...options.gatewayEnv,
   };
   const startOrchestrator = async (replica: number): Promise<AppProcess> => {
-    const started = startApp('orchestrator', { env, logFile: path.join(logDir, replica === 0 ? 'orchestrator.log' : `orchestrator-${replica}.log`) });
+    const started = startApp('orchestrator', { env: { ...env, ...options.appEnv?.orchestrator }, logFile: path.join(logDir, replica === 0 ? 'orchestrator.log' : `orchestrator-${replica}.log`) });
     orchestrators[replica] = started;
     if (replica === 0) apps.set('orchestrator', started);
     await started.ready;
@@ -88,7 +94,7 @@ export async function startTroupeStack(options: TroupeStackOptions = {}): Promis
   };
   const start = async (app: TroupeApp): Promise<AppProcess> => {
     if (app === 'orchestrator') return startOrchestrator(0);
-    const started = startApp(app, { env: app === 'gateway' ? gatewayEnv : env, logFile: path.join(logDir, `${app}.log`) });
+    const started = startApp(app, { env: { ...(app === 'gateway' ? gatewayEnv : env), ...options.appEnv?.[app] }, logFile: path.join(logDir, `${app}.log`) });
     apps.set(app, started);
     await started.ready;
     return started;
@@ -126,7 +132,7 @@ export async function publishEmails(stack: TroupeStack, prefix: string, emails: 
     const workflowId = `triage-${prefix}-${index}`;
     const envelope = emailReceivedEnvelope(workflowId, await parseCorpusEmail(corpusEmail), { source: 'e2e-test', occurredAt: new Date().toISOString() });
     stack.tracker.track([workflowId]);
-    await publishEnvelope(js, workflowEventSubject(workflowId), envelope, { msgId: envelope.id });
+    await publishEnvelope(js, workflowEventTypeSubject(workflowId, envelope.type), envelope, { msgId: envelope.id });
     ids.push(workflowId);
   }
   return ids;

@@ -5,8 +5,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { SingleBar, Presets } from 'cli-progress';
 import { z } from 'zod';
-import { connectToNats, provisionStreams, publishEnvelope } from '@troupe/bus';
-import { BaseEnvironment, emailReceivedEnvelope, parseEnvironment, workflowEventSubject } from '@troupe/contracts';
+import { connectToNats, natsSettingsFromEnvironment, provisionStreams, publishEnvelope } from '@troupe/bus';
+import { BaseEnvironment, emailReceivedEnvelope, parseEnvironment, workflowEventTypeSubject } from '@troupe/contracts';
 import { loadSpamAssassinCorpus, parseCorpusEmail, splitOf, type CorpusEmail } from '@troupe/email-corpus';
 import { shutdownTelemetry } from '@troupe/telemetry';
 import { runClaimsDemo } from './claims/claims-demo';
@@ -104,8 +104,8 @@ async function main(): Promise<void> {
   console.log(`Troupe inbox-triage demo, run ${runId}`);
   const natsProcess = await ensureNatsServer(env.NATS_URL, path.join(stateDir, 'nats'));
   console.log(natsProcess === null ? `NATS: using the server at ${env.NATS_URL}` : `NATS: started nats-server -js at ${env.NATS_URL} (store ${path.join(stateDir, 'nats')})`);
-  const nats = await connectToNats({ servers: env.NATS_URL, name: 'troupe-demo', user: env.NATS_USER, pass: env.NATS_PASSWORD });
-  await provisionStreams(await nats.jetstreamManager(), undefined, { replicas: env.TROUPE_STREAM_REPLICAS });
+  const nats = await connectToNats(natsSettingsFromEnvironment(env, 'troupe-demo'));
+  if (env.TROUPE_PROVISION_STREAMS) await provisionStreams(await nats.jetstreamManager(), undefined, { replicas: env.TROUPE_STREAM_REPLICAS });
 
   const apps: AppProcess[] = [];
   const stopAll = async (): Promise<void> => {
@@ -192,7 +192,7 @@ async function main(): Promise<void> {
       const envelope = emailReceivedEnvelope(workflowId, email, { source: 'demo', occurredAt: new Date().toISOString() });
       const tracked = tracker.workflows.get(workflowId);
       if (tracked !== undefined) tracked.publishedAtMs = Date.now();
-      await publishEnvelope(js, workflowEventSubject(workflowId), envelope, { msgId: envelope.id });
+      await publishEnvelope(js, workflowEventTypeSubject(workflowId, envelope.type), envelope, { msgId: envelope.id });
       published += 1;
     }
   };

@@ -52,6 +52,12 @@ export const GatewayEnvironment = BaseEnvironment.extend({
   TROUPE_JWT_JWKS_URL: z.url({ protocol: /^https?$/ }).optional(),
   /** JWT bearer tokens: a local JWKS JSON file. */
   TROUPE_JWT_JWKS_FILE: z.string().min(1).optional(),
+  /** HTTP rate limit: requests per window per caller (principal id, else client address); 0 turns it off. */
+  TROUPE_RATE_LIMIT: z.coerce.number().int().min(0).default(6_000),
+  /** HTTP rate limit window, ms. */
+  TROUPE_RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(1_000).default(60_000),
+  /** Largest JSON request body, bytes (bigger: 413 problem+json). */
+  TROUPE_HTTP_BODY_LIMIT_BYTES: z.coerce.number().int().min(1_024).default(256 * 1_024),
   TROUPE_GATEWAY_PRINCIPAL_ID: removed('TROUPE_GATEWAY_API_KEYS or TROUPE_JWT_*'),
   TROUPE_GATEWAY_PRINCIPAL_ROLES: removed('the roles of each API key or the JWT roles claim'),
 }).superRefine((env, context) => {

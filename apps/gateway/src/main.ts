@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { connectToNats, provisionStreams, runApp, shutdownOnSignal } from '@troupe/bus';
+import { connectToNats, natsSettingsFromEnvironment, provisionStreams, runApp, shutdownOnSignal } from '@troupe/bus';
 import { logLevelsFrom, parseEnvironment } from '@troupe/contracts';
 import { createPersistence } from '@troupe/persistence';
 import { WORKFLOW_CATALOG } from '@troupe/statecharts';
@@ -19,8 +19,8 @@ async function bootstrap(): Promise<void> {
   const env = parseEnvironment(GatewayEnvironment);
   const auth = authSettingsFrom(env);
   const log = new Logger('gateway');
-  const nats = await connectToNats({ servers: env.NATS_URL, name: 'troupe-gateway', user: env.NATS_USER, pass: env.NATS_PASSWORD });
-  await provisionStreams(await nats.jetstreamManager(), undefined, { replicas: env.TROUPE_STREAM_REPLICAS });
+  const nats = await connectToNats(natsSettingsFromEnvironment(env, 'troupe-gateway'));
+  if (env.TROUPE_PROVISION_STREAMS) await provisionStreams(await nats.jetstreamManager(), undefined, { replicas: env.TROUPE_STREAM_REPLICAS });
   const persistence = await createPersistence({ nats, mongoUri: env.MONGODB_URI, mongoDbName: env.MONGODB_DB });
   const authenticator = new Authenticator(auth);
   const app = await NestFactory.create<NestExpressApplication>(
@@ -36,11 +36,12 @@ async function bootstrap(): Promise<void> {
         newId: () => randomUUID(),
       },
       authenticator,
+      { limit: env.TROUPE_RATE_LIMIT, windowMs: env.TROUPE_RATE_LIMIT_WINDOW_MS },
     ),
     // forceCloseConnections: open SSE feeds must not hold up a shutdown.
     { logger: logLevelsFrom(env.TROUPE_LOG_LEVEL), bodyParser: false, forceCloseConnections: true },
   );
-  app.useBodyParser('json', { limit: '256kb' });
+  app.useBodyParser('json', { limit: env.TROUPE_HTTP_BODY_LIMIT_BYTES });
   app.useGlobalFilters(new ProblemDetailsFilter());
   setUpOpenApi(app);
   if (!authenticator.configured) {

@@ -9,6 +9,7 @@ import {
   AckedPublisher,
   PartitionLeaseManager,
   connectToNats,
+  natsSettingsFromEnvironment,
   createJetStreamMicroservice,
   provisionReplacementConsumers,
   provisionStreams,
@@ -46,9 +47,9 @@ import { incidentResponseWorkflow } from './workflows/incident-response.workflow
 async function bootstrap(): Promise<void> {
   const env = parseEnvironment(OrchestratorEnvironment);
   const log = new Logger('orchestrator');
-  const nats = await connectToNats({ servers: env.NATS_URL, name: 'troupe-orchestrator', user: env.NATS_USER, pass: env.NATS_PASSWORD });
+  const nats = await connectToNats(natsSettingsFromEnvironment(env, 'troupe-orchestrator'));
   const jsm = await nats.jetstreamManager();
-  await provisionStreams(jsm, undefined, { replicas: env.TROUPE_STREAM_REPLICAS });
+  if (env.TROUPE_PROVISION_STREAMS) await provisionStreams(jsm, undefined, { replicas: env.TROUPE_STREAM_REPLICAS });
   // One consumer per partition replaces the single `orchestrator` consumer of earlier versions.
   const partitionConsumers = Array.from({ length: DEFAULT_PARTITION_COUNT }, (_, partition) => orchestratorPartitionConsumer(partition));
   if (await provisionReplacementConsumers(jsm, partitionConsumers, ORCHESTRATOR_CONSUMER)) {

@@ -11,7 +11,7 @@ import {
   readAgentAdvertisements,
   secondaryModelConfigFromEnv,
 } from '@troupe/agent-kit';
-import { connectToNats, createJetStreamMicroservice, provisionStreams, runApp, shutdownOnSignal } from '@troupe/bus';
+import { connectToNats, natsSettingsFromEnvironment, createJetStreamMicroservice, provisionStreams, runApp, shutdownOnSignal } from '@troupe/bus';
 import { TRIAGE_AGENTS, agentConsumer, logLevelsFrom, parseEnvironment, type AgentAdvertisement } from '@troupe/contracts';
 import { SupervisorEnvironment } from './config';
 import { HeaderRuleRouter } from './routing/header-rule-router';
@@ -43,8 +43,8 @@ async function bootstrap(): Promise<void> {
           }),
           rules,
         );
-  const nats = await connectToNats({ servers: env.NATS_URL, name: 'troupe-supervisor', user: env.NATS_USER, pass: env.NATS_PASSWORD });
-  await provisionStreams(await nats.jetstreamManager(), undefined, { replicas: env.TROUPE_STREAM_REPLICAS });
+  const nats = await connectToNats(natsSettingsFromEnvironment(env, 'troupe-supervisor'));
+  if (env.TROUPE_PROVISION_STREAMS) await provisionStreams(await nats.jetstreamManager(), undefined, { replicas: env.TROUPE_STREAM_REPLICAS });
   const js = nats.jetstream();
   const log = new Logger('supervisor');
   let cached: { at: number; agents: AgentAdvertisement[] } | null = null;

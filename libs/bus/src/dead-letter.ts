@@ -22,9 +22,26 @@ function headersToRecord(hdrs: MsgHdrs | undefined): Record<string, string[]> {
   return out;
 }
 
-/** Builds the dead-letter document: where the message came from, why it failed, and its original bytes. */
+/**
+ * Most bytes of the original body a dead letter keeps (256 KiB). A dead letter carries the body in
+ * base64 (4/3 of its size) plus the reason and headers, so a body near the server's max_payload (1 MiB
+ * by default) would make a dead letter the stream cannot take, and the consumer would retry it forever.
+ */
+export const DEAD_LETTER_MAX_DATA_BYTES = 256 * 1_024;
+/** Most characters of a reason, and of each issue, a dead letter keeps. */
+const MAX_REASON_CHARS = 8_192;
+const MAX_ISSUES = 50;
+
+const clip = (text: string, max: number): string => (text.length <= max ? text : `${text.slice(0, max)}… (${text.length - max} more characters)`);
+
+/**
+ * Builds the dead-letter document: where the message came from, why it failed, and its original bytes
+ * (at most {@link DEAD_LETTER_MAX_DATA_BYTES}, with `dataTruncated` when cut; reason and issues clipped).
+ */
 export function buildDeadLetter(input: DeadLetterInput, now: Date): DeadLetter {
   const error = input.error;
+  const truncated = input.data.byteLength > DEAD_LETTER_MAX_DATA_BYTES;
+  const issues = error instanceof SchemaValidationError ? error.issues : [];
   return {
     origin: {
       stream: input.stream,
@@ -32,12 +49,14 @@ export function buildDeadLetter(input: DeadLetterInput, now: Date): DeadLetter {
       subject: input.subject,
       streamSequence: input.streamSequence,
     },
-    reason: error instanceof Error ? error.message : String(error),
+    reason: clip(error instanceof Error ? error.message : String(error), MAX_REASON_CHARS),
     errorCode: error instanceof TroupeError ? error.code : 'HANDLER_FAILED',
-    issues: error instanceof SchemaValidationError ? error.issues : [],
+    issues: [...issues.slice(0, MAX_ISSUES).map((issue) => clip(issue, 1_024)), ...(issues.length > MAX_ISSUES ? [`… ${issues.length - MAX_ISSUES} more issues`] : [])],
     deliveryCount: input.deliveryCount,
     headers: headersToRecord(input.headers),
-    dataBase64: Buffer.from(input.data).toString('base64'),
+    dataBase64: Buffer.from(truncated ? input.data.subarray(0, DEAD_LETTER_MAX_DATA_BYTES) : input.data).toString('base64'),
+    dataBytes: input.data.byteLength,
+    ...(truncated ? { dataTruncated: true } : {}),
     deadLetteredAt: now.toISOString(),
   };
 }

@@ -1,5 +1,21 @@
 import { headers as natsHeaders, type JsMsg, type MsgHdrs, type NatsConnection, type PubAck } from 'nats';
-import { ALL_DEAD_LETTERS, DeadLetter, STREAMS, TroupeError, deadLetterSubject, formatIssues } from '@troupe/contracts';
+import {
+  ALL_DEAD_LETTERS,
+  DeadLetter,
+  ORCHESTRATOR_CONSUMER,
+  REPLY_SEND,
+  STREAMS,
+  TIMER_CONSUMER,
+  TRIAGE_AGENTS,
+  TroupeError,
+  agentConsumer,
+  agentTaskSubject,
+  deadLetterSubject,
+  effectConsumer,
+  effectSubject,
+  eventTypeOfWorkflowSubject,
+  formatIssues,
+} from '@troupe/contracts';
 
 /**
  * Header set on a replayed message: `DEAD_LETTERS:<sequence>` of the dead letter it came from, so the
@@ -71,6 +87,51 @@ export class DeadLetterReplayError extends DeadLetterError {
     this.sequence = sequence;
     this.replayed = options.replayed ?? null;
   }
+}
+
+/** The dead letter kept only the start of its message (it was too big), so replaying it would publish a different message. Not retryable. */
+export class DeadLetterTruncatedError extends DeadLetterError {
+  constructor(sequence: number, bytes: number | undefined) {
+    super('DEAD_LETTER_TRUNCATED', `dead letter ${sequence} kept only the first bytes of its ${bytes ?? '?'}-byte message; it cannot be replayed`, { retryable: false });
+  }
+}
+
+/**
+ * A dead letter whose claimed origin does not fit where it is stored or what it would replay: stored on
+ * `troupe.dlq.<a>` while naming consumer `<b>`, or naming a consumer that never consumes its original
+ * subject (the agents' consumer cannot have refused a workflow event). A user allowed to write dead
+ * letters of its own consumers could otherwise forge one and have an operator's replay publish it with
+ * the gateway's rights. Not retryable.
+ */
+export class DeadLetterOriginMismatchError extends DeadLetterError {
+  constructor(sequence: number, detail: string) {
+    super('DEAD_LETTER_ORIGIN_MISMATCH', `dead letter ${sequence} cannot be replayed: ${detail}`, { retryable: false });
+  }
+}
+
+/**
+ * Why the dead letter stored on `storedSubject` may not be replayed to its original subject, or null:
+ * it must be stored on `troupe.dlq.<its consumer>`, and Troupe's own consumers (`orchestrator`,
+ * `orchestrator-p<n>`, `orchestrator-timers`, the triage agents' `agent-<name>`, `effect-reply-send`) only
+ * replay to the subjects they consume; other origins are not checked.
+ */
+export function deadLetterOriginMismatch(storedSubject: string, deadLetter: DeadLetter): string | null {
+  const consumer = deadLetter.origin.consumer;
+  if (consumer === null) return null;
+  if (storedSubject !== deadLetterSubject(consumer)) return `stored on ${storedSubject} but names consumer ${consumer}`;
+  const subject = deadLetter.origin.subject;
+  const agent = Object.values(TRIAGE_AGENTS).find((candidate) => agentConsumer(candidate.agent).durable === consumer);
+  const consumes =
+    consumer === TIMER_CONSUMER.durable
+      ? /^troupe\.timer\.\d+$/.test(subject)
+      : consumer === ORCHESTRATOR_CONSUMER.durable || /^orchestrator-p\d+$/.test(consumer)
+        ? eventTypeOfWorkflowSubject(subject) !== null || /^troupe\.wf\.\d+\.[A-Za-z0-9_-]+$/.test(subject)
+        : agent !== undefined
+          ? subject === agentTaskSubject(agent.agent)
+          : consumer === effectConsumer(REPLY_SEND).durable
+            ? subject === effectSubject(REPLY_SEND)
+            : true;
+  return consumes ? null : `consumer ${consumer} does not consume ${subject}`;
 }
 
 /** What to list. */
@@ -204,6 +265,8 @@ function parseDeadLetter(sequence: number, data: Uint8Array): DeadLetter {
  *
  * @throws DeadLetterNotFoundError when no dead letter has that sequence (never written, already replayed, expired).
  * @throws DeadLetterUnreadableError when the stored message is not a dead letter.
+ * @throws DeadLetterTruncatedError when the dead letter kept only the start of its message.
+ * @throws DeadLetterOriginMismatchError when its claimed origin does not fit (see {@link deadLetterOriginMismatch}).
  * @throws DeadLetterReplayError `DEAD_LETTER_REPLAY_FAILED` when the origin stream did not ack (dead letter kept),
  *   `DEAD_LETTER_NOT_REMOVED` when it acked but the delete failed.
  */
@@ -212,13 +275,19 @@ export async function replayDeadLetter(nats: NatsConnection, sequence: number): 
   const stream = STREAMS.deadLetters.name;
   const jsm = await nats.jetstreamManager();
   let data: Uint8Array;
+  let storedSubject: string;
   try {
-    data = (await jsm.streams.getMessage(stream, { seq: sequence })).data;
+    const stored = await jsm.streams.getMessage(stream, { seq: sequence });
+    data = stored.data;
+    storedSubject = stored.subject;
   } catch (error) {
     if (isNoMessage(error)) throw new DeadLetterNotFoundError(sequence, { cause: error });
     throw error;
   }
   const deadLetter = parseDeadLetter(sequence, data);
+  if (deadLetter.dataTruncated === true) throw new DeadLetterTruncatedError(sequence, deadLetter.dataBytes);
+  const mismatch = deadLetterOriginMismatch(storedSubject, deadLetter);
+  if (mismatch !== null) throw new DeadLetterOriginMismatchError(sequence, mismatch);
   const msgId = `replay:${stream}:${sequence}`;
   const hdrs = replayHeaders(deadLetter.headers, `${stream}:${sequence}`);
   let ack: PubAck;

@@ -3,7 +3,7 @@ import {
   EFFECT_FAILED,
   effectResultEventId,
   isNonRetryable,
-  workflowEventSubject,
+  workflowEventTypeSubject,
   type EffectFailed,
   type Envelope,
 } from '@troupe/contracts';
@@ -75,7 +75,7 @@ async function executeAndPublish(
   const id = effectResultEventId(effectId);
   await publishEnvelope(
     js,
-    workflowEventSubject(envelope.workflowId),
+    workflowEventTypeSubject(envelope.workflowId, result.type),
     {
       id,
       type: result.type,

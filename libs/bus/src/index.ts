@@ -13,11 +13,11 @@
  * `js.subscribe` API, terms every failed message (no nak with delay, so no retry), has no dead-letter
  * subject and does not validate payloads; those four are the point of this library.
  */
-export { connectToNats, type NatsConnectionSettings } from './connection';
+export { connectToNats, natsSettingsFromEnvironment, type NatsConnectionSettings } from './connection';
 export { provisionStreams, provisionConsumer, provisionReplacementConsumers, type ProvisionConsumerOptions } from './provisioning';
 export { publishEnvelope, TYPE_HEADER, type PublishOptions } from './publisher';
 export { AckedPublisher, type AckedPublisherOptions, type JetStreamPublish } from './acked-publisher';
-export { publishDeadLetter, buildDeadLetter, type DeadLetterInput } from './dead-letter';
+export { publishDeadLetter, buildDeadLetter, DEAD_LETTER_MAX_DATA_BYTES, type DeadLetterInput } from './dead-letter';
 export {
   JetStreamServer,
   JetStreamContext,
@@ -50,6 +50,9 @@ export {
   DEAD_LETTER_PAGE,
   DeadLetterError,
   DeadLetterNotFoundError,
+  DeadLetterTruncatedError,
+  DeadLetterOriginMismatchError,
+  deadLetterOriginMismatch,
   DeadLetterUnreadableError,
   DeadLetterQueryError,
   DeadLetterReplayError,

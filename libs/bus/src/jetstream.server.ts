@@ -346,8 +346,8 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
         data: message.data,
         error,
       });
-      // No reason text: nats-server before 2.10.4 only takes a bare `+TERM` and ignores `+TERM <reason>`,
-      // so the message came back after every ack wait and was dead-lettered again. The reason is in the dead letter.
+      // No reason: nats-server before 2.10.4 ignores `+TERM <reason>`, so the message stayed pending and
+      // was redelivered and dead-lettered again after every ack wait (found by test/e2e/bus-fuzz).
       message.term();
       this.counters.deadLettered += 1;
       span.setAttribute(TROUPE_ATTRIBUTES.messageOutcome, 'dead_letter');

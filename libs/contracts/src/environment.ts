@@ -15,6 +15,15 @@ export const BaseEnvironment = z.object({
   NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
   NATS_USER: z.string().min(1).optional(),
   NATS_PASSWORD: z.string().min(1).optional(),
+  /** A file holding the NATS password (e.g. a mounted secret; trailing newline ignored), instead of `NATS_PASSWORD`. */
+  NATS_PASSWORD_FILE: z.string().min(1).optional(),
+  /** A NATS credentials file (user JWT and nkey seed, `nsc` format), instead of user and password. */
+  NATS_CREDENTIALS_FILE: z.string().min(1).optional(),
+  /**
+   * Whether the app creates or updates the streams at boot (default true). `false` under least privilege
+   * (deploy/nats/troupe-permissions.conf): an administrator provisions them, the apps only bind.
+   */
+  TROUPE_PROVISION_STREAMS: z.enum(['true', 'false']).default('true').transform((value) => value === 'true'),
   /** Replicas of every stream Troupe provisions: 1 on a single server, 3 on a JetStream cluster (R3). */
   TROUPE_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
   /** When set, snapshots, journal and sent mail live in MongoDB instead of JetStream (embedded default). */

@@ -21,6 +21,8 @@ export {
   DEFAULT_PARTITION_COUNT,
   partitionOf,
   workflowEventSubject,
+  workflowEventTypeSubject,
+  eventTypeOfWorkflowSubject,
   ALL_WORKFLOW_EVENTS,
   partitionEventsFilter,
   timerSubject,

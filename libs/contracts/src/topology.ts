@@ -4,7 +4,10 @@ import type { WorkflowId } from './envelope';
  * Subject, stream, bucket and consumer names. Nothing else in Troupe writes these as string literals.
  *
  * Subject map (DESIGN.md "The message flow"):
- * - `troupe.wf.<partition>.<workflowId>`: events into a workflow actor (stream `WF_EVENTS`).
+ * - `troupe.wf.<partition>.<workflowId>.<event type>`: events into a workflow actor (stream `WF_EVENTS`),
+ *   the type's dotted words as the last tokens, so nats-server permissions can allow each publisher only
+ *   its own event types (deploy/nats/troupe-permissions.conf); the orchestrator refuses an event whose
+ *   type is not its subject's. `troupe.wf.<partition>.<workflowId>` (no type) is accepted too.
  * - `troupe.agent.<agent>.task`: work for one agent (stream `AGENT_TASKS`, work queue).
  * - `troupe.effect.<kind>`: non-agent effects such as sending a reply (stream `EFFECTS`, work queue).
  * - `troupe.approval.requested`: the operators' inbox (stream `APPROVALS`).
@@ -40,12 +43,32 @@ export function workflowEventSubject(workflowId: WorkflowId, partitionCount: num
   return `${SUBJECT_ROOT}.wf.${partitionOf(workflowId, partitionCount)}.${workflowId}`;
 }
 
-/** `troupe.wf.<partition>.*`: every workflow event of one partition. */
-export function partitionEventsFilter(partition: number): string {
-  return `${SUBJECT_ROOT}.wf.${partition}.*`;
+/**
+ * `troupe.wf.<partition>.<workflowId>.<eventType>`: where an event of type `eventType` (dotted words,
+ * e.g. `approval.decided`) for one workflow is published. Subject permissions can then name the types a
+ * user may publish (`troupe.wf.*.*.approval.decided`); the orchestrator dead-letters an envelope whose
+ * `type` differs from the subject's (see {@link eventTypeOfWorkflowSubject}).
+ */
+export function workflowEventTypeSubject(workflowId: WorkflowId, eventType: string, partitionCount: number = DEFAULT_PARTITION_COUNT): string {
+  return `${workflowEventSubject(workflowId, partitionCount)}.${eventType}`;
 }
 
-/** Filter matching every workflow event of every partition. */
+/**
+ * The event type a workflow event subject names: the tokens after `troupe.wf.<partition>.<workflowId>`
+ * joined by dots, or null for the untyped subject (or a subject that is not a workflow event's).
+ */
+export function eventTypeOfWorkflowSubject(subject: string): string | null {
+  const tokens = subject.split('.');
+  if (tokens.length <= 4 || tokens[0] !== SUBJECT_ROOT || tokens[1] !== 'wf') return null;
+  return tokens.slice(4).join('.');
+}
+
+/** `troupe.wf.<partition>.>`: every workflow event of one partition, typed or not. */
+export function partitionEventsFilter(partition: number): string {
+  return `${SUBJECT_ROOT}.wf.${partition}.>`;
+}
+
+/** The handler pattern of every workflow event of every partition (the stream holds `troupe.wf.*.>`). */
 export const ALL_WORKFLOW_EVENTS = `${SUBJECT_ROOT}.wf.*.*`;
 
 /** `troupe.agent.<agent>.task`: the work queue of one agent. */
@@ -115,11 +138,11 @@ const DAY_MS = 24 * 60 * MINUTE_MS;
 export const STREAMS = {
   workflowEvents: {
     name: 'WF_EVENTS',
-    subjects: [ALL_WORKFLOW_EVENTS],
+    subjects: [`${SUBJECT_ROOT}.wf.*.>`],
     retention: 'limits',
     maxAgeMs: 7 * DAY_MS,
     duplicateWindowMs: 10 * MINUTE_MS,
-    description: 'Events into workflow actors, subject troupe.wf.<partition>.<workflowId>',
+    description: 'Events into workflow actors, subject troupe.wf.<partition>.<workflowId>[.<event type>]',
   },
   agentTasks: {
     name: 'AGENT_TASKS',
@@ -224,7 +247,7 @@ const defaultDelivery = { maxDeliver: 5, ackWaitMs: 10_000, backoffMs: [500, 2_0
 export const ORCHESTRATOR_CONSUMER: ConsumerDefinition = {
   stream: STREAMS.workflowEvents.name,
   durable: 'orchestrator',
-  filterSubject: ALL_WORKFLOW_EVENTS,
+  filterSubject: `${SUBJECT_ROOT}.wf.*.>`,
   ...defaultDelivery,
   maxAckPending: 1024,
 };

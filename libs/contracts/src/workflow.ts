@@ -63,8 +63,12 @@ export const DeadLetter = z.object({
   issues: z.array(z.string()),
   deliveryCount: z.number().int().nonnegative(),
   headers: z.record(z.string(), z.array(z.string())),
-  /** The original message body, base64. */
+  /** The original message body, base64 (its first `DEAD_LETTER_MAX_DATA_BYTES` when `dataTruncated`). */
   dataBase64: z.string(),
+  /** Size of the original body, bytes (absent in dead letters written before it was recorded). */
+  dataBytes: z.number().int().nonnegative().optional(),
+  /** True when the body was cut to fit the dead letter under the server's max_payload; such a letter cannot be replayed. */
+  dataTruncated: z.boolean().optional(),
   deadLetteredAt: z.iso.datetime({ offset: true }),
 });
 export type DeadLetter = z.infer<typeof DeadLetter>;

@@ -5,6 +5,8 @@ import pino, { type DestinationStream, type Level, type Logger as PinoLogger } f
 export type NestLogLevel = 'fatal' | 'error' | 'warn' | 'log' | 'debug' | 'verbose';
 
 const PINO_LEVEL: Record<NestLogLevel, Level> = { fatal: 'fatal', error: 'error', warn: 'warn', log: 'info', debug: 'debug', verbose: 'trace' };
+/** Fields of logged objects pino replaces by `[redacted]`: passwords, tokens, API keys, auth headers. */
+const REDACTED_PATHS = ['pass', 'password', 'token', 'apiKey', 'api_key', '*.pass', '*.password', '*.token', '*.apiKey', '*.api_key', '*.headers.authorization', '*.headers["x-api-key"]'];
 const ORDER: NestLogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
 
 /** Options of {@link TroupeLogger}. */
@@ -34,6 +36,8 @@ export class TroupeLogger {
         level: PINO_LEVEL[options.level ?? 'log'],
         base: { service: options.service },
         messageKey: 'msg',
+        // Defence in depth: credentials in a logged object never reach the line (secrets are kept out of messages by design).
+        redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
         formatters: { level: (label) => ({ level: label }) },
         mixin() {
           const spanContext = trace.getActiveSpan()?.spanContext();

@@ -137,7 +137,9 @@ export interface PublishSpanInput {
  * workflow id and partition tokens replaced by `{workflowId}` and `{partition}`.
  */
 export function subjectTemplate(subject: string, workflowId: string): string {
-  if (subject === workflowEventSubject(workflowId)) return `${SUBJECT_ROOT}.wf.{partition}.{workflowId}`;
+  const untyped = workflowEventSubject(workflowId);
+  if (subject === untyped) return `${SUBJECT_ROOT}.wf.{partition}.{workflowId}`;
+  if (subject.startsWith(`${untyped}.`)) return `${SUBJECT_ROOT}.wf.{partition}.{workflowId}${subject.slice(untyped.length)}`;
   if (subject.endsWith(`.${workflowId}`)) return `${subject.slice(0, subject.length - workflowId.length)}{workflowId}`;
   return subject;
 }

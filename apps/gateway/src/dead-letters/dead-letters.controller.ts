@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { BadRequestException, ConflictException, Controller, Get, HttpCode, Inject, NotFoundException, Param, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import { DeadLetterNotFoundError, listDeadLetters, replayDeadLetter } from '@troupe/bus';
+import { DeadLetterNotFoundError, DeadLetterOriginMismatchError, DeadLetterTruncatedError, listDeadLetters, replayDeadLetter } from '@troupe/bus';
 import { DeadLetterPage, DeadLetterReplayed, DeadLetterSequenceParam, PageQuery, STREAMS } from '@troupe/contracts';
 import { READ_ROLES, Roles } from '../auth/roles.decorator';
 import { ProblemResponses, ZodParam, ZodQuery, ZodResponse } from '../http/openapi';
@@ -63,6 +63,8 @@ export class DeadLettersController {
         deadLetter: replay.deadLetter,
       };
     } catch (error) {
+      if (error instanceof DeadLetterTruncatedError) throw new ConflictException({ title: 'Dead letter truncated', message: error.message });
+      if (error instanceof DeadLetterOriginMismatchError) throw new ConflictException({ title: 'Dead letter origin mismatch', message: error.message });
       if (!(error instanceof DeadLetterNotFoundError)) throw error;
       const { state } = await (await this.ports.nats.jetstreamManager()).streams.info(STREAMS.deadLetters.name);
       if (sequence <= state.last_seq) {

@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { migrateWorkflows, migrationKey, type WorkflowMigration } from '@troupe/actor-runtime';
-import { connectToNats, provisionStreams } from '@troupe/bus';
+import { connectToNats, natsSettingsFromEnvironment, provisionStreams } from '@troupe/bus';
 import { BaseEnvironment, STREAMS, parseEnvironment } from '@troupe/contracts';
 import { JOURNAL_ARCHIVE_COLLECTION, applyJournalRetention, createPersistence, type Persistence } from '@troupe/persistence';
 import { HISTORY_DEFINITIONS } from './history.definitions';
@@ -24,9 +24,9 @@ function positiveInteger(value: string): number {
 
 async function withPersistence<T>(work: (persistence: Persistence) => Promise<T>): Promise<T> {
   const env = parseEnvironment(BaseEnvironment);
-  const nats = await connectToNats({ servers: env.NATS_URL, name: 'troupe-history-cli', user: env.NATS_USER, pass: env.NATS_PASSWORD });
+  const nats = await connectToNats(natsSettingsFromEnvironment(env, 'troupe-history-cli'));
   try {
-    await provisionStreams(await nats.jetstreamManager(), undefined, { replicas: env.TROUPE_STREAM_REPLICAS });
+    if (env.TROUPE_PROVISION_STREAMS) await provisionStreams(await nats.jetstreamManager(), undefined, { replicas: env.TROUPE_STREAM_REPLICAS });
     const persistence = await createPersistence({ nats, mongoUri: env.MONGODB_URI, mongoDbName: env.MONGODB_DB });
     try {
       return await work(persistence);

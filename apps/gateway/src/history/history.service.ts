@@ -2,7 +2,7 @@ import { BadRequestException, ConflictException, NotFoundException } from '@nest
 import { randomUUID } from 'node:crypto';
 import { ReplayError, canonicalJson, planFork, replayJournal, writeFork, type ReplayDefinition } from '@troupe/actor-runtime';
 import { publishEnvelope } from '@troupe/bus';
-import { APPROVAL_DECIDED, WORKFLOW_CANCEL_REQUESTED, WorkflowId, workflowEventSubject, type Envelope, type JournalEntry } from '@troupe/contracts';
+import { APPROVAL_DECIDED, WORKFLOW_CANCEL_REQUESTED, WorkflowId, workflowEventTypeSubject, type Envelope, type JournalEntry } from '@troupe/contracts';
 import type { Principal } from '../auth/principal';
 import { VersionConflictError, type WorkflowRecord } from '@troupe/persistence';
 import type { AnyMachineSnapshot } from 'xstate';
@@ -98,7 +98,7 @@ export class HistoryService {
       source: `gateway/${principal.id}`.slice(0, 128),
       payload,
     };
-    const subject = workflowEventSubject(forkWorkflowId);
+    const subject = workflowEventTypeSubject(forkWorkflowId, envelope.type);
     await publishEnvelope(this.ports.js, subject, envelope, { msgId: envelope.id });
     return {
       workflowId: forkWorkflowId,

@@ -5,7 +5,7 @@ import {
   SchemaValidationError,
   WORKFLOW_CANCEL_REQUESTED,
   formatIssues,
-  workflowEventSubject,
+  workflowEventTypeSubject,
   type ApprovalDecided,
   type CancelWorkflowBody,
   type CountWorkflowsQuery,
@@ -124,7 +124,7 @@ export class WorkflowsService {
       source: `gateway/${principal.id}`.slice(0, 128),
       payload,
     };
-    const subject = workflowEventSubject(workflowId);
+    const subject = workflowEventTypeSubject(workflowId, envelope.type);
     await publishEnvelope(this.ports.js, subject, envelope, { msgId: envelope.id });
     return { workflowId, eventId: envelope.id, subject };
   }
@@ -229,7 +229,7 @@ export class WorkflowsService {
       source: `gateway/${principal.id}`.slice(0, 128),
       payload,
     };
-    const subject = workflowEventSubject(record.workflowId);
+    const subject = workflowEventTypeSubject(record.workflowId, envelope.type);
     await withTraceParent(record.traceParent, () => publishEnvelope(this.ports.js, subject, envelope, { msgId: envelope.id }));
     return { eventId: envelope.id, subject };
   }

@@ -8,7 +8,7 @@ import {
   TroupeError,
   parseOrThrow,
   timerFiredEventId,
-  workflowEventSubject,
+  workflowEventTypeSubject,
   type Envelope,
   type TimerFired,
 } from '@troupe/contracts';
@@ -59,7 +59,7 @@ export class TimersController {
     const fired: TimerFired = { timerId: timer.timerId, sendId: timer.sendId, dueAt: timer.dueAt, event: timer.event };
     await publishEnvelope(
       this.ports.js,
-      workflowEventSubject(timer.workflowId),
+      workflowEventTypeSubject(timer.workflowId, TIMER_FIRED),
       {
         id,
         type: TIMER_FIRED,
