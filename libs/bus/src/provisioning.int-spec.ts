@@ -61,3 +61,38 @@ describe('provisionReplacementConsumers', () => {
     expect(await pending()).toBe(4);
   });
 });
+
+describe('provisionConsumer', () => {
+  it('moves a consumer to a changed filter subject without delivering acknowledged events again or losing pending ones', async () => {
+    const jsm = await nats.jetstreamManager();
+    const js = nats.jetstream();
+    const current = orchestratorPartitionConsumer(3);
+    // The consumer as an older release provisioned it: one token after the workflow id.
+    const older = { ...current, durable: 'filter-change-test', filterSubject: current.filterSubject.replace(/>$/, '*') };
+    const renewed = { ...current, durable: 'filter-change-test' };
+    await provisionConsumer(jsm, older);
+    const ids: string[] = [];
+    for (let n = 0; ids.length < 3; n++) {
+      const workflowId = `wf-filter-${n}`;
+      if (workflowEventSubject(workflowId).split('.')[2] !== '3') continue;
+      const envelope: Envelope = { id: `${workflowId}:1`, type: 'test.happened', workflowId, correlationId: workflowId, causationId: null, occurredAt: new Date().toISOString(), source: 'int-spec', payload: {} };
+      await publishEnvelope(js, workflowEventSubject(workflowId), envelope, { msgId: envelope.id });
+      ids.push(workflowId);
+    }
+    const consumer = await js.consumers.get(older.stream, older.durable);
+    const first = (await consumer.next({ expires: 2_000 }))!;
+    await first.ackAck();
+    const before = await jsm.consumers.info(older.stream, older.durable);
+
+    await provisionConsumer(jsm, renewed);
+    const info = await jsm.consumers.info(renewed.stream, renewed.durable);
+    expect(info.config.filter_subject).toBe(renewed.filterSubject);
+    // Nothing acknowledged is delivered again, nothing unacknowledged is lost, and delivery goes on at once.
+    expect(info.num_pending).toBe(before.num_pending);
+    expect(info.num_pending).toBeGreaterThanOrEqual(2);
+    const again = await js.consumers.get(renewed.stream, renewed.durable);
+    const next = (await again.next({ expires: 2_000 }))!;
+    expect(next.seq).toBeGreaterThan(first.seq);
+    next.ack();
+  });
+});

@@ -64,7 +64,9 @@ export interface ProvisionConsumerOptions {
  * Creates or updates a durable pull consumer (explicit ack; deliveries capped by `maxDeliver`).
  * Redelivery delays come from the nak (see `JetStreamServer`), not from server-side backoff, so a slow
  * handler is never redelivered while it still works (it sends in-progress acks instead). Safe to run
- * from several processes at once.
+ * from several processes at once. A consumer whose filter subject changed (e.g. after an upgrade) is
+ * deleted and re-created after its ack floor, as nats-server 2.9 stalls an updated filter: provision
+ * at boot, before this process consumes (as every app does).
  *
  * @throws Error from JetStream when the stream is missing or the definition conflicts with the
  *   consumer's immutable settings.
@@ -89,7 +91,16 @@ export async function provisionConsumer(jsm: JetStreamManager, definition: Consu
       filter_subject: config.filter_subject,
     });
   try {
-    await jsm.consumers.info(definition.stream, definition.durable);
+    const existing = await jsm.consumers.info(definition.stream, definition.durable);
+    if ((existing.config.filter_subject ?? '') !== definition.filterSubject) {
+      // nats-server 2.9 accepts a changed filter subject but then stalls deliveries (seen on 2.9.10: each
+      // event waited ~15 s until a pull expired), so a consumer whose filter changed is re-created after
+      // its ack floor: events it had acknowledged are not delivered again; those acked above the floor
+      // are, once, and the handler deduplicates them.
+      await jsm.consumers.delete(definition.stream, definition.durable);
+      await provisionConsumer(jsm, definition, { startSequence: existing.ack_floor.stream_seq + 1 });
+      return;
+    }
     await update();
   } catch (error) {
     if (!isNotFound(error)) throw error;
