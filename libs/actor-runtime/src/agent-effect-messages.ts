@@ -5,7 +5,7 @@ import {
   TOOL_CALL_REQUESTED,
   effectResultEventId,
   effectSubject,
-  workflowEventSubject,
+  workflowEventTypeSubject,
   type AgentResultEffect,
   type Envelope,
   type ModelCallEffect,
@@ -43,7 +43,7 @@ export function agentEffectMessage(effect: AgentRunEffect, id: string, base: Omi
 export function workflowEventMessage(effect: WorkflowEventEffect, id: string, base: Omit<Envelope, 'type' | 'payload'>): OutboxMessage {
   return {
     id,
-    subject: workflowEventSubject(effect.workflowId),
+    subject: workflowEventTypeSubject(effect.workflowId, effect.type),
     envelope: { ...base, id: effectResultEventId(effect.answersEffectId), workflowId: effect.workflowId, type: effect.type, payload: effect.payload },
   };
 }

@@ -14,7 +14,7 @@ import {
   effectResultEventId,
   formatIssues,
   parseOrThrow,
-  workflowEventSubject,
+  workflowEventTypeSubject,
   type AgentRunRequested,
   type EffectFailed,
   type Envelope,
@@ -194,7 +194,7 @@ export class AgentHost {
     const spent = await this.deps.usage.spent(envelope.workflowId);
     const budget: WorkflowBudget = { ...this.deps.workflowLimits, spentTokens: spent.tokens, spentCostUsd: spent.costUsd };
     const request = agentRunRequest(agent, envelope, budget, this.deps.source, (this.deps.now ?? (() => new Date()))());
-    await publishEnvelope(this.deps.js, workflowEventSubject(request.workflowId), request, { msgId: request.id });
+    await publishEnvelope(this.deps.js, workflowEventTypeSubject(request.workflowId, request.type), request, { msgId: request.id });
     return 'started';
   }
 
@@ -220,7 +220,7 @@ export class AgentHost {
     const id = effectResultEventId(request.parent.effectId);
     await publishEnvelope(
       this.deps.js,
-      workflowEventSubject(request.parent.workflowId),
+      workflowEventTypeSubject(request.parent.workflowId, result.type),
       {
         id,
         type: result.type,

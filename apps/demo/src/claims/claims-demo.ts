@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { MODEL_ENV_KEYS } from '@troupe/agent-kit';
 import { connectToNats, provisionStreams, publishEnvelope } from '@troupe/bus';
 import { SYNTHETIC_CLAIMS_SEED, generateSyntheticClaims, type ExpectedClaimOutcome } from '@troupe/claims-corpus';
-import { BaseEnvironment, CLAIM_PROCESSING, claimSubmittedEnvelope, parseEnvironment, workflowEventSubject } from '@troupe/contracts';
+import { BaseEnvironment, CLAIM_PROCESSING, claimSubmittedEnvelope, parseEnvironment, workflowEventTypeSubject } from '@troupe/contracts';
 import { parseModelPrices, shutdownTelemetry, type ModelPrice } from '@troupe/telemetry';
 import { REPOSITORY_ROOT, TROUPE_APPS, ensureNatsServer, startApp, type AppProcess } from '../stack';
 import { RunTracker } from '../tracker';
@@ -121,7 +121,7 @@ export async function runClaimsDemo(options: ClaimsDemoOptions): Promise<number>
     const envelope = claimSubmittedEnvelope(workflowId, claim, { source: 'demo', occurredAt: new Date().toISOString() });
     const tracked = tracker.workflows.get(workflowId);
     if (tracked !== undefined) tracked.publishedAtMs = Date.now();
-    await publishEnvelope(js, workflowEventSubject(workflowId), envelope, { msgId: envelope.id });
+    await publishEnvelope(js, workflowEventTypeSubject(workflowId, envelope.type), envelope, { msgId: envelope.id });
   }
   console.log(`Published ${claims.length} claim.submitted events; waiting for ${options.approve === 'all' ? 'every workflow to finish' : 'every workflow to finish or wait for a human'} …`);
   const finished = await tracker.waitFor(() => {

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { connectToNats, provisionStreams, publishEnvelope } from '@troupe/bus';
-import { incidentAlertEnvelope, workflowEventSubject, type SensorAlert } from '@troupe/contracts';
+import { incidentAlertEnvelope, workflowEventTypeSubject, type SensorAlert } from '@troupe/contracts';
 import { DEFAULT_ROBUST_Z_OPTIONS, detectAlerts, detectorName, evaluateDetection, loadSuthaharanReadings } from '@troupe/sensor-data';
 import { parseModelPrices } from '@troupe/telemetry';
 import { REPOSITORY_ROOT, TROUPE_APPS, ensureNatsServer, startApp, type AppProcess } from '../stack';
@@ -112,7 +112,7 @@ export async function runIncidentDemo(options: IncidentDemoOptions): Promise<num
   for (const workflowId of workflowIds) {
     const envelope = incidentAlertEnvelope(workflowId, byWorkflow.get(workflowId)!, { source: 'demo', occurredAt: new Date().toISOString() });
     tracker.workflows.get(workflowId)!.publishedAtMs = Date.now();
-    await publishEnvelope(js, workflowEventSubject(workflowId), envelope, { msgId: envelope.id });
+    await publishEnvelope(js, workflowEventTypeSubject(workflowId, envelope.type), envelope, { msgId: envelope.id });
   }
   console.log(`Published ${workflowIds.length} alerts; waiting for ${options.approve === 'all' ? 'every workflow to finish' : 'every workflow to finish or wait for a human'} …`);
   const finished = await tracker.waitFor(() => {

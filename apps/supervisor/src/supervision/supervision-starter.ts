@@ -10,7 +10,7 @@ import {
   TroupeError,
   parseOrThrow,
   supervisionId,
-  workflowEventSubject,
+  workflowEventTypeSubject,
   type AgentAdvertisement,
   type AgentTaskRequested,
   type Envelope,
@@ -104,7 +104,7 @@ export class SupervisionStarter {
       source: 'supervisor',
       payload,
     };
-    await publishEnvelope(this.options.js, workflowEventSubject(id), start, { msgId: start.id });
+    await publishEnvelope(this.options.js, workflowEventTypeSubject(id, start.type), start, { msgId: start.id });
     return 'started';
   }
 }

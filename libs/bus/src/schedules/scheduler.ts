@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { NatsConnection } from 'nats';
-import { scheduledStartEventId, scheduledWorkflowId, workflowEventSubject, type Envelope, type ScheduleRecord } from '@troupe/contracts';
+import { scheduledStartEventId, scheduledWorkflowId, workflowEventTypeSubject, type Envelope, type ScheduleRecord } from '@troupe/contracts';
 import { publishEnvelope } from '../publisher';
 import { nextTickOf } from './cron';
 import { ScheduleStore, type StoredSchedule } from './schedule-store';
@@ -161,7 +161,7 @@ export class Scheduler {
       source: `scheduler/${record.scheduleId}`,
       payload: record.payload,
     };
-    await publishEnvelope(this.options.nats.jetstream(), workflowEventSubject(workflowId), envelope, { msgId: envelope.id });
+    await publishEnvelope(this.options.nats.jetstream(), workflowEventTypeSubject(workflowId, envelope.type), envelope, { msgId: envelope.id });
     const written = await store.update(
       { ...record, claim: null, lastFiredTick: tick.toISOString(), firedCount: record.firedCount + 1, lastError: null, updatedAt: at },
       stored.revision,
