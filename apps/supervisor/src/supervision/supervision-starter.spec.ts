@@ -46,7 +46,7 @@ describe('SupervisionStarter', () => {
     const [{ subject, envelope: start, msgId }] = published;
     expect(start.id).toBe('sup-wf-1_2_0:requested');
     expect(msgId).toBe(start.id);
-    expect(subject).toMatch(/^troupe\.wf\.\d+\.sup-wf-1_2_0$/);
+    expect(subject).toMatch(/^troupe\.wf\.\d+\.sup-wf-1_2_0\.supervision\.requested$/);
     expect(start).toMatchObject({ type: 'supervision.requested', workflowId: 'sup-wf-1_2_0', causationId: 'wf-1:2:0' });
     expect(start.payload).toMatchObject({
       parent: { workflowId: 'wf-1', effectId: 'wf-1:2:0', task: 'email.route' },
