@@ -13,6 +13,7 @@ import { runClaimsDemo } from './claims/claims-demo';
 import { runIncidentDemo } from './incidents/run-incidents';
 import { buildReport, type DemoReport } from './report';
 import { REPOSITORY_ROOT, TROUPE_APPS, ensureNatsServer, startApp, type AppProcess } from './stack';
+import { NO_APPROVALS, approveEveryPendingGate } from './auto-approver';
 import { RunTracker } from './tracker';
 
 const DemoEnvironment = BaseEnvironment.extend({
@@ -144,26 +145,7 @@ async function main(): Promise<void> {
   });
   const tracker = new RunTracker(nats);
   tracker.track(workflowIds);
-  const approvalsSent = new Set<string>();
-  let approvalFailures = 0;
-  if (options.approve === 'all') {
-    tracker.onChange((workflow) => {
-      const pending = workflow.last?.pendingApproval;
-      if (pending === null || pending === undefined || approvalsSent.has(pending.gateId)) return;
-      approvalsSent.add(pending.gateId);
-      void fetch(`${gatewayUrl}/workflows/${workflow.workflowId}/approvals`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-api-key': apiKey! },
-        body: JSON.stringify({ gateId: pending.gateId, decision: 'approved', comment: 'approved by npm run demo -- --approve all' }),
-      })
-        .then((response) => {
-          if (response.status !== 202) approvalFailures += 1;
-        })
-        .catch(() => {
-          approvalFailures += 1;
-        });
-    });
-  }
+  const approvals = options.approve === 'all' ? approveEveryPendingGate(tracker, { gatewayUrl, apiKey: apiKey!, comment: 'approved by npm run demo -- --approve all' }) : NO_APPROVALS;
   const startedAt = new Date();
   await tracker.start(new Date(startedAt.getTime() - 1_000));
 
@@ -209,7 +191,7 @@ async function main(): Promise<void> {
   await tracker.stop();
 
   const report = buildReport([...tracker.workflows.values()], (id) => byWorkflow.get(id)!, startedAt.getTime(), finishedAt, tracker.agentRuns.values());
-  printReport(report, { finished, approve: options.approve, approvalsSent: approvalsSent.size, approvalFailures, gatewayUrl, runId });
+  printReport(report, { finished, approve: options.approve, approvalsSent: approvals.sent(), approvalFailures: approvals.failures(), gatewayUrl, runId });
 
   await nats.drain();
   if (values['keep-running']) {

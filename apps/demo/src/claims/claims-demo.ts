@@ -7,6 +7,7 @@ import { SYNTHETIC_CLAIMS_SEED, generateSyntheticClaims, type ExpectedClaimOutco
 import { BaseEnvironment, CLAIM_PROCESSING, claimSubmittedEnvelope, parseEnvironment, workflowEventTypeSubject } from '@troupe/contracts';
 import { parseModelPrices, shutdownTelemetry, type ModelPrice } from '@troupe/telemetry';
 import { REPOSITORY_ROOT, TROUPE_APPS, ensureNatsServer, startApp, type AppProcess } from '../stack';
+import { NO_APPROVALS, approveEveryPendingGate } from '../auto-approver';
 import { RunTracker } from '../tracker';
 import { buildClaimsReport, type ClaimsReport, type LatencyFigures } from './claims-report';
 
@@ -93,26 +94,7 @@ export async function runClaimsDemo(options: ClaimsDemoOptions): Promise<number>
   });
   const tracker = new RunTracker(nats);
   tracker.track(workflowIds);
-  const approvalsSent = new Set<string>();
-  let approvalFailures = 0;
-  if (options.approve === 'all') {
-    tracker.onChange((workflow) => {
-      const pending = workflow.last?.pendingApproval;
-      if (pending === null || pending === undefined || approvalsSent.has(pending.gateId)) return;
-      approvalsSent.add(pending.gateId);
-      void fetch(`${gatewayUrl}/workflows/${workflow.workflowId}/approvals`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-api-key': apiKey! },
-        body: JSON.stringify({ gateId: pending.gateId, decision: 'approved', comment: 'approved by npm run demo -- --workflow claims --approve all' }),
-      })
-        .then((response) => {
-          if (response.status !== 202) approvalFailures += 1;
-        })
-        .catch(() => {
-          approvalFailures += 1;
-        });
-    });
-  }
+  const approvals = options.approve === 'all' ? approveEveryPendingGate(tracker, { gatewayUrl, apiKey: apiKey!, comment: 'approved by npm run demo -- --workflow claims --approve all' }) : NO_APPROVALS;
   const startedAt = new Date();
   await tracker.start(new Date(startedAt.getTime() - 1_000));
   const js = nats.jetstream();
@@ -136,7 +118,7 @@ export async function runClaimsDemo(options: ClaimsDemoOptions): Promise<number>
     finishedAtMs: finishedAt,
     price: configuredModelPrice(process.env),
   });
-  printClaimsReport(report, { finished, approve: options.approve, approvalsSent: approvalsSent.size, approvalFailures, gatewayUrl, runId, model: process.env[MODEL_ENV_KEYS.provider] ?? null });
+  printClaimsReport(report, { finished, approve: options.approve, approvalsSent: approvals.sent(), approvalFailures: approvals.failures(), gatewayUrl, runId, model: process.env[MODEL_ENV_KEYS.provider] ?? null });
 
   await nats.drain();
   if (options.keepRunning) {

@@ -5,6 +5,7 @@ import { incidentAlertEnvelope, workflowEventTypeSubject, type SensorAlert } fro
 import { DEFAULT_ROBUST_Z_OPTIONS, detectAlerts, detectorName, evaluateDetection, loadSuthaharanReadings } from '@troupe/sensor-data';
 import { parseModelPrices } from '@troupe/telemetry';
 import { REPOSITORY_ROOT, TROUPE_APPS, ensureNatsServer, startApp, type AppProcess } from '../stack';
+import { NO_APPROVALS, approveEveryPendingGate } from '../auto-approver';
 import { RunTracker } from '../tracker';
 import { printIncidentReport, type IncidentRun } from './incident-report';
 
@@ -86,26 +87,7 @@ export async function runIncidentDemo(options: IncidentDemoOptions): Promise<num
   });
   const tracker = new RunTracker(nats);
   tracker.track(workflowIds);
-  const approvalsSent = new Set<string>();
-  let approvalFailures = 0;
-  if (options.approve === 'all') {
-    tracker.onChange((workflow) => {
-      const pending = workflow.last?.pendingApproval;
-      if (pending === null || pending === undefined || approvalsSent.has(pending.gateId)) return;
-      approvalsSent.add(pending.gateId);
-      void fetch(`${gatewayUrl}/workflows/${workflow.workflowId}/approvals`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-api-key': apiKey! },
-        body: JSON.stringify({ gateId: pending.gateId, decision: 'approved', comment: 'approved by npm run demo -- --workflow incidents --approve all' }),
-      })
-        .then((response) => {
-          if (response.status !== 202) approvalFailures += 1;
-        })
-        .catch(() => {
-          approvalFailures += 1;
-        });
-    });
-  }
+  const approvals = options.approve === 'all' ? approveEveryPendingGate(tracker, { gatewayUrl, apiKey: apiKey!, comment: 'approved by npm run demo -- --workflow incidents --approve all' }) : NO_APPROVALS;
   const startedAt = Date.now();
   await tracker.start(new Date(startedAt - 1_000));
   const js = nats.jetstream();
@@ -150,8 +132,8 @@ export async function runIncidentDemo(options: IncidentDemoOptions): Promise<num
   printIncidentReport({ evaluation, readings: readings.length, detector: detectorName(detectorOptions) }, runs, {
     finished,
     approve: options.approve,
-    approvalsSent: approvalsSent.size,
-    approvalFailures,
+    approvalsSent: approvals.sent(),
+    approvalFailures: approvals.failures(),
     elapsedMs: finishedAt - startedAt,
     prices: parseModelPrices(process.env.TROUPE_MODEL_PRICES),
     gatewayUrl,
