@@ -35,7 +35,9 @@ interface WorkflowView {
 }
 
 describe('least privilege on NATS: each app with its own user and subject permissions', () => {
-  const passwords = Object.fromEntries(USERS.map((user) => [user, randomBytes(18).toString('base64url')])) as Record<NatsUser, string>;
+  // nats-server parses a `$VARIABLE`'s value as a config token: one starting with a digit is read as a
+  // number and the server refuses to start, so each password starts with a letter.
+  const passwords = Object.fromEntries(USERS.map((user) => [user, `p${randomBytes(18).toString('base64url')}`])) as Record<NatsUser, string>;
   // Planted secrets: none of them may appear in any app's log.
   const modelApiKey = `sk-planted-${randomBytes(12).toString('hex')}`;
   let stack: TroupeStack;
