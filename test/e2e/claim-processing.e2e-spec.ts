@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { publishEnvelope } from '@troupe/bus';
+import { listKvKeys, publishEnvelope } from '@troupe/bus';
 import { generateSyntheticClaims, type ClaimScenario, type LabelledClaim } from '@troupe/claims-corpus';
 import { CLAIM_BUCKETS, claimSubmittedEnvelope, workflowEventSubject, type JournalEntry } from '@troupe/contracts';
 import { createPersistence } from '@troupe/persistence';
@@ -60,13 +60,9 @@ describe('claim-processing through the apps on real NATS', () => {
     expect((await fetch(url('/statecharts/claim-processing'), { headers: stack.headers('viewer') })).status).toBe(200);
     const replayed = (await (await fetch(url('/workflows/claim-e2e-excluded/replay'), { headers: stack.headers('viewer') })).json()) as Record<string, unknown>;
     expect(replayed).toMatchObject({ step: 7, stateValue: 'closed', matchesSnapshot: true, matchesStoredSnapshot: true });
-    const notifications = await stack.connection.jetstream().views.kv(CLAIM_BUCKETS.notifications);
-    const audits = await stack.connection.jetstream().views.kv(CLAIM_BUCKETS.auditRecords);
-    const keysOf = async (kv: typeof notifications) => {
-      const keys: string[] = [];
-      for await (const key of await kv.keys()) keys.push(Buffer.from(key, 'base64url').toString('utf8'));
-      return keys;
-    };
+    const notifications = CLAIM_BUCKETS.notifications;
+    const audits = CLAIM_BUCKETS.auditRecords;
+    const keysOf = async (bucket: string) => (await listKvKeys(stack.connection.jetstream(), bucket)).map((key) => Buffer.from(key, 'base64url').toString('utf8'));
     for (const [workflowId] of cases) {
       expect((await keysOf(notifications)).filter((key) => key.startsWith(`${workflowId}:`))).toHaveLength(1);
       expect((await keysOf(audits)).filter((key) => key.startsWith(`${workflowId}:`))).toHaveLength(1);

@@ -1,5 +1,6 @@
 import { AgentAdvertisement, BUCKETS, type RouteCandidate } from '@troupe/contracts';
 import type { JetStreamClient, KV } from 'nats';
+import { listKvKeys } from '@troupe/bus';
 
 async function bucket(js: JetStreamClient, replicas: number): Promise<KV> {
   return js.views.kv(BUCKETS.agents, { history: 1, replicas });
@@ -19,9 +20,7 @@ export async function readAgentAdvertisements(js: JetStreamClient, options: { re
   const kv = await bucket(js, options.replicas ?? 1);
   const agents: AgentAdvertisement[] = [];
   const invalid: string[] = [];
-  // Collect the keys first: reading entries while the key listing is open cuts the listing short.
-  const keys: string[] = [];
-  for await (const key of await kv.keys()) keys.push(key);
+  const keys = await listKvKeys(js, BUCKETS.agents);
   for (const key of keys) {
     const entry = await kv.get(key);
     if (entry === null || entry.operation !== 'PUT') continue;

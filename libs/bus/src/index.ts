@@ -16,6 +16,7 @@
 export { connectToNats, natsSettingsFromEnvironment, type NatsConnectionSettings } from './connection';
 export { provisionStreams, provisionConsumer, provisionReplacementConsumers, type ProvisionConsumerOptions } from './provisioning';
 export { publishEnvelope, TYPE_HEADER, type PublishOptions } from './publisher';
+export { listKvKeys } from './kv-keys';
 export { AckedPublisher, type AckedPublisherOptions, type JetStreamPublish } from './acked-publisher';
 export { publishDeadLetter, buildDeadLetter, DEAD_LETTER_MAX_DATA_BYTES, type DeadLetterInput } from './dead-letter';
 export {

@@ -1,5 +1,6 @@
+import { listKvKeys } from '@troupe/bus';
 import { CLAIM_BUCKETS } from '@troupe/contracts';
-import { NatsError, type KV, type NatsConnection } from 'nats';
+import { NatsError, type JetStreamClient, type KV, type NatsConnection } from 'nats';
 import { z } from 'zod';
 
 
@@ -41,6 +42,8 @@ export interface OnceLedger<T extends { idempotencyKey: string }> {
 export class KvOnceLedger<T extends { idempotencyKey: string }> implements OnceLedger<T> {
   private constructor(
     private readonly kv: KV,
+    private readonly js: JetStreamClient,
+    private readonly bucket: string,
     private readonly schema: z.ZodType<T>,
   ) {}
 
@@ -50,7 +53,8 @@ export class KvOnceLedger<T extends { idempotencyKey: string }> implements OnceL
    * @throws NatsError when JetStream is unavailable or refuses the bucket.
    */
   static async open<T extends { idempotencyKey: string }>(nats: NatsConnection, bucket: string, schema: z.ZodType<T>): Promise<KvOnceLedger<T>> {
-    return new KvOnceLedger(await nats.jetstream().views.kv(bucket, { history: 1 }), schema);
+    const js = nats.jetstream();
+    return new KvOnceLedger(await js.views.kv(bucket, { history: 1 }), js, bucket, schema);
   }
 
   /**
@@ -72,10 +76,8 @@ export class KvOnceLedger<T extends { idempotencyKey: string }> implements OnceL
   }
 
   async list(): Promise<T[]> {
-    const keys: string[] = [];
-    for await (const key of await this.kv.keys()) keys.push(key);
     const records: T[] = [];
-    for (const key of keys.sort()) {
+    for (const key of await listKvKeys(this.js, this.bucket)) {
       const entry = await this.kv.get(key);
       if (entry !== null && entry.operation === 'PUT') records.push(this.schema.parse(JSON.parse(new TextDecoder().decode(entry.value))));
     }

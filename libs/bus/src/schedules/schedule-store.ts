@@ -1,5 +1,6 @@
-import type { KV, NatsConnection } from 'nats';
+import type { JetStreamClient, KV, NatsConnection } from 'nats';
 import { SCHEDULES_BUCKET, ScheduleRecord, TroupeError, formatIssues } from '@troupe/contracts';
+import { listKvKeys } from '../kv-keys';
 
 /** A schedule record as read, with the KV revision a compare-and-set must name. */
 export interface StoredSchedule {
@@ -28,11 +29,16 @@ function isRevisionConflict(error: unknown): boolean {
  * scheduler replicas, a gateway pausing) never overwrite each other: the loser reloads and retries.
  */
 export class ScheduleStore {
-  private constructor(private readonly kv: KV) {}
+  private constructor(
+    private readonly kv: KV,
+    private readonly js: JetStreamClient,
+    private readonly bucket: string,
+  ) {}
 
   /** Opens (creating if needed) the bucket, history 1. @throws Error from JetStream when it cannot. */
   static async open(nats: NatsConnection, bucket: string = SCHEDULES_BUCKET): Promise<ScheduleStore> {
-    return new ScheduleStore(await nats.jetstream().views.kv(bucket, { history: 1 }));
+    const js = nats.jetstream();
+    return new ScheduleStore(await js.views.kv(bucket, { history: 1 }), js, bucket);
   }
 
   /** @throws ScheduleStoreError `SCHEDULE_UNREADABLE` when the stored value fails its schema. */
@@ -50,11 +56,9 @@ export class ScheduleStore {
     return { record: parsed.data, revision: entry.revision };
   }
 
-  /** Every schedule id, sorted. */
+  /** Every schedule id, sorted (a deleted one may be listed; {@link get} returns null for it). */
   async ids(): Promise<string[]> {
-    const ids: string[] = [];
-    for await (const key of await this.kv.keys()) ids.push(key);
-    return ids.sort();
+    return listKvKeys(this.js, this.bucket);
   }
 
   /** Every readable schedule, sorted by id (unreadable ones are reported in `unreadable`). */

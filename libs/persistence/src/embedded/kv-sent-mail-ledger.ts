@@ -1,5 +1,6 @@
+import { listKvKeys } from '@troupe/bus';
 import { BUCKETS } from '@troupe/contracts';
-import type { KV, NatsConnection } from 'nats';
+import type { JetStreamClient, KV, NatsConnection } from 'nats';
 import { PersistenceError } from '../errors';
 import { checkIdempotencyKey, decodeStoredJson, encodeJson, parseStoredSentMailRecord } from '../records';
 import type { SentMailLedger, SentMailRecord } from '../types';
@@ -22,7 +23,11 @@ export interface KvSentMailLedgerOptions {
  * idempotency key's UTF-8 bytes in base64url (RFC 4648 §5, no padding): reversible and collision-free.
  */
 export class KvSentMailLedger implements SentMailLedger {
-  private constructor(private readonly kv: KV) {}
+  private constructor(
+    private readonly kv: KV,
+    private readonly js: JetStreamClient,
+    private readonly bucket: string,
+  ) {}
 
   /**
    * Opens the ledger, creating its bucket (history 1) when missing.
@@ -30,8 +35,9 @@ export class KvSentMailLedger implements SentMailLedger {
    * @throws NatsError when JetStream is unavailable or refuses the bucket.
    */
   static async open(options: KvSentMailLedgerOptions): Promise<KvSentMailLedger> {
-    const kv = await options.nats.jetstream().views.kv(options.bucket ?? BUCKETS.sentMail, { history: 1 });
-    return new KvSentMailLedger(kv);
+    const js = options.nats.jetstream();
+    const bucket = options.bucket ?? BUCKETS.sentMail;
+    return new KvSentMailLedger(await js.views.kv(bucket, { history: 1 }), js, bucket);
   }
 
   /**
@@ -65,8 +71,7 @@ export class KvSentMailLedger implements SentMailLedger {
    * @throws SchemaValidationError when a stored value is not a sent-mail record.
    */
   async list(): Promise<SentMailRecord[]> {
-    const keys: string[] = [];
-    for await (const key of await this.kv.keys()) keys.push(key);
+    const keys = await listKvKeys(this.js, this.bucket);
     const records: SentMailRecord[] = [];
     for (const key of keys) {
       const entry = await this.kv.get(key);

@@ -1,3 +1,4 @@
+import { listKvKeys } from '@troupe/bus';
 import { BUCKETS } from '@troupe/contracts';
 import { LRUCache } from 'lru-cache';
 import type { JetStreamClient, KV, KvEntry, NatsConnection } from 'nats';
@@ -50,6 +51,7 @@ export class KvSnapshotStore implements ReadModelStore {
 
   private constructor(
     private readonly kv: KV,
+    private readonly js: JetStreamClient,
     private readonly publisher: Pick<JetStreamClient, 'publish'>,
     private readonly bucket: string,
     revisionCacheSize: number,
@@ -64,8 +66,9 @@ export class KvSnapshotStore implements ReadModelStore {
    */
   static async open(options: KvSnapshotStoreOptions): Promise<KvSnapshotStore> {
     const bucket = options.bucket ?? BUCKETS.snapshots;
-    const kv = await options.nats.jetstream().views.kv(bucket, { history: 1 });
-    return new KvSnapshotStore(kv, options.publisher ?? options.nats.jetstream(), bucket, options.revisionCacheSize ?? 10_000);
+    const js = options.nats.jetstream();
+    const kv = await js.views.kv(bucket, { history: 1 });
+    return new KvSnapshotStore(kv, js, options.publisher ?? js, bucket, options.revisionCacheSize ?? 10_000);
   }
 
   /**
@@ -150,7 +153,7 @@ export class KvSnapshotStore implements ReadModelStore {
     const after = query.cursor === undefined ? null : decodePageCursor(query.cursor, sort);
     const keys: string[] = [];
     const byId = sort.field === 'workflowId';
-    for await (const key of await this.kv.keys()) {
+    for (const key of await listKvKeys(this.js, this.bucket)) {
       if (idMatches(key, query, byId && after !== null ? after.workflowId : null, sort.order)) keys.push(key);
     }
     keys.sort(compareIds);
@@ -186,7 +189,7 @@ export class KvSnapshotStore implements ReadModelStore {
   async count(filter: WorkflowFilter): Promise<WorkflowCounts> {
     if (filter.context !== undefined) checkContextPath(filter.context.path);
     const keys: string[] = [];
-    for await (const key of await this.kv.keys()) {
+    for (const key of await listKvKeys(this.js, this.bucket)) {
       if (idMatches(key, filter, null)) keys.push(key);
     }
     const counts: WorkflowCounts = { total: 0, byStatus: {}, byState: {} };
