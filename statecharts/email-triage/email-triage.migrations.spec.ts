@@ -37,7 +37,7 @@ const V3_PATHS: Record<string, Array<{ type: string }>> = {
 
 /** Moves a v3 snapshot as `migrateWorkflows` does: map state and context, resolve in v4. */
 function migrate(v3: AnyMachineSnapshot): AnyMachineSnapshot {
-  const persisted = emailTriageV3Machine.getPersistedSnapshot(v3) as { context: unknown };
+  const persisted = emailTriageV3Machine.getPersistedSnapshot(v3) as unknown as { context: unknown };
   const mapped = EMAIL_TRIAGE_V3_TO_V4.mapState(v3.value as string);
   if ('refuse' in mapped) throw new Error(mapped.refuse);
   return emailTriageMachine.resolveState({ ...persisted, value: mapped.stateValue, context: EMAIL_TRIAGE_V3_TO_V4.mapContext(persisted.context) } as never) as AnyMachineSnapshot;
@@ -58,14 +58,14 @@ describe('email-triage@3 -> @4 migration', () => {
 
   it('gives a moved instance v4 handling: a drafter failure goes to a human where v3 would fail', () => {
     const v3 = run(emailTriageV3Machine, V3_PATHS.drafting);
-    expect((transition(emailTriageV3Machine, v3, agentFailed as never) as [AnyMachineSnapshot])[0].value).toBe('failed');
+    expect(transition(emailTriageV3Machine, v3 as never, agentFailed as never)[0].value).toBe('failed');
     const [moved] = transition(emailTriageMachine, migrate(v3) as never, agentFailed as EmailTriageEvent) as unknown as [AnyMachineSnapshot];
     expect(moved.value).toBe('awaitingApproval');
     expect(moved.context.agentFailures).toEqual([{ agent: 'drafter', effectId: 'e', reason: 'model down' }]);
   });
 
   it('keeps the pending deadline of a moved gate (same delayed event type in v4)', () => {
-    const [escalated] = transition(emailTriageMachine, migrate(run(emailTriageV3Machine, V3_PATHS.awaitingApproval)) as never, after('approvalTimeout', 'awaitingApproval') as never) as [AnyMachineSnapshot];
+    const [escalated] = transition(emailTriageMachine, migrate(run(emailTriageV3Machine, V3_PATHS.awaitingApproval)) as never, after('approvalTimeout', 'awaitingApproval') as never);
     expect(escalated.value).toBe('escalated');
   });
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { connect, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ActorRuntime, migrateWorkflows, replayJournal, type HandleOutcome, type OutboxMessage } from '@troupe/actor-runtime';
+import { ActorRuntime, migrateWorkflows, replayJournal, type HandleOutcome } from '@troupe/actor-runtime';
 import {
   APPROVAL_DECIDED,
   EFFECT_FAILED,
@@ -14,7 +14,7 @@ import {
   type Email,
   type Envelope,
 } from '@troupe/contracts';
-import { KvSnapshotStore, StreamJournal, VersionConflictError } from '@troupe/persistence';
+import { KvSnapshotStore, StreamJournal, VersionConflictError, type OutboxMessage } from '@troupe/persistence';
 import { EMAIL_TRIAGE_V3_TO_V4, triageGateId } from '@troupe/statecharts';
 import { startNatsServer, type NatsServerHandle } from '@troupe/testing';
 import { emailTriageWorkflows } from './email-triage.workflow';
