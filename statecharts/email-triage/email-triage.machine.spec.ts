@@ -291,6 +291,19 @@ describe('email-triage machine', () => {
       expect(expired.snapshot.context.failure).toContain('mailbox unavailable');
     });
 
+    it('ends in failed, not in a loop, when nobody reviews an email whose classifier and then quarantine agent failed', () => {
+      const reviewDeadline = { type: 'xstate.after.approvalTimeout.email-triage.humanReview' } as unknown as EmailTriageEvent;
+      const escalationDeadline = { type: 'xstate.after.escalationTimeout.email-triage.reviewEscalated' } as unknown as EmailTriageEvent;
+      const setAsideFailed = [agentFailed('classifier down'), reviewDeadline, escalationDeadline, agentFailed('mailbox down')];
+      const { snapshot, effects } = run(setAsideFailed);
+      expect(snapshot.value).toBe('humanReview');
+      expect(effects[4]).toMatchObject([{ proposed: { label: null }, reason: expect.stringContaining('It has no label: edit with "spam" or "ham".') }]);
+      expect(snapshot.can(decision('classification-review'))).toBe(false);
+      const expired = run([...setAsideFailed, reviewDeadline, escalationDeadline]);
+      expect(expired.snapshot.value).toBe('failed');
+      expect(expired.snapshot.context.agentFailures.map((f: { agent: string }) => f.agent)).toEqual(['classifier', 'quarantine']);
+    });
+
     it('records every failure handed over, in order, and tags the latest', () => {
       const { snapshot } = run([classified('ham', 0.95), agentFailed('router down', 'r'), decision('classification-review'), agentFailed('drafter down', 'd')]);
       expect(snapshot.value).toBe('awaitingApproval');

@@ -161,7 +161,10 @@ function proposedLabel(context: EmailTriageContext): EmailClassified['label'] | 
   return context.label ?? context.classification?.label ?? null;
 }
 
-/** The last agent failure when it is what the workflow is waiting on a human for, else null. */
+/**
+ * The last agent failure handed to a human, or null. Every agent failure goes straight to a gate, so
+ * at a gate entered from one it is that gate's reason; it stays set afterwards (tag `agentFailed`).
+ */
 function latestAgentFailure(context: EmailTriageContext): AgentFailure | null {
   return context.agentFailures.at(-1) ?? null;
 }
@@ -207,7 +210,8 @@ function reviewReason(context: EmailTriageContext): string {
     return `${failureText(failure)} The email is labelled ${proposed ?? 'unknown'}. Approve or edit with "ham" to draft a reply (approved by a human before it is sent), reject or edit with "spam" to quarantine it.`;
   }
   if (failure?.agent === 'quarantine') {
-    return `${failureText(failure)} The email is not quarantined; it is labelled ${proposed ?? 'unknown'}. Decide the label: spam asks the quarantine agent again, ham routes it. Approve to keep the label, reject to flip it, or edit with "spam" or "ham".`;
+    const how = proposed === null ? 'It has no label: edit with "spam" or "ham".' : `It is labelled ${proposed}: approve to keep the label, reject to flip it, or edit with "spam" or "ham".`;
+    return `${failureText(failure)} The email is not quarantined. Decide the label: spam asks the quarantine agent again, ham routes it. ${how}`;
   }
   return (
     `The classifier (${context.classification?.classifier ?? 'unknown'}) is only ` +
