@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { connect, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ActorRuntime, migrateWorkflows, replayJournal, type HandleOutcome } from '@troupe/actor-runtime';
+import { ActorRuntime, migrateWorkflows, replayJournal } from '@troupe/actor-runtime';
 import {
   APPROVAL_DECIDED,
   EFFECT_FAILED,
@@ -14,9 +14,9 @@ import {
   type Email,
   type Envelope,
 } from '@troupe/contracts';
-import { KvSnapshotStore, StreamJournal, VersionConflictError, type OutboxMessage } from '@troupe/persistence';
+import { KvSnapshotStore, StreamJournal, type OutboxMessage } from '@troupe/persistence';
 import { EMAIL_TRIAGE_V3_TO_V4, triageGateId } from '@troupe/statecharts';
-import { startNatsServer, type NatsServerHandle } from '@troupe/testing';
+import { deliverRetryingConflicts as deliver, startNatsServer, type NatsServerHandle } from '@troupe/testing';
 import { emailTriageWorkflows } from './email-triage.workflow';
 
 // A machine bump on real NATS: an email-triage@3 instance survives the deploy of v4, new emails start on
@@ -53,19 +53,6 @@ function event(workflowId: string, type: string, payload: unknown): Envelope {
   return { id: `${workflowId}:e${sequence}`, type, workflowId, correlationId: workflowId, causationId: null, occurredAt: now().toISOString(), source: 'test', payload };
 }
 
-/**
- * Applies an event as the transport does: a version conflict (the migration wrote behind the runtime's
- * cached record) is naked and redelivered, and the runtime reloads the record.
- */
-async function deliver(runtime: ActorRuntime, envelope: Envelope): Promise<HandleOutcome> {
-  for (let attempt = 0; ; attempt += 1) {
-    try {
-      return await runtime.handle(envelope);
-    } catch (error) {
-      if (!(error instanceof VersionConflictError) || attempt === 5) throw error;
-    }
-  }
-}
 
 describe('email-triage v3 -> v4 on the embedded store (real NATS)', () => {
   it('keeps a v3 instance on v3 after the deploy, starts new ones on v4, migrates it, and it completes and replays on v4', async () => {
