@@ -61,8 +61,8 @@ function exporterEnabled(listVariable: string): boolean {
  *   `OTEL_LOG_LEVEL`; `OTEL_METRIC_EXPORT_INTERVAL` / `_TIMEOUT` (ms) set the metric export period.
  * - `TROUPE_TEST_TELEMETRY_DIR` (tests only) adds the test-only JSON-lines file exporters.
  * - `TROUPE_MODEL_PRICES` sets the price table of the cost metric (see {@link parseModelPrices}).
- * - `options.instrumentations` are registered even when nothing is exported, so the HTTP server
- *   instrumentation still continues a caller's `traceparent` into what the request publishes.
+ * - `options.instrumentations` are registered even when nothing is exported (their spans are then
+ *   the API's no-ops, which still carry a caller's remote context).
  *
  * @throws ConfigurationError when `TROUPE_MODEL_PRICES` is malformed.
  */

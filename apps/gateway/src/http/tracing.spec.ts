@@ -67,7 +67,7 @@ describe('gateway HTTP server spans (instrumentation-http, in-memory exporter)',
     instrumentation = gatewayHttpInstrumentation();
     instrumentation.setTracerProvider(trace.getTracerProvider());
     // The instrumentation patches `http` on its next require (in the gateway: when Express loads).
-    createRequire(import.meta.url)('node:http');
+    createRequire(__filename)('node:http');
     app = await NestFactory.create(TestModule, { logger: false, forceCloseConnections: true });
     await app.listen(0, '127.0.0.1');
     url = await app.getUrl();
