@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publishEnvelope } from '@troupe/bus';
 import { generateSyntheticClaims, type ClaimScenario } from '@troupe/claims-corpus';
@@ -19,6 +22,7 @@ import {
 import { corpusSplit, loadSpamAssassinCorpus, parseCorpusEmail, type CorpusEmail } from '@troupe/email-corpus';
 import { detectAlerts, loadSuthaharanReadings } from '@troupe/sensor-data';
 import { pollJson, pollUntil, startLeastPrivilegeStack, type LeastPrivilegeStack } from '@troupe/testing';
+import { startApp } from '../../apps/demo/src/stack';
 import { HeaderRuleRouter } from '../../apps/supervisor/src/routing/header-rule-router';
 
 // Every flow but email triage's approvals (test/e2e/nats-permissions.e2e-spec.ts) with each app on its own
@@ -28,7 +32,7 @@ import { HeaderRuleRouter } from '../../apps/supervisor/src/routing/header-rule-
 // saw a permissions violation.
 
 /** The claim review gate escalates to a manager after this long (48 h in production). */
-const REVIEW_TIMEOUT_MS = 6_000;
+const REVIEW_TIMEOUT_MS = 10_000;
 
 interface WorkflowView {
   workflowId: string;
@@ -166,10 +170,11 @@ describe('every workflow on NATS with each app on its own least-privilege user',
   });
 
   let triageIds: string[] = [];
+  /** A ham email the header rules route to the drafter. */
+  const drafted: CorpusEmail[] = [];
   it('runs triage with ReAct agent runs (drafter and spam-quarantine as react-loop actors) started by the producer user', async () => {
     const test = corpusSplit(loadSpamAssassinCorpus(), 'test');
     const router = new HeaderRuleRouter();
-    const drafted: CorpusEmail[] = [];
     for (const email of test.filter((e) => e.label === 'ham')) {
       if ((await router.route(await parseCorpusEmail(email))).route === 'draft_reply') drafted.push(email);
       if (drafted.length === 1) break;
@@ -217,7 +222,7 @@ describe('every workflow on NATS with each app on its own least-privilege user',
         source: 'e2e-test',
         payload: { effectId, agent: 'supervisor', task: FAN_OUT_TASK, input: { input: { email }, routes: ['summariser', 'classifier'], joinTimeoutMs: 20_000 } },
       }),
-      { msgId: effectId },
+      { msgID: effectId },
     );
     const supervision = await view(supervisionId(effectId), (body) => body.status !== 'active', 40_000);
     expect({ workflowType: supervision.workflowType, stateValue: supervision.stateValue }).toEqual({ workflowType: 'supervisor-routing', stateValue: 'done' });
@@ -271,26 +276,72 @@ describe('every workflow on NATS with each app on its own least-privilege user',
     }
   });
 
-  it('forks a claim over HTTP from its review gate with the other decision, and the fork runs to closed', async () => {
-    const source = await closed('claim-perm-injury');
+  it('forks an incident over HTTP from its fix-approval gate with the other decision, and the fork runs to closed', async () => {
+    // From a gate whose deadline is far ahead: a fork keeps the source's timers with their due times.
+    const source = await closed('incident-perm-approve');
     const decided = source.journal.find((entry) => entry.eventType === APPROVAL_DECIDED)!;
-    const step = decided.seq - 1;
+    const { gateId } = (decided.event as { payload: { gateId: string } }).payload;
     const response = await post(
-      '/workflows/claim-perm-injury/fork',
+      '/workflows/incident-perm-approve/fork',
       {
-        step,
-        event: {
-          type: APPROVAL_DECIDED,
-          payload: { gateId: 'claim-perm-injury:claim-review', decision: 'rejected', approver: { id: 'what-if', roles: ['approver'] }, comment: 'what if', editedText: null },
-        },
-        workflowId: 'claim-perm-injury-fork',
+        step: decided.seq - 1,
+        event: { type: APPROVAL_DECIDED, payload: { gateId, decision: 'rejected', approver: { id: 'what-if', roles: ['approver'] }, comment: 'what if', editedText: null } },
+        workflowId: 'incident-perm-approve-fork',
       },
       'admin',
     );
     expect(response.status, await response.clone().text()).toBe(202);
-    const fork = await closed('claim-perm-injury-fork');
-    expect({ stateValue: fork.stateValue, tags: fork.tags }).toMatchObject({ stateValue: 'closed', tags: { route: 'human', outcome: 'rejected' } });
-    expect((await closed('claim-perm-injury')).tags).toMatchObject({ outcome: 'approved' });
+    const fork = await closed('incident-perm-approve-fork');
+    expect({ stateValue: fork.stateValue, outcome: fork.context?.outcome }).toEqual({ stateValue: 'closed', outcome: 'escalated' });
+    expect((await closed('incident-perm-approve')).context?.outcome).toBe('fixed');
+  });
+
+  it('runs a ReAct agent run that calls a tool, with the agents app on the scripted model', async () => {
+    // The agents restart on the scripted test double (the other flows are done: their agents would ask
+    // it too); the drafter's run asks for thread_lookup, then answers.
+    const dir = mkdtempSync(path.join(tmpdir(), 'troupe-perm-model-'));
+    const scriptFile = path.join(dir, 'model-script.json');
+    writeFileSync(
+      scriptFile,
+      JSON.stringify({
+        answers: {},
+        answersBySystemPrompt: [
+          {
+            contains: 'You draft email replies',
+            answers: [
+              { toolCalls: [{ toolName: 'thread_lookup', input: { subject: 'an earlier message' } }], inputTokens: 150, outputTokens: 20 },
+              { text: '{"body":"Thanks, I will get back to you. [confirm date]","reasoning":"a holding reply"}', inputTokens: 200, outputTokens: 60 },
+            ],
+          },
+        ],
+      }),
+    );
+    await perms.stack.apps.get('agents')?.stop();
+    const agents = startApp('agents', {
+      logFile: path.join(perms.stack.logDir, 'agents-model.log'),
+      env: {
+        NATS_URL: perms.stack.nats.url,
+        NATS_USER: 'agents',
+        NATS_PASSWORD: perms.passwords.agents,
+        TROUPE_PROVISION_STREAMS: 'false',
+        TROUPE_MODEL_PROVIDER: 'scripted-test-double',
+        TROUPE_MODEL_SCRIPT_FILE: scriptFile,
+      },
+    });
+    perms.stack.apps.set('agents', agents);
+    await agents.ready;
+    const workflowId = 'triage-permflow-model';
+    const { payload } = emailReceivedEnvelope(workflowId, await parseCorpusEmail(drafted[0]), { source: 'e2e-test', occurredAt: new Date().toISOString() });
+    perms.stack.tracker.track([workflowId]);
+    await start('email-triage', workflowId, payload);
+    const waiting = await view(workflowId, (body) => body.stateValue === 'awaitingApproval');
+    expect(waiting.stateValue).toBe('awaitingApproval');
+    expect(await perms.stack.tracker.waitFor(() => [...perms.stack.tracker.agentRuns.values()].some((run) => run.parentWorkflowId === workflowId), 30_000)).toBe(true);
+    const run = [...perms.stack.tracker.agentRuns.values()].find((candidate) => candidate.parentWorkflowId === workflowId)!;
+    const body = await view(run.runId, (b) => b.status !== 'active');
+    expect(body.stateValue).toBe('done');
+    expect(body.journal.filter((entry) => entry.rejection === null).map((entry) => entry.eventType)).toEqual(['agent.run_requested', 'model.responded', 'tool.responded', 'model.responded']);
+    expect(run.servedBy.every((servedBy) => /scripted/.test(servedBy))).toBe(true);
   });
 
   it('no app met a permissions violation: neither nats-server nor any app log reports one', async () => {

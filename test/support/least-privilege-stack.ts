@@ -70,12 +70,8 @@ export async function startLeastPrivilegeStack(options: Pick<TroupeStackOptions,
       clients.push(connection);
       return connection;
     },
-    appViolations: () =>
-      stack.nats
-        .log()
-        .split('\n')
-        .filter((line) => /Violation/.test(line) && !TEST_CONNECTION.test(line)),
-    appLogsWithViolations: () => readdirSync(stack.logDir).filter((file) => /Permissions Violation/i.test(readFileSync(path.join(stack.logDir, file), 'utf8'))),
+    appViolations: () => stack.nats.violations().filter((line) => !TEST_CONNECTION.test(line)),
+    appLogsWithViolations: () => readdirSync(stack.logDir).filter((file) => /permissions[ _]violation/i.test(readFileSync(path.join(stack.logDir, file), 'utf8'))),
     async stop() {
       await Promise.all(clients.map((client) => client.close()));
       await stack.stop();
