@@ -180,6 +180,14 @@ describe('bad input over HTTP: a fast-check property over generated requests aga
     expect(response.headers.get('content-type')).toContain('application/problem+json');
   });
 
+  it('answers headers over the 16 KiB limit with 431 problem+json, and keeps serving', async () => {
+    const response = await fetch(`${gateway.url}/workflows`, { headers: { 'x-api-key': gateway.keys.viewer, 'x-padding': 'p'.repeat(20_000) } });
+    expect(response.status).toBe(431);
+    expect(response.headers.get('content-type')).toContain('application/problem+json');
+    expect(await response.json()).toMatchObject({ status: 431, title: 'Request Header Fields Too Large' });
+    expect((await fetch(`${gateway.url}/workflows`, { headers: { 'x-api-key': gateway.keys.viewer } })).status).toBe(200);
+  });
+
   it('limits each principal to its rate (429 problem+json with Retry-After) while another principal goes on', async () => {
     const call = (role: Role) => fetch(`${limited.url}/me`, { headers: { 'x-api-key': limited.keys[role] } });
     const answers = [];
