@@ -137,9 +137,40 @@ describe('runCli', () => {
     expect(result.requests[0].url).toBe('http://127.0.0.1:3000/workflows/wf-1/feed');
     expect(result.requests[0].headers.accept).toBe('text/event-stream');
     expect(result.stdout.trim().split('\n').map((line) => (JSON.parse(line) as { version: number }).version)).toEqual([1, 2]);
-    const ended = await run(['tail'], () => new Response(stream, { status: 200, headers: { 'content-type': 'text/event-stream' } }));
+    const ended = await run(['tail', '--max-reconnects', '0'], () => new Response(stream, { status: 200, headers: { 'content-type': 'text/event-stream' } }));
     expect(ended.code).toBe(EXIT_FAILED);
     expect(ended.stdout.trim().split('\n')).toHaveLength(3);
     expect(ended.stderr).toContain('error: the feed ended: the gateway closed the stream');
+  });
+
+  it('reconnects after a dropped feed with Last-Event-ID of the last event seen, and gives up after --max-reconnects in a row', async () => {
+    const change = (version: number) => ({ workflowId: 'wf-1', workflowType: 'email-triage', version, status: 'active', stateValue: 's', statePaths: ['s'], eventType: 'e', tags: {}, pendingApproval: null });
+    const events = (from: number, to: number) =>
+      Array.from({ length: to - from + 1 }, (_, n) => `event: workflow.changed\nid: ${100 + from + n}\ndata: ${JSON.stringify(change(from + n))}\n\n`).join('');
+    // 1..2, then the stream drops; the gateway is unreachable once; then 3..4 resume after id 102.
+    const answers: Array<() => Response> = [
+      () => new Response(events(1, 2), { status: 200 }),
+      () => {
+        throw new TypeError('fetch failed');
+      },
+      () => new Response(events(3, 4), { status: 200 }),
+    ];
+    const result = await run(['tail', 'wf-1', '--json', '--reconnect-delay', '0', '--count', '4'], () => answers.shift()!());
+    expect(result.code, result.stderr).toBe(EXIT_OK);
+    expect(result.requests.map((request) => request.headers['last-event-id'])).toEqual([undefined, '102', '102']);
+    expect(result.stdout.trim().split('\n').map((line) => (JSON.parse(line) as { version: number }).version)).toEqual([1, 2, 3, 4]);
+    expect(result.stderr).toContain('reconnecting in 0 ms with Last-Event-ID 102');
+
+    const closing = await run(['tail', '--reconnect-delay', '0', '--max-reconnects', '2', '--json'], () => new Response(': nothing new\n\n', { status: 200 }));
+    expect(closing.code).toBe(EXIT_FAILED);
+    expect(closing.requests).toHaveLength(3);
+    expect(closing.stderr).toContain('error: the feed ended: the gateway closed the stream (gave up after 2 reconnects)');
+
+    const refused = await run(['tail', '--reconnect-delay', '0'], (request) =>
+      request.headers['last-event-id'] === undefined ? new Response(events(1, 1), { status: 200 }) : json(401, { type: 'about:blank', title: 'Unauthorized', status: 401 }, 'application/problem+json'),
+    );
+    expect(refused.code).toBe(EXIT_FAILED);
+    expect(refused.requests).toHaveLength(2);
+    expect(refused.stderr).toMatch(/^error: 401 /m);
   });
 });

@@ -1,17 +1,46 @@
-import { Controller, Inject, Logger, Param, Sse, type MessageEvent } from '@nestjs/common';
-import { ApiOperation, ApiProduces, ApiQuery, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { Controller, Headers, Inject, Logger, Param, Query, Sse, type MessageEvent } from '@nestjs/common';
+import { ApiHeader, ApiOperation, ApiProduces, ApiQuery, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { DeliverPolicy, type ConsumerMessages, type JsMsg } from 'nats';
 import { Observable } from 'rxjs';
-import { ALL_WORKFLOW_CHANGES, WORKFLOW_CHANGED, WorkflowChanged, WorkflowId, decodeEnvelope, formatIssues, workflowChangedSubject, type WorkflowChangedEvent } from '@troupe/contracts';
+import { z } from 'zod';
+import {
+  ALL_WORKFLOW_CHANGES,
+  FeedLastEventId,
+  STREAMS,
+  WORKFLOW_CHANGED,
+  WorkflowChanged,
+  WorkflowId,
+  decodeEnvelope,
+  formatIssues,
+  workflowChangedSubject,
+  type WorkflowChangedEvent,
+} from '@troupe/contracts';
 import { ApiKeyInQuery, READ_ROLES, Roles } from '../auth/roles.decorator';
 import { ProblemResponses, ZodParam } from '../http/openapi';
 import { ZodValidationPipe } from '../http/zod-validation.pipe';
 import { GATEWAY_PORTS, type GatewayPorts } from '../ports';
 
+/** An absent or empty `Last-Event-ID` (EventSource sends none before its first event) means "from now". */
+const ResumePoint = z.preprocess((value) => (value === '' ? undefined : value), FeedLastEventId.optional());
+
+const LAST_EVENT_ID_DOC = {
+  name: 'Last-Event-ID',
+  required: false,
+  description: "resume after this event id (a WF_CHANGES stream sequence); EventSource sends it when it reconnects. Wins over ?lastEventId=",
+};
+const LAST_EVENT_ID_QUERY_DOC = { name: 'lastEventId', required: false, description: 'the Last-Event-ID, for clients that cannot set headers' };
+
 /**
- * Server-Sent Events over the `workflow.changed` change feed: each persisted transition as
- * `event: workflow.changed`, `id: <workflowId>:<version>`, `data: {workflowId, ...WorkflowChanged}`.
- * Live only, from the moment of connecting (a core NATS subscription on `troupe.changes.*` or one
- * workflow's subject; the stream keeps the history for readers that need it).
+ * Server-Sent Events over the `workflow.changed` change feed (stream `WF_CHANGES`): each persisted
+ * transition as `event: workflow.changed`, `id: <stream sequence>` (the change's sequence in
+ * `WF_CHANGES`, decimal), `data: {workflowId, ...WorkflowChanged}`.
+ *
+ * Resumable the standard SSE way (WHATWG HTML "Server-sent events"): a client that reconnects with
+ * `Last-Event-ID: <n>` (or `?lastEventId=<n>`) gets every change with a sequence above `n` that the
+ * stream still holds, then the live ones; without it, changes from the moment of connecting. Both come
+ * from one JetStream ordered consumer per client (filter `troupe.changes.*` or one workflow's subject),
+ * so history and live changes meet with no gap and no duplicate. Changes older than the stream's
+ * `maxAgeMs` (one day) are gone: a resume from before them starts at the oldest one kept.
  */
 @ApiTags('feed')
 @ApiSecurity('api-key')
@@ -25,49 +54,83 @@ export class FeedController {
   @Sse('feed')
   @Roles(...READ_ROLES)
   @ApiKeyInQuery()
-  @ApiOperation({ summary: 'Live feed of every workflow change (text/event-stream)' })
+  @ApiOperation({ summary: 'Feed of every workflow change (text/event-stream), resumable with Last-Event-ID' })
   @ApiProduces('text/event-stream')
   @ApiQuery({ name: 'api_key', required: false, description: 'the API key, for EventSource (cannot send headers)' })
-  @ProblemResponses()
-  fleet(): Observable<MessageEvent> {
-    return this.changes(ALL_WORKFLOW_CHANGES);
+  @ApiHeader(LAST_EVENT_ID_DOC)
+  @ApiQuery(LAST_EVENT_ID_QUERY_DOC)
+  @ProblemResponses(400)
+  fleet(
+    @Headers('last-event-id', new ZodValidationPipe(ResumePoint, 'Last-Event-ID header')) header: number | undefined,
+    @Query('lastEventId', new ZodValidationPipe(ResumePoint, 'lastEventId query parameter')) query: number | undefined,
+  ): Observable<MessageEvent> {
+    return this.changes(ALL_WORKFLOW_CHANGES, header ?? query);
   }
 
   @Sse('workflows/:id/feed')
   @Roles(...READ_ROLES)
   @ApiKeyInQuery()
-  @ApiOperation({ summary: "Live feed of one workflow's changes (text/event-stream)" })
+  @ApiOperation({ summary: "Feed of one workflow's changes (text/event-stream), resumable with Last-Event-ID" })
   @ApiProduces('text/event-stream')
   @ApiQuery({ name: 'api_key', required: false, description: 'the API key, for EventSource (cannot send headers)' })
+  @ApiHeader(LAST_EVENT_ID_DOC)
+  @ApiQuery(LAST_EVENT_ID_QUERY_DOC)
   @ZodParam('id', WorkflowId)
   @ProblemResponses(400)
-  workflow(@Param('id', new ZodValidationPipe(WorkflowId, 'workflow id')) id: string): Observable<MessageEvent> {
-    return this.changes(workflowChangedSubject(id));
+  workflow(
+    @Param('id', new ZodValidationPipe(WorkflowId, 'workflow id')) id: string,
+    @Headers('last-event-id', new ZodValidationPipe(ResumePoint, 'Last-Event-ID header')) header: number | undefined,
+    @Query('lastEventId', new ZodValidationPipe(ResumePoint, 'lastEventId query parameter')) query: number | undefined,
+  ): Observable<MessageEvent> {
+    return this.changes(workflowChangedSubject(id), header ?? query);
   }
 
-  /** One core subscription per client, ended when the client goes away. Bad messages are logged and skipped. */
-  private changes(subject: string): Observable<MessageEvent> {
+  /**
+   * One ordered consumer per client on `WF_CHANGES` filtered by `subject`, from sequence `after + 1`
+   * (or only new changes when `after` is undefined), deleted when the client goes away. Bad messages
+   * are logged and skipped; their sequence is not sent as an id, so a resume passes over them anyway.
+   */
+  private changes(subject: string, after: number | undefined): Observable<MessageEvent> {
     return new Observable<MessageEvent>((subscriber) => {
-      const subscription = this.ports.nats.subscribe(subject);
+      let messages: ConsumerMessages | null = null;
+      let closed = false;
       void (async () => {
-        for await (const message of subscription) {
-          try {
-            const envelope = decodeEnvelope(message.data);
-            if (envelope.type !== WORKFLOW_CHANGED) continue;
-            const parsed = WorkflowChanged.safeParse(envelope.payload);
-            if (!parsed.success) {
-              this.log.warn(`skipped a ${WORKFLOW_CHANGED} on ${message.subject}: ${formatIssues(parsed.error).join('; ')}`);
-              continue;
-            }
-            const data: WorkflowChangedEvent = { workflowId: envelope.workflowId, ...parsed.data };
-            subscriber.next({ type: WORKFLOW_CHANGED, id: `${envelope.workflowId}:${parsed.data.version}`, data });
-          } catch (error) {
-            this.log.warn(`skipped a message on ${message.subject}: ${(error as Error).message}`);
-          }
+        const consumer = await this.ports.js.consumers.get(
+          STREAMS.workflowChanges.name,
+          after === undefined ? { filterSubjects: subject, deliver_policy: DeliverPolicy.New } : { filterSubjects: subject, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: after + 1 },
+        );
+        messages = await consumer.consume();
+        if (closed) messages.stop();
+        for await (const message of messages) {
+          const event = this.toEvent(message);
+          if (event !== null) subscriber.next(event);
         }
         subscriber.complete();
-      })();
-      return () => subscription.unsubscribe();
+      })().catch((error: unknown) => {
+        this.log.warn(`the change feed on ${subject} failed: ${(error as Error).message}`);
+        subscriber.error(error);
+      });
+      return () => {
+        closed = true;
+        messages?.stop();
+      };
     });
+  }
+
+  private toEvent(message: JsMsg): MessageEvent | null {
+    try {
+      const envelope = decodeEnvelope(message.data);
+      if (envelope.type !== WORKFLOW_CHANGED) return null;
+      const parsed = WorkflowChanged.safeParse(envelope.payload);
+      if (!parsed.success) {
+        this.log.warn(`skipped a ${WORKFLOW_CHANGED} on ${message.subject}: ${formatIssues(parsed.error).join('; ')}`);
+        return null;
+      }
+      const data: WorkflowChangedEvent = { workflowId: envelope.workflowId, ...parsed.data };
+      return { type: WORKFLOW_CHANGED, id: String(message.seq), data };
+    } catch (error) {
+      this.log.warn(`skipped a message on ${message.subject}: ${(error as Error).message}`);
+      return null;
+    }
   }
 }
