@@ -210,7 +210,9 @@ describe('the gateway HTTP API, authenticated, against the running apps', () => 
       const ours = items.filter((item) => waiting.includes(item.workflowId));
       expect(ours.map((item) => item.workflowId).sort()).toEqual([...waiting].sort());
       for (const item of ours) {
-        expect(item.pendingApproval).toMatchObject({ gate: 'reply-approval', allowedRoles: ['approver', 'admin'] });
+        expect(item.pendingApproval).toMatchObject({ gate: 'reply-approval', allowedRoles: ['approver', 'admin'], onDeadline: 'escalated' });
+        // The due time of the durable timer the gate's state scheduled (the orchestrator's approval timeout).
+        expect(Date.parse(item.pendingApproval.deadlineAt ?? '')).toBeGreaterThan(Date.parse(item.pendingApproval.requestedAt));
         expect(item.pendingApproval.reason.length).toBeGreaterThan(0);
         expect(item.pendingApproval.proposed).toMatchObject({ body: expect.any(String) });
       }
@@ -338,7 +340,7 @@ describe('the gateway HTTP API, authenticated, against the running apps', () => 
       const lastEventId = read[0].id;
       // While disconnected, the workflow moves on to its approval gate.
       const waited = await view(workflowId, (b) => b.pendingApproval?.gate === 'reply-approval');
-      expect(waited.pendingApproval?.gate).toBe('reply-approval');
+      expect(waited.pendingApproval).toMatchObject({ gate: 'reply-approval', deadlineAt: expect.any(String), onDeadline: 'escalated' });
       const missed = await changeSequences(workflowId, Number(lastEventId));
       expect(missed.length).toBeGreaterThan(0);
 
@@ -357,6 +359,8 @@ describe('the gateway HTTP API, authenticated, against the running apps', () => 
       // The header wins over the query: exactly the missed changes, none before them, none twice.
       expect(events.map((event) => Number(event.id))).toEqual(missed);
       expect(stateOf(events[events.length - 1])).toBe('awaitingApproval');
+      // The feed carries the gate's deadline as GET /workflows/:id does.
+      expect((events[events.length - 1].data as { pendingApproval: unknown }).pendingApproval).toMatchObject({ deadlineAt: waited.pendingApproval?.deadlineAt, onDeadline: 'escalated' });
       // Then the live ones, on the same connection.
       expect((await post(`/workflows/${workflowId}/approvals`, { decision: 'approved' }, stack.headers('approver'))).status).toBe(202);
       while (stateOf(events[events.length - 1]) !== 'sent') events.push(await nextEvent());

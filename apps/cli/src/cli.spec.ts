@@ -24,7 +24,7 @@ async function run(argv: string[], respond: (request: Recorded) => Response, env
 }
 
 const json = (status: number, body: unknown, type = 'application/json') => new Response(JSON.stringify(body), { status, headers: { 'content-type': type } });
-const approval = { gateId: 'wf-1:reply-approval', gate: 'reply-approval', proposed: { body: 'Hello' }, reason: 'r', allowedRoles: ['approver'], requestedAt: '2026-12-01T08:00:00.000Z' };
+const approval = { gateId: 'wf-1:reply-approval', gate: 'reply-approval', proposed: { body: 'Hello' }, reason: 'r', allowedRoles: ['approver'], requestedAt: '2026-12-01T08:00:00.000Z', deadlineAt: '2026-12-02T08:00:00.000Z', onDeadline: 'escalated' };
 const summary = {
   workflowId: 'wf-1',
   workflowType: 'email-triage',

@@ -76,6 +76,12 @@ export function formatWorkflowList(items: WorkflowSummary[], nextCursor: string 
   return renderTable(['WORKFLOW', 'TYPE', 'STATE', 'STATUS', 'VERSION', 'PENDING', 'UPDATED'], rows) + cursorLine(nextCursor);
 }
 
+/** A gate's deadline for a person: `<deadlineAt> -> <onDeadline>`, the time alone, or `none`. */
+export function deadlineText(approval: PendingApproval): string {
+  if (approval.deadlineAt === null) return 'none';
+  return approval.onDeadline === null ? approval.deadlineAt : `${approval.deadlineAt} -> ${approval.onDeadline}`;
+}
+
 /** A pending approval as `key: value` lines, with the proposal indented below. */
 export function formatPendingApproval(approval: PendingApproval): string {
   const proposal = proposedText(approval.proposed)
@@ -86,6 +92,7 @@ export function formatPendingApproval(approval: PendingApproval): string {
     ['gate', `${approval.gate} (${approval.gateId})`],
     ['allowed', approval.allowedRoles.join(', ')],
     ['requested', approval.requestedAt],
+    ['deadline', deadlineText(approval)],
     ['reason', approval.reason],
   ])}\nproposed:\n${proposal}`;
 }
@@ -131,9 +138,11 @@ export function formatApprovals(items: ApprovalItem[], nextCursor: string | null
     stateText(item.stateValue),
     item.pendingApproval.allowedRoles.join(','),
     item.pendingApproval.requestedAt,
+    item.pendingApproval.deadlineAt ?? '-',
+    item.pendingApproval.onDeadline ?? '-',
     proposedText(item.pendingApproval.proposed),
   ]);
-  return renderTable(['WORKFLOW', 'GATE', 'STATE', 'ALLOWED', 'REQUESTED', 'PROPOSED'], rows) + cursorLine(nextCursor);
+  return renderTable(['WORKFLOW', 'GATE', 'STATE', 'ALLOWED', 'REQUESTED', 'DEADLINE', 'ON DEADLINE', 'PROPOSED'], rows) + cursorLine(nextCursor);
 }
 
 /** `troupe dlq list`. */
@@ -167,7 +176,8 @@ export function formatReplay(replay: ReplayResult, requestedStep: number): strin
 
 /** One `workflow.changed` of `troupe tail` on one line. */
 export function formatFeedChange(change: FeedChange, receivedAt: Date): string {
-  const pending = change.pendingApproval ? `  awaiting ${change.pendingApproval.gate}` : '';
+  const approval = change.pendingApproval;
+  const pending = approval ? `  awaiting ${approval.gate}${approval.deadlineAt === null ? '' : ` until ${deadlineText(approval)}`}` : '';
   return `${receivedAt.toISOString()}  ${change.workflowId}  v${change.version}  ${change.eventType} -> ${stateText(change.stateValue)} (${change.status})${pending}`;
 }
 

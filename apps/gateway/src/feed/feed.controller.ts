@@ -23,6 +23,9 @@ import { GATEWAY_PORTS, type GatewayPorts } from '../ports';
 /** An absent or empty `Last-Event-ID` (EventSource sends none before its first event) means "from now". */
 const ResumePoint = z.preprocess((value) => (value === '' ? undefined : value), FeedLastEventId.optional());
 
+/** Nest's `@Headers()` takes no pipe: the handlers parse the header with this one. */
+const LAST_EVENT_ID_HEADER = new ZodValidationPipe(ResumePoint, 'Last-Event-ID header');
+
 const LAST_EVENT_ID_DOC = {
   name: 'Last-Event-ID',
   required: false,
@@ -61,10 +64,10 @@ export class FeedController {
   @ApiQuery(LAST_EVENT_ID_QUERY_DOC)
   @ProblemResponses(400)
   fleet(
-    @Headers('last-event-id', new ZodValidationPipe(ResumePoint, 'Last-Event-ID header')) header: number | undefined,
+    @Headers('last-event-id') header: string | undefined,
     @Query('lastEventId', new ZodValidationPipe(ResumePoint, 'lastEventId query parameter')) query: number | undefined,
   ): Observable<MessageEvent> {
-    return this.changes(ALL_WORKFLOW_CHANGES, header ?? query);
+    return this.changes(ALL_WORKFLOW_CHANGES, LAST_EVENT_ID_HEADER.transform(header) ?? query);
   }
 
   @Sse('workflows/:id/feed')
@@ -79,10 +82,10 @@ export class FeedController {
   @ProblemResponses(400)
   workflow(
     @Param('id', new ZodValidationPipe(WorkflowId, 'workflow id')) id: string,
-    @Headers('last-event-id', new ZodValidationPipe(ResumePoint, 'Last-Event-ID header')) header: number | undefined,
+    @Headers('last-event-id') header: string | undefined,
     @Query('lastEventId', new ZodValidationPipe(ResumePoint, 'lastEventId query parameter')) query: number | undefined,
   ): Observable<MessageEvent> {
-    return this.changes(workflowChangedSubject(id), header ?? query);
+    return this.changes(workflowChangedSubject(id), LAST_EVENT_ID_HEADER.transform(header) ?? query);
   }
 
   /**
