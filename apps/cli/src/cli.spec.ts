@@ -40,6 +40,27 @@ const summary = {
   extraField: 'kept in --json',
 };
 
+const schedule = {
+  scheduleId: 'nightly',
+  cron: '0 2 * * *',
+  timezone: 'Europe/Paris',
+  workflowType: 'email-triage',
+  payload: { email: { subject: 'digest' } },
+  paused: false,
+  notBefore: '2026-12-01T00:00:00.000Z',
+  stopAt: null,
+  lastFiredTick: '2026-12-01T01:00:00.000Z',
+  firedCount: 3,
+  skippedCount: 0,
+  claim: null,
+  lastError: null,
+  createdBy: 'ops',
+  createdAt: '2026-11-28T10:00:00.000Z',
+  updatedAt: '2026-12-01T01:00:01.000Z',
+  nextTick: '2026-12-02T01:00:00.000Z',
+  nextWorkflowId: 'nightly-20261202T010000Z',
+};
+
 describe('resolveApiConfig', () => {
   it('takes flags over the environment over the default, and drops a trailing slash', () => {
     expect(resolveApiConfig({}, {})).toEqual({ url: 'http://127.0.0.1:3000', apiKey: undefined, token: undefined });
@@ -127,6 +148,42 @@ describe('runCli', () => {
     const result = await run(['send', 'wf-1', 'workflow.cancel_requested', '--payload', '{"reason":"stop"}', '--event-id', 'k1'], () => json(202, { eventId: 'k1', subject: 's' }));
     expect(result.requests[0]).toMatchObject({ method: 'POST', url: 'http://127.0.0.1:3000/workflows/wf-1/events', body: { type: 'workflow.cancel_requested', payload: { reason: 'stop' }, eventId: 'k1' } });
     expect(result.code).toBe(EXIT_OK);
+  });
+
+  it('lists schedules as a table with their state and next tick, naming unreadable entries, and as the server JSON with --json', async () => {
+    const page = { items: [schedule, { ...schedule, scheduleId: 'weekly', paused: true, nextTick: null, nextWorkflowId: null, lastError: 'unknown workflow type' }], unreadable: ['broken'] };
+    const table = await run(['schedules', 'list'], () => json(200, page));
+    expect(table.code, table.stderr).toBe(EXIT_OK);
+    expect(table.requests[0]).toMatchObject({ method: 'GET', url: 'http://127.0.0.1:3000/schedules' });
+    const lines = table.stdout.trim().split('\n');
+    expect(lines[0].split(/\s{2,}/)).toEqual(['SCHEDULE', 'CRON', 'TIMEZONE', 'TYPE', 'STATE', 'NEXT TICK', 'FIRED', 'LAST FIRED', 'LAST ERROR']);
+    expect(lines[2].split(/\s{2,}/)).toEqual(['nightly', '0 2 * * *', 'Europe/Paris', 'email-triage', 'active', '2026-12-02T01:00:00.000Z', '3', '2026-12-01T01:00:00.000Z']);
+    expect(lines[3].split(/\s{2,}/)).toEqual(['weekly', '0 2 * * *', 'Europe/Paris', 'email-triage', 'paused', '-', '3', '2026-12-01T01:00:00.000Z', 'unknown workflow type']);
+    expect(lines[4]).toBe('unreadable: broken');
+    const asJson = await run(['schedules', 'list', '--json'], () => json(200, page));
+    expect(JSON.parse(asJson.stdout)).toEqual(page);
+  });
+
+  it('shows one schedule, and pauses and resumes it with POSTs', async () => {
+    const shown = await run(['schedules', 'show', 'nightly'], () => json(200, schedule));
+    expect(shown.requests[0]).toMatchObject({ method: 'GET', url: 'http://127.0.0.1:3000/schedules/nightly' });
+    expect(shown.stdout).toContain('next tick:  2026-12-02T01:00:00.000Z (starts nightly-20261202T010000Z)');
+    expect(shown.stdout).toContain('cron:       0 2 * * * (Europe/Paris)');
+    expect(shown.stdout).toContain('payload:\n{\n  "email": {');
+    const paused = await run(['schedules', 'pause', 'nightly'], () => json(200, { ...schedule, paused: true, nextTick: null, nextWorkflowId: null }));
+    expect(paused.code, paused.stderr).toBe(EXIT_OK);
+    expect(paused.requests[0]).toMatchObject({ method: 'POST', url: 'http://127.0.0.1:3000/schedules/nightly/pause', body: undefined });
+    expect(paused.stdout).toMatch(/^paused nightly\nschedule: +nightly\nstate: +paused/);
+    const resumed = await run(['schedules', 'resume', 'nightly', '--json'], () => json(200, schedule));
+    expect(resumed.requests[0]).toMatchObject({ method: 'POST', url: 'http://127.0.0.1:3000/schedules/nightly/resume' });
+    expect(JSON.parse(resumed.stdout)).toEqual(schedule);
+  });
+
+  it('prints the problem of an unknown schedule and exits 1', async () => {
+    const problem = { type: 'about:blank', title: 'Not Found', status: 404, detail: 'no schedule nope', instance: '/schedules/nope/pause' };
+    const result = await run(['schedules', 'pause', 'nope'], () => json(404, problem, 'application/problem+json'));
+    expect(result.code).toBe(EXIT_FAILED);
+    expect(result.stderr).toContain('error: 404 Not Found\n  no schedule nope');
   });
 
   it('follows the SSE feed, stops after --count changes, and fails when the gateway closes the stream', async () => {

@@ -9,6 +9,8 @@ import {
   formatJournal,
   formatProblem,
   formatReplay,
+  formatSchedule,
+  formatSchedules,
   formatWorkflowDetail,
   formatWorkflowList,
   renderFields,
@@ -23,6 +25,8 @@ import {
   JournalPage,
   Me,
   ReplayResult,
+  SchedulePage,
+  ScheduleView,
   WorkflowDetail,
   WorkflowPage,
 } from './responses';
@@ -291,6 +295,45 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         else print(`replayed dead letter ${replayed.body.sequence} to ${replayed.body.republishedTo}`);
       }),
     );
+
+  const schedules = program.command('schedules').description('cron schedules that start workflows');
+  schedules
+    .command('list')
+    .description('every schedule with its next tick (GET /schedules)')
+    .action(
+      action(async ({ client, json }) => {
+        const page = await client.request('GET', '/schedules', SchedulePage);
+        if (json) printJson(page.raw);
+        else print(formatSchedules(page.body.items, page.body.unreadable));
+      }),
+    );
+  schedules
+    .command('show')
+    .description('one schedule (GET /schedules/:id)')
+    .argument('<scheduleId>')
+    .action(
+      action(async ({ client, json }, scheduleId: string) => {
+        const schedule = await client.request('GET', `/schedules/${encodeURIComponent(scheduleId)}`, ScheduleView);
+        if (json) printJson(schedule.raw);
+        else print(formatSchedule(schedule.body));
+      }),
+    );
+  for (const [verb, description] of [
+    ['pause', 'pause a schedule; a tick already claimed is still started (POST /schedules/:id/pause)'],
+    ['resume', 'resume a schedule from now on; ticks missed while paused are not fired (POST /schedules/:id/resume)'],
+  ] as const) {
+    schedules
+      .command(verb)
+      .description(description)
+      .argument('<scheduleId>')
+      .action(
+        action(async ({ client, json }, scheduleId: string) => {
+          const schedule = await client.request('POST', `/schedules/${encodeURIComponent(scheduleId)}/${verb}`, ScheduleView);
+          if (json) printJson(schedule.raw);
+          else print(`${verb === 'pause' ? 'paused' : 'resumed'} ${scheduleId}\n${formatSchedule(schedule.body)}`);
+        }),
+      );
+  }
 
   program
     .command('tail')

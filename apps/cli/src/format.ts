@@ -1,5 +1,5 @@
 import type { JournalEntry, PendingApproval, StateValue } from '@troupe/contracts';
-import type { ApprovalItem, DeadLetterItem, FeedChange, Problem, ReplayResult, WorkflowDetail, WorkflowSummary } from './responses';
+import type { ApprovalItem, DeadLetterItem, FeedChange, Problem, ReplayResult, ScheduleView, WorkflowDetail, WorkflowSummary } from './responses';
 
 // Human-readable output of the CLI: plain text tables, no colours, widths in characters.
 
@@ -156,6 +156,46 @@ export function formatDeadLetters(items: DeadLetterItem[], nextCursor: string | 
     item.deadLetter.reason,
   ]);
   return renderTable(['SEQ', 'DEAD-LETTERED', 'CONSUMER', 'SUBJECT', 'DELIVERIES', 'REASON'], rows) + cursorLine(nextCursor);
+}
+
+/** Whether a schedule fires: `paused`, `ended` (no next tick, past `stopAt`) or `active`. */
+export function scheduleState(schedule: ScheduleView): string {
+  if (schedule.paused) return 'paused';
+  return schedule.nextTick === null ? 'ended' : 'active';
+}
+
+/** `troupe schedules list`: one row per schedule; stored entries the gateway could not read are named below. */
+export function formatSchedules(items: ScheduleView[], unreadable: string[]): string {
+  const rows = items.map((item) => [
+    item.scheduleId,
+    item.cron,
+    item.timezone,
+    item.workflowType,
+    scheduleState(item),
+    item.nextTick ?? '-',
+    String(item.firedCount),
+    item.lastFiredTick ?? '-',
+    item.lastError ?? '',
+  ]);
+  const table = renderTable(['SCHEDULE', 'CRON', 'TIMEZONE', 'TYPE', 'STATE', 'NEXT TICK', 'FIRED', 'LAST FIRED', 'LAST ERROR'], rows);
+  return unreadable.length === 0 ? table : `${table}\nunreadable: ${unreadable.join(', ')}`;
+}
+
+/** `troupe schedules show|pause|resume <id>`: the schedule as `key: value` lines, its payload as JSON. */
+export function formatSchedule(schedule: ScheduleView): string {
+  return `${renderFields([
+    ['schedule', schedule.scheduleId],
+    ['state', scheduleState(schedule)],
+    ['cron', `${schedule.cron} (${schedule.timezone})`],
+    ['type', schedule.workflowType],
+    ['next tick', schedule.nextTick === null ? '-' : `${schedule.nextTick} (starts ${schedule.nextWorkflowId ?? '-'})`],
+    ['not before', schedule.notBefore],
+    ['stop at', schedule.stopAt ?? '-'],
+    ['fired', `${schedule.firedCount} (last ${schedule.lastFiredTick ?? '-'}), skipped ${schedule.skippedCount}`],
+    ['last error', schedule.lastError ?? '-'],
+    ['created', `${schedule.createdAt} by ${schedule.createdBy}`],
+    ['updated', schedule.updatedAt],
+  ])}\npayload:\n${JSON.stringify(schedule.payload, null, 2)}`;
 }
 
 /** `troupe workflows replay <id> --step N`: the rebuilt state, whether it matches the journal, and its context as JSON. */
