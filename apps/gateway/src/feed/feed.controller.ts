@@ -1,6 +1,6 @@
 import { Controller, Headers, Inject, Logger, Param, Query, Sse, type MessageEvent } from '@nestjs/common';
 import { ApiHeader, ApiOperation, ApiProduces, ApiQuery, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import { DeliverPolicy, type ConsumerMessages, type JsMsg } from 'nats';
+import { DeliverPolicy, type Consumer, type ConsumerMessages, type JsMsg } from 'nats';
 import { Observable } from 'rxjs';
 import { z } from 'zod';
 import {
@@ -19,6 +19,9 @@ import { ApiKeyInQuery, READ_ROLES, Roles } from '../auth/roles.decorator';
 import { ProblemResponses, ZodParam } from '../http/openapi';
 import { ZodValidationPipe } from '../http/zod-validation.pipe';
 import { GATEWAY_PORTS, type GatewayPorts } from '../ports';
+
+/** The server removes a feed's ordered consumer this long (ms) after its client stopped pulling, if the gateway could not delete it. */
+const ORDERED_CONSUMER_INACTIVE_MS = 30_000;
 
 /** An absent or empty `Last-Event-ID` (EventSource sends none before its first event) means "from now". */
 const ResumePoint = z.preprocess((value) => (value === '' ? undefined : value), FeedLastEventId.optional());
@@ -95,15 +98,20 @@ export class FeedController {
    */
   private changes(subject: string, after: number | undefined): Observable<MessageEvent> {
     return new Observable<MessageEvent>((subscriber) => {
+      let consumer: Consumer | null = null;
       let messages: ConsumerMessages | null = null;
       let closed = false;
+      const close = () => {
+        closed = true;
+        messages?.stop();
+        // Best effort: a consumer left behind (the gateway died) goes away after its inactive threshold.
+        consumer?.delete().catch(() => undefined);
+      };
       void (async () => {
-        const consumer = await this.ports.js.consumers.get(
-          STREAMS.workflowChanges.name,
-          after === undefined ? { filterSubjects: subject, deliver_policy: DeliverPolicy.New } : { filterSubjects: subject, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: after + 1 },
-        );
+        const start = after === undefined ? { deliver_policy: DeliverPolicy.New } : { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: after + 1 };
+        consumer = await this.ports.js.consumers.get(STREAMS.workflowChanges.name, { filterSubjects: subject, inactive_threshold: ORDERED_CONSUMER_INACTIVE_MS, ...start });
         messages = await consumer.consume();
-        if (closed) messages.stop();
+        if (closed) close();
         for await (const message of messages) {
           const event = this.toEvent(message);
           if (event !== null) subscriber.next(event);
@@ -113,10 +121,7 @@ export class FeedController {
         this.log.warn(`the change feed on ${subject} failed: ${(error as Error).message}`);
         subscriber.error(error);
       });
-      return () => {
-        closed = true;
-        messages?.stop();
-      };
+      return close;
     });
   }
 
