@@ -111,6 +111,40 @@ describe('the troupe CLI against a running stack', () => {
     expect(inbox.items.filter((item) => item.workflowId.startsWith('triage-cli-')).map((item) => item.workflowId).sort()).toEqual([...drafted].sort());
     const table = await troupe(['approvals', 'list']);
     for (const workflowId of drafted) expect(table.stdout).toContain(workflowId);
+    const lines = table.stdout.trim().split('\n');
+    expect(lines[0].split(/\s{2,}/)).toEqual(['WORKFLOW', 'GATE', 'STATE', 'ALLOWED', 'REQUESTED', 'DEADLINE', 'ON DEADLINE', 'PROPOSED']);
+    // Each reply gate's deadline: the due time of its approval timer, then escalation.
+    for (const line of lines.filter((row) => drafted.some((id) => row.startsWith(`${id} `)))) {
+      const [, , , , requested, deadline, onDeadline] = line.split(/\s{2,}/);
+      expect(Date.parse(deadline)).toBeGreaterThan(Date.parse(requested));
+      expect(onDeadline).toBe('escalated');
+    }
+  });
+
+  it('lists, shows, pauses and resumes a schedule', async () => {
+    const [email] = corpusSplit(loadSpamAssassinCorpus(), 'test').filter((e) => e.label === 'spam');
+    const created = await fetch(`${stack.gatewayUrl}/schedules`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': stack.apiKeys.operator },
+      body: JSON.stringify({ scheduleId: 'cli-nightly', cron: '0 2 * * *', workflowType: 'email-triage', payload: { email: await parseCorpusEmail(email) } }),
+    });
+    expect(created.status).toBe(201);
+    const listed = await troupe(['schedules', 'list']);
+    expect(listed.code, listed.stderr).toBe(0);
+    const row = listed.stdout.split('\n').find((line) => line.startsWith('cli-nightly '));
+    expect(row?.split(/\s{2,}/).slice(0, 5)).toEqual(['cli-nightly', '0 2 * * *', 'UTC', 'email-triage', 'active']);
+    const paused = await troupe(['schedules', 'pause', 'cli-nightly'], 'operator');
+    expect(paused.code, paused.stderr).toBe(0);
+    expect(paused.stdout).toMatch(/^paused cli-nightly\nschedule: +cli-nightly\nstate: +paused/);
+    expect(json<{ paused: boolean; nextTick: string | null }>(await troupe(['schedules', 'show', 'cli-nightly', '--json']))).toMatchObject({ paused: true, nextTick: null });
+    const resumed = json<{ paused: boolean; nextTick: string | null }>(await troupe(['schedules', 'resume', 'cli-nightly', '--json'], 'operator'));
+    expect(resumed.paused).toBe(false);
+    expect(Date.parse(resumed.nextTick ?? '')).toBeGreaterThan(Date.now());
+    const refused = await troupe(['schedules', 'pause', 'cli-nightly'], 'viewer');
+    expect(refused.stderr).toMatch(/^error: 403 /);
+    const unknown = await troupe(['schedules', 'show', 'no-such-schedule']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/^error: 404 /);
   });
 
   it('approves a reply: the workflow reaches sent, tail sees it live, and a second decision is refused with 409', async () => {
