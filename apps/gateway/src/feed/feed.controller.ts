@@ -1,4 +1,4 @@
-import { Controller, Headers, Inject, Logger, Param, Query, Sse, type MessageEvent } from '@nestjs/common';
+import { Controller, Headers, Inject, Logger, Param, Query, ServiceUnavailableException, Sse, SseSignal, type MessageEvent } from '@nestjs/common';
 import { ApiHeader, ApiOperation, ApiProduces, ApiQuery, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { DeliverPolicy, type Consumer, type ConsumerMessages, type JsMsg } from 'nats';
 import { Observable } from 'rxjs';
@@ -65,12 +65,13 @@ export class FeedController {
   @ApiQuery({ name: 'api_key', required: false, description: 'the API key, for EventSource (cannot send headers)' })
   @ApiHeader(LAST_EVENT_ID_DOC)
   @ApiQuery(LAST_EVENT_ID_QUERY_DOC)
-  @ProblemResponses(400)
-  fleet(
+  @ProblemResponses(400, 503)
+  async fleet(
     @Headers('last-event-id') header: string | undefined,
     @Query('lastEventId', new ZodValidationPipe(ResumePoint, 'lastEventId query parameter')) query: number | undefined,
-  ): Observable<MessageEvent> {
-    return this.changes(ALL_WORKFLOW_CHANGES, LAST_EVENT_ID_HEADER.transform(header) ?? query);
+    @SseSignal() signal: AbortSignal,
+  ): Promise<Observable<MessageEvent>> {
+    return this.changes(ALL_WORKFLOW_CHANGES, LAST_EVENT_ID_HEADER.transform(header) ?? query, signal);
   }
 
   @Sse('workflows/:id/feed')
@@ -82,36 +83,47 @@ export class FeedController {
   @ApiHeader(LAST_EVENT_ID_DOC)
   @ApiQuery(LAST_EVENT_ID_QUERY_DOC)
   @ZodParam('id', WorkflowId)
-  @ProblemResponses(400)
-  workflow(
+  @ProblemResponses(400, 503)
+  async workflow(
     @Param('id', new ZodValidationPipe(WorkflowId, 'workflow id')) id: string,
     @Headers('last-event-id') header: string | undefined,
     @Query('lastEventId', new ZodValidationPipe(ResumePoint, 'lastEventId query parameter')) query: number | undefined,
-  ): Observable<MessageEvent> {
-    return this.changes(workflowChangedSubject(id), LAST_EVENT_ID_HEADER.transform(header) ?? query);
+    @SseSignal() signal: AbortSignal,
+  ): Promise<Observable<MessageEvent>> {
+    return this.changes(workflowChangedSubject(id), LAST_EVENT_ID_HEADER.transform(header) ?? query, signal);
   }
 
   /**
    * One ordered consumer per client on `WF_CHANGES` filtered by `subject`, from sequence `after + 1`
-   * (or only new changes when `after` is undefined), deleted when the client goes away. Bad messages
-   * are logged and skipped; their sequence is not sent as an id, so a resume passes over them anyway.
+   * (or only new changes when `after` is undefined). It is created before the answer's headers are
+   * sent, so "from now" means from the moment the client sees `200`; it is deleted when the stream ends
+   * (`signal`: the client left, even during this setup). Bad messages are logged and skipped.
+   *
+   * @throws ServiceUnavailableException (503) when the consumer cannot be created.
    */
-  private changes(subject: string, after: number | undefined): Observable<MessageEvent> {
+  private async changes(subject: string, after: number | undefined, signal: AbortSignal): Promise<Observable<MessageEvent>> {
+    let consumer: Consumer;
+    let messages: ConsumerMessages;
+    try {
+      const start = after === undefined ? { deliver_policy: DeliverPolicy.New } : { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: after + 1 };
+      consumer = await this.ports.js.consumers.get(STREAMS.workflowChanges.name, { filterSubjects: subject, inactive_threshold: ORDERED_CONSUMER_INACTIVE_MS, ...start });
+      messages = await consumer.consume();
+    } catch (error) {
+      this.log.warn(`cannot follow ${subject} on ${STREAMS.workflowChanges.name}: ${(error as Error).message}`);
+      throw new ServiceUnavailableException({ title: 'Change feed unavailable', message: `the ${STREAMS.workflowChanges.name} stream cannot be read now; retry later` });
+    }
+    let closed = false;
+    const close = () => {
+      if (closed) return;
+      closed = true;
+      messages.stop();
+      // Best effort: one left behind (the gateway died) is removed by the server after its inactive threshold.
+      consumer.delete().catch(() => undefined);
+    };
+    signal.addEventListener('abort', close, { once: true });
+    if (signal.aborted) close();
     return new Observable<MessageEvent>((subscriber) => {
-      let consumer: Consumer | null = null;
-      let messages: ConsumerMessages | null = null;
-      let closed = false;
-      const close = () => {
-        closed = true;
-        messages?.stop();
-        // Best effort: a consumer left behind (the gateway died) goes away after its inactive threshold.
-        consumer?.delete().catch(() => undefined);
-      };
       void (async () => {
-        const start = after === undefined ? { deliver_policy: DeliverPolicy.New } : { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: after + 1 };
-        consumer = await this.ports.js.consumers.get(STREAMS.workflowChanges.name, { filterSubjects: subject, inactive_threshold: ORDERED_CONSUMER_INACTIVE_MS, ...start });
-        messages = await consumer.consume();
-        if (closed) close();
         for await (const message of messages) {
           const event = this.toEvent(message);
           if (event !== null) subscriber.next(event);
