@@ -37,7 +37,7 @@ async function bootstrap(): Promise<void> {
         newId: () => randomUUID(),
       },
       authenticator,
-      { limit: env.TROUPE_RATE_LIMIT, windowMs: env.TROUPE_RATE_LIMIT_WINDOW_MS },
+      { limit: env.TROUPE_RATE_LIMIT, windowMs: env.TROUPE_RATE_LIMIT_WINDOW_MS, unauthenticatedLimit: env.TROUPE_UNAUTHENTICATED_RATE_LIMIT },
     ),
     // forceCloseConnections: open SSE feeds must not hold up a shutdown.
     { logger: logLevelsFrom(env.TROUPE_LOG_LEVEL), bodyParser: false, forceCloseConnections: true },

@@ -212,6 +212,7 @@ export {
   DeadLetterReplayed,
   StatechartView,
   WorkflowChangedEvent,
+  FeedLastEventId,
 } from './http';
 export {
   INCIDENT_RESPONSE,
