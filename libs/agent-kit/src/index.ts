@@ -43,6 +43,14 @@ export {
   type ModelChainOptions,
   ModelChain,
 } from './model-chain';
+export {
+  MODEL_FALLBACK_EVENT,
+  type ModelFallbackReason,
+  type ModelFallback,
+  type FallbackLogger,
+  type ModelFallbackReporterOptions,
+  ModelFallbackReporter,
+} from './model-fallbacks';
 export { type AgentDefinition, type AnyAgentDefinition, defineAgent, AgentRegistry, advertisementOf } from './agent-definition';
 export {
   UnknownAgentError,
