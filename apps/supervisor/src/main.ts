@@ -2,6 +2,7 @@ import './instrumentation';
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import {
+  KvWorkflowUsage,
   ModelChain,
   ProviderBreakers,
   createLanguageModel,
@@ -61,7 +62,9 @@ async function bootstrap(): Promise<void> {
     confidenceThreshold: env.TROUPE_SUPERVISOR_CONFIDENCE_THRESHOLD,
     joinTimeoutMs: env.TROUPE_SUPERVISOR_JOIN_TIMEOUT_MS,
   });
-  const { app } = await createJetStreamMicroservice(SupervisorModule.forRoot({ router, js, supervisions }), {
+  // With a model, the router's tokens and cost count in each workflow's budget (the agents' KV bucket).
+  const usage = modelConfig === null ? null : await KvWorkflowUsage.open(js, { replicas: env.TROUPE_STREAM_REPLICAS });
+  const { app } = await createJetStreamMicroservice(SupervisorModule.forRoot({ router, js, supervisions, usage }), {
     connection: nats,
     consumers: [agentConsumer(TRIAGE_AGENTS.supervisor.agent)],
     logger: logLevelsFrom(env.TROUPE_LOG_LEVEL),

@@ -64,7 +64,7 @@ export {
   AgentHost,
 } from './agent-host';
 export { reactLoopWorkflow } from './react-loop.workflow';
-export { type WorkflowSpend, type WorkflowUsageLedger, InMemoryWorkflowUsage, KvWorkflowUsage } from './workflow-usage';
+export { type WorkflowSpend, type WorkflowUsageLedger, InMemoryWorkflowUsage, KvWorkflowUsage, recordModelCallUsage } from './workflow-usage';
 export { supervisorRoutingWorkflow } from './supervisor-routing.workflow';
 export { advertiseAgents, readAgentAdvertisements, routeCandidates } from './advertisements';
 export { type ModelInvocation, invokeModel } from './invoke-model';
