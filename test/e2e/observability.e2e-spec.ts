@@ -8,7 +8,7 @@ import { TEST_TELEMETRY_DIR_ENV, type MetricRecord, type SpanRecord } from '@tro
 import { pollJson, pollUntil, publishEmails, readLatestMetrics, readSpanRecords, startTroupeStack, type TroupeStack } from '@troupe/testing';
 
 // The scripted model (a test double) answers every model call of one triage workflow, with token
-// counts: the classifier's structured call (in the triage workflow's agent task), the router's call
+// counts: the classifier's call through its model chain (in the triage workflow's agent task), the router's call
 // (in the supervisor-routing actor it starts) and the drafter's run (a react-loop actor): its first
 // call fails with a retryable 503 that the model chain retries, the retry asks for a tool
 // (thread_lookup), the next model call answers.
@@ -20,11 +20,10 @@ const USAGE = {
 };
 const DRAFTER_RUN = { inputTokens: USAGE.lookup.inputTokens + USAGE.draft.inputTokens, outputTokens: USAGE.lookup.outputTokens + USAGE.draft.outputTokens };
 const SCRIPT = {
-  answers: {
-    spam_classification: [{ text: '{"label":"ham","confidence":0.97}', ...USAGE.classify }],
-  },
-  // The supervisor's router and the drafter's agent run ask in plain text (no response-format name).
+  answers: {},
+  // The classifier's and the supervisor's model chains and the drafter's agent run ask in plain text (no response-format name).
   answersBySystemPrompt: [
+    { contains: 'spam filter of a personal inbox', answers: [{ text: '{"label":"ham","confidence":0.97}', ...USAGE.classify }] },
     { contains: 'supervisor of an inbox-triage team', answers: [{ text: '{"route":"draft_reply","confidence":0.95,"reason":"a personal question"}', ...USAGE.route }] },
     {
       contains: 'You draft email replies',
@@ -188,9 +187,9 @@ describe('one OpenTelemetry trace per workflow across the apps (test-only span f
     }
     const usage = (span: SpanRecord) => ({ inputTokens: span.attributes['gen_ai.usage.input_tokens'], outputTokens: span.attributes['gen_ai.usage.output_tokens'] });
     const [classify, route, failed, lookup, draft] = calls;
-    // The classifier answers in the triage workflow's own agent task, with a response format (JSON).
+    // The classifier answers in the triage workflow's own agent task, in plain text (its model chain parses the JSON).
     expect(usage(classify)).toEqual(USAGE.classify);
-    expect(classify.attributes['gen_ai.output.type']).toBe('json');
+    expect(classify.attributes['gen_ai.output.type']).toBe('text');
     expect(parentOf(classify)).toMatchObject({ name: 'effect agent.task', attributes: { 'troupe.workflow.id': workflowId } });
     // The router answers the supervisor-routing actor's decision task, in plain text.
     expect(usage(route)).toEqual(USAGE.route);
