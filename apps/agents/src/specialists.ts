@@ -2,11 +2,11 @@ import path from 'node:path';
 import { Logger } from '@nestjs/common';
 import {
   ModelChain,
+  chainModelsFromEnv,
   createLanguageModel,
   describeModelConfig,
   modelConfigFromEnv,
   priceTableFromEnv,
-  secondaryModelConfigFromEnv,
   type ProviderBreakers,
 } from '@troupe/agent-kit';
 import { ModelSpamClassifier, classifierFallback } from './classifier/model-spam-classifier';
@@ -47,9 +47,8 @@ export async function createTriageSpecialists(env: AgentsEnvironment, processEnv
   );
   let classifier: SpamClassifier = trained.classifier;
   if (env.TROUPE_CLASSIFIER === 'model' && model !== null) {
-    const secondary = secondaryModelConfigFromEnv(processEnv);
     const chain = new ModelChain({
-      models: [model, ...(secondary === null ? [] : [createLanguageModel(secondary, { compatibleProviderName: 'openai-compatible-secondary' })])],
+      models: chainModelsFromEnv(processEnv),
       fallback: classifierFallback(trained.classifier),
       breakers,
       prices: priceTableFromEnv(processEnv),

@@ -5,12 +5,11 @@ import {
   KvWorkflowUsage,
   ModelChain,
   ProviderBreakers,
-  createLanguageModel,
+  chainModelsFromEnv,
   describeModelConfig,
   modelConfigFromEnv,
   priceTableFromEnv,
   readAgentAdvertisements,
-  secondaryModelConfigFromEnv,
 } from '@troupe/agent-kit';
 import { connectToNats, natsSettingsFromEnvironment, createJetStreamMicroservice, provisionStreams, runApp, shutdownOnSignal } from '@troupe/bus';
 import { TRIAGE_AGENTS, agentConsumer, logLevelsFrom, parseEnvironment, type AgentAdvertisement } from '@troupe/contracts';
@@ -37,7 +36,7 @@ async function bootstrap(): Promise<void> {
       ? rules
       : new ChainRouter(
           new ModelChain({
-            models: [modelConfig, secondaryModelConfigFromEnv(process.env)].flatMap((config, n) => (config === null ? [] : [createLanguageModel(config, { compatibleProviderName: n === 0 ? 'openai-compatible' : 'openai-compatible-secondary' })])),
+            models: chainModelsFromEnv(process.env),
             fallback: headerRuleFallback(rules),
             breakers: new ProviderBreakers(),
             prices: priceTableFromEnv(process.env),

@@ -24,7 +24,7 @@ export {
   secondaryModelConfigFromEnv,
   describeModelConfig,
 } from './model-config';
-export { type ChatLanguageModel, createLanguageModel, modelLabel } from './language-model';
+export { type ChatLanguageModel, createLanguageModel, chainModelsFromEnv, modelLabel } from './language-model';
 export { type StructuredRequest, type StructuredAnswer, generateStructured } from './structured-output';
 export { type EmailPromptOptions, formatEmailForPrompt } from './email-prompt';
 export { type ScriptedAnswer, scriptedLanguageModel, SCRIPTED_TEST_PROVIDER, ModelScriptFile, scriptedLanguageModelFromFile } from './scripted-model';

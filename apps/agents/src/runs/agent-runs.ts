@@ -3,7 +3,7 @@ import {
   AgentHost,
   KvToolResultStore,
   KvWorkflowUsage,
-  createLanguageModel,
+  chainModelsFromEnv,
   describeModelConfig,
   modelConfigFromEnv,
   priceTableFromEnv,
@@ -37,7 +37,7 @@ export async function createAgentHost(
   const prices = priceTableFromEnv(processEnv);
   const enabled = env.TROUPE_REACT_LOOP === 'always' || (env.TROUPE_REACT_LOOP === 'auto' && primary !== null);
   if (!enabled) return null;
-  const models = [primary, secondary].flatMap((config, n) => (config === null ? [] : [createLanguageModel(config, { compatibleProviderName: n === 0 ? 'openai-compatible' : 'openai-compatible-secondary' })]));
+  const models = chainModelsFromEnv(processEnv);
   const log = new Logger('agents');
   log.log(
     `agent runs on: drafter, summariser and spam-quarantine are ReAct loops over ${[
