@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workflowEventSubject, type JournalEntry } from '@troupe/contracts';
 import { corpusSplit, loadSpamAssassinCorpus } from '@troupe/email-corpus';
+import { KvWorkflowUsage } from '@troupe/agent-kit';
 import { TEST_TELEMETRY_DIR_ENV, type MetricRecord, type SpanRecord } from '@troupe/telemetry';
 import { pollJson, pollUntil, publishEmails, readLatestMetrics, readSpanRecords, startTroupeStack, type TroupeStack } from '@troupe/testing';
 
@@ -265,5 +266,19 @@ describe('one OpenTelemetry trace per workflow across the apps (test-only span f
     expect(cost('troupe-supervisor', 'supervisor-routing')).toBeCloseTo(usd(USAGE.route), 12);
     const failedCalls = find(metrics, 'troupe-agents', 'gen_ai.client.operation.duration', { 'error.type': 'AI_APICallError' });
     expect((failedCalls?.value as { count: number }).count).toBe(1);
+  });
+
+  it("counts every model call made for the workflow in its budget: the classifier's, the router's and the drafter run's", async () => {
+    const usage = await KvWorkflowUsage.open(stack.connection.jetstream());
+    const spent = await usage.spent(workflowId);
+    const all = [USAGE.classify, USAGE.route, DRAFTER_RUN];
+    expect(spent.tokens).toBe(all.reduce((sum, call) => sum + call.inputTokens + call.outputTokens, 0));
+    expect(spent.costUsd).toBeCloseTo(all.reduce((sum, call) => sum + (call.inputTokens * PRICE.inputUsdPerMillionTokens + call.outputTokens * PRICE.outputUsdPerMillionTokens) / 1_000_000, 0), 12);
+    // One entry per call made for it: the classifier's task, the router's decision task (by effect id) and the run.
+    expect(spent.runIds).toHaveLength(3);
+    expect(spent.runIds).toContain(children.run.workflowId);
+    expect(spent.runIds.some((id) => id.startsWith(`${children.supervision.workflowId}:`))).toBe(true);
+    // Nothing was counted under the supervision's own id.
+    expect((await usage.spent(children.supervision.workflowId)).tokens).toBe(0);
   });
 });
