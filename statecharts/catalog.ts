@@ -60,6 +60,7 @@ import {
 import { CLAIM_PROCESSING_MACHINE_VERSION } from './claim-processing/claim-processing.implementations';
 import { claimProcessingMachine } from './claim-processing/claim-processing.machine';
 import { EMAIL_TRIAGE_MACHINE_VERSION, emailTriageMachine } from './email-triage/email-triage.machine';
+import { EMAIL_TRIAGE_V3_MACHINE_VERSION, emailTriageV3Machine } from './email-triage/email-triage.v3.machine';
 import { INCIDENT_RESPONSE_MACHINE_VERSION, incidentResponseMachine } from './incident-response/incident-response.machine';
 
 /**
@@ -96,6 +97,16 @@ export const EMAIL_TRIAGE_WORKFLOW = {
     [EFFECT_FAILED]: EffectFailed,
     [WORKFLOW_CANCEL_REQUESTED]: WorkflowCancelRequested,
   },
+} as const satisfies WorkflowCatalogEntry;
+
+/**
+ * email-triage@3, frozen (same events): hosted and replayed for instances still on it. Not in
+ * `WORKFLOW_CATALOG` (one entry per type, the latest): nothing new starts on it.
+ */
+export const EMAIL_TRIAGE_V3_WORKFLOW = {
+  ...EMAIL_TRIAGE_WORKFLOW,
+  machine: emailTriageV3Machine,
+  machineVersion: EMAIL_TRIAGE_V3_MACHINE_VERSION,
 } as const satisfies WorkflowCatalogEntry;
 
 /** IoT incident response: one workflow per sensor alert. */

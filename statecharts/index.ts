@@ -1,6 +1,7 @@
 /**
  * @troupe/statecharts: pure workflow machines (XState v5). No I/O, clocks or randomness: effects leave
- * as `requestEffect` actions and results come back as events. Start with `email-triage` (a workflow),
+ * as `requestEffect` actions and results come back as events. Start with `email-triage` (a workflow;
+ * its previous version stays as `email-triage.v3.machine.ts` for running instances, with the migration),
  * `react-loop` (one agent run) and `supervisor-routing` (the supervisor's handling of one task);
  * `claim-processing` ships in two forms, a TypeScript machine and a declared one
  * (`claim-processing.workflow.yaml`), both built from the named pieces in its `implementations`;
@@ -15,11 +16,22 @@ export {
   type EmailTriageContext,
   type EmailTriageEvent,
   type RecordedDecision,
+  type TriageAgent,
+  type AgentFailure,
   triageGateId,
   reviewedLabel,
   emailTriageMachine,
   emailTriageTags,
 } from './email-triage/email-triage.machine';
+export {
+  EMAIL_TRIAGE_V3_MACHINE_VERSION,
+  type EmailTriageV3Input,
+  type EmailTriageV3Context,
+  type EmailTriageV3Event,
+  emailTriageV3Machine,
+  emailTriageV3Tags,
+} from './email-triage/email-triage.v3.machine';
+export { EMAIL_TRIAGE_V3_TO_V4 } from './email-triage/email-triage.migrations';
 export {
   CLAIM_PROCESSING_MACHINE_VERSION,
   CLAIM_REVIEW_ROLES,
@@ -105,6 +117,7 @@ export {
 export {
   type WorkflowCatalogEntry,
   EMAIL_TRIAGE_WORKFLOW,
+  EMAIL_TRIAGE_V3_WORKFLOW,
   INCIDENT_RESPONSE_WORKFLOW,
   CLAIM_PROCESSING_EVENTS,
   CLAIM_PROCESSING_WORKFLOW,

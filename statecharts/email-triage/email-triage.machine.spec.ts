@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { initialTransition, transition, type AnyMachineSnapshot } from 'xstate';
 import type { ApprovalDecided, Effect, Email } from '@troupe/contracts';
-import { emailTriageMachine, triageGateId, type EmailTriageEvent, type TriageGate } from '@troupe/statecharts';
+import { emailTriageMachine, emailTriageTags, triageGateId, type EmailTriageEvent, type TriageGate } from '@troupe/statecharts';
 
 const email: Email = {
   messageId: '<m1@example.org>',
@@ -167,10 +167,168 @@ describe('email-triage machine', () => {
     expect(snapshot.value).toBe('awaitingApproval');
   });
 
-  it('fails with the reason when an effect fails for good', () => {
-    const { snapshot } = run([{ type: 'effect.failed', payload: { effectId: 'e1', kind: 'agent.task', reason: 'model down' } }]);
-    expect(snapshot.value).toBe('failed');
-    expect(snapshot.context.failure).toContain('model down');
+  describe('an agent task that fails for good goes to a human (v4)', () => {
+    const agentFailed = (reason: string, effectId = 'wf-1:2:0'): EmailTriageEvent => ({ type: 'effect.failed', payload: { effectId, kind: 'agent.task', reason } });
+    const sent: EmailTriageEvent = { type: 'reply.sent', payload: { idempotencyKey: 'k', sentAt: '2026-01-01T00:00:00.000Z', firstDelivery: true } };
+
+    it('asks a reviewer for the label when the classifier fails, with the failure as the reason and nothing proposed', () => {
+      const { snapshot, effects } = run([agentFailed('model down past the fallback chain', 'wf-1:1:0')]);
+      expect(snapshot.value).toBe('humanReview');
+      expect(snapshot.hasTag('approval')).toBe(true);
+      expect(snapshot.context.agentFailures).toEqual([{ agent: 'classifier', effectId: 'wf-1:1:0', reason: 'model down past the fallback chain' }]);
+      expect(snapshot.context.failure).toBeNull();
+      expect(effects[1]).toEqual([
+        expect.objectContaining({
+          kind: 'approval.request',
+          gate: 'classification-review',
+          proposed: { label: null, confidence: null },
+          reason: expect.stringContaining('The classifier agent failed (email.classify, effect wf-1:1:0): model down past the fallback chain.'),
+        }),
+      ]);
+      // No proposal to approve or flip: only a label named by an edit moves it.
+      expect(snapshot.can(decision('classification-review'))).toBe(false);
+      expect(snapshot.can(decision('classification-review', { decision: 'rejected' }))).toBe(false);
+      const ham = run([agentFailed('down'), decision('classification-review', { decision: 'edited', editedText: 'ham' })]);
+      expect(ham.snapshot.value).toBe('routing');
+      expect(ham.snapshot.context.label).toBe('ham');
+      const spam = run([agentFailed('down'), decision('classification-review', { decision: 'edited', editedText: 'Spam' })]);
+      expect(spam.snapshot.value).toBe('quarantining');
+      expect(spam.effects[2]).toMatchObject([{ kind: 'agent.task', agent: 'spam-quarantine', input: { classification: null, reviewedBy: 'alice' } }]);
+    });
+
+    it('keeps the review deadlines after a classifier failure: escalated to admins, then set aside unreviewed', () => {
+      const reviewDeadline = { type: 'xstate.after.approvalTimeout.email-triage.humanReview' } as unknown as EmailTriageEvent;
+      const escalationDeadline = { type: 'xstate.after.escalationTimeout.email-triage.reviewEscalated' } as unknown as EmailTriageEvent;
+      const escalated = run([agentFailed('down'), reviewDeadline]);
+      expect(escalated.snapshot.value).toBe('reviewEscalated');
+      expect(escalated.effects[2]).toMatchObject([{ gate: 'classification-review-escalated', allowedRoles: ['admin'], reason: expect.stringContaining('the email is quarantined unreviewed') }]);
+      const expired = run([agentFailed('down'), reviewDeadline, escalationDeadline]);
+      expect(expired.snapshot.value).toBe('quarantining');
+      expect(expired.snapshot.context.reviewDecision).toMatchObject({ approverId: 'system:deadline' });
+    });
+
+    it('asks a reviewer when the router fails: approving the ham label drafts a reply (gated as usual), rejecting quarantines', () => {
+      const { snapshot, effects } = run([classified('ham', 0.95), agentFailed('budget exhausted')]);
+      expect(snapshot.value).toBe('humanReview');
+      expect(snapshot.context.agentFailures).toMatchObject([{ agent: 'supervisor', reason: 'budget exhausted' }]);
+      expect(effects[2]).toMatchObject([
+        { kind: 'approval.request', gate: 'classification-review', proposed: { label: 'ham', confidence: 0.95 }, reason: expect.stringContaining('The supervisor agent failed (email.route') },
+      ]);
+      const approved = run([classified('ham', 0.95), agentFailed('budget exhausted'), decision('classification-review')]);
+      expect(approved.snapshot.value).toBe('drafting');
+      expect(approved.effects[3]).toEqual([{ kind: 'agent.task', agent: 'drafter', task: 'reply.draft', input: { email } }]);
+      const done = run([classified('ham', 0.95), agentFailed('budget exhausted'), decision('classification-review'), drafted, decision('reply-approval'), sent]);
+      expect(done.snapshot.value).toBe('sent');
+      const rejected = run([classified('ham', 0.95), agentFailed('budget exhausted'), decision('classification-review', { decision: 'rejected' })]);
+      expect(rejected.snapshot.value).toBe('quarantining');
+      expect(rejected.snapshot.context.label).toBe('spam');
+    });
+
+    it('asks a human to write the reply when the drafter fails: edit-and-continue sends it, approve has no draft and is refused', () => {
+      const { snapshot, effects } = run([classified('ham', 0.95), routed('draft_reply'), agentFailed('invalid output after 3 attempts')]);
+      expect(snapshot.value).toBe('awaitingApproval');
+      expect(snapshot.context.draft).toBeNull();
+      expect(effects[3]).toEqual([
+        expect.objectContaining({
+          kind: 'approval.request',
+          gate: 'reply-approval',
+          proposed: null,
+          reason: expect.stringMatching(/^The drafter agent failed \(reply\.draft, effect wf-1:2:0\): invalid output after 3 attempts\. No draft to approve/),
+          allowedRoles: ['approver', 'admin'],
+        }),
+      ]);
+      expect(snapshot.can(decision('reply-approval'))).toBe(false);
+      expect(snapshot.can(decision('reply-approval', { decision: 'edited', editedText: '  ' }))).toBe(false);
+      const written = run([
+        classified('ham', 0.95),
+        routed('draft_reply'),
+        agentFailed('invalid output after 3 attempts'),
+        decision('reply-approval', { decision: 'edited', editedText: 'See you Friday.' }),
+        sent,
+      ]);
+      expect(written.effects[4]).toEqual([{ kind: 'reply.send', to: email.from, subject: 'Re: Lunch on Friday?', body: 'See you Friday.', inReplyTo: '<m1@example.org>' }]);
+      expect(written.snapshot.value).toBe('sent');
+      expect(written.snapshot.context.replyDecision).toMatchObject({ decision: 'edited', approverId: 'alice' });
+    });
+
+    it('keeps the reply deadlines after a drafter failure: escalated to admins with the failure, then no reply', () => {
+      const approvalDeadline = { type: 'xstate.after.approvalTimeout.email-triage.awaitingApproval' } as unknown as EmailTriageEvent;
+      const escalationDeadline = { type: 'xstate.after.escalationTimeout.email-triage.escalated' } as unknown as EmailTriageEvent;
+      const failedDraft = [classified('ham', 0.95), routed('draft_reply'), agentFailed('model down')];
+      const escalated = run([...failedDraft, approvalDeadline]);
+      expect(escalated.snapshot.value).toBe('escalated');
+      expect(escalated.effects[4]).toMatchObject([{ gate: 'reply-approval-escalated', allowedRoles: ['admin'], proposed: null, reason: expect.stringContaining('The drafter agent failed') }]);
+      const byAdmin = run([...failedDraft, approvalDeadline, decision('reply-approval-escalated', { decision: 'edited', editedText: 'Yes.', approver: { id: 'root', roles: ['admin'] } })]);
+      expect(byAdmin.snapshot.value).toBe('sending');
+      const expired = run([...failedDraft, approvalDeadline, escalationDeadline]);
+      expect(expired.snapshot.value).toBe('rejected');
+    });
+
+    it('asks a human to read the email when the summariser fails: write a reply, or reject to send none', () => {
+      const failedSummary = [classified('ham', 0.95), routed('summarise'), agentFailed('model down')];
+      const { snapshot, effects } = run(failedSummary);
+      expect(snapshot.value).toBe('awaitingApproval');
+      expect(effects[3]).toMatchObject([{ kind: 'approval.request', gate: 'reply-approval', proposed: null, reason: expect.stringContaining('The summariser agent failed (email.summarise') }]);
+      expect(run([...failedSummary, decision('reply-approval', { decision: 'rejected' })]).snapshot.value).toBe('rejected');
+      expect(run([...failedSummary, decision('reply-approval', { decision: 'edited', editedText: 'Noted.' })]).effects[4]).toMatchObject([{ kind: 'reply.send', body: 'Noted.' }]);
+    });
+
+    it('asks a reviewer when the quarantine agent fails: spam asks it again, ham routes, and an expired escalation fails the workflow', () => {
+      const failedQuarantine = [classified('spam', 0.99), agentFailed('mailbox unavailable')];
+      const { snapshot, effects } = run(failedQuarantine);
+      expect(snapshot.value).toBe('humanReview');
+      expect(effects[2]).toMatchObject([{ gate: 'classification-review', proposed: { label: 'spam' }, reason: expect.stringContaining('The spam-quarantine agent failed') }]);
+      const again = run([...failedQuarantine, decision('classification-review')]);
+      expect(again.snapshot.value).toBe('quarantining');
+      expect(again.effects[3]).toMatchObject([{ kind: 'agent.task', agent: 'spam-quarantine', input: { reviewedBy: 'alice' } }]);
+      expect(run([...failedQuarantine, decision('classification-review', { decision: 'rejected' })]).snapshot.value).toBe('routing');
+      const reviewDeadline = { type: 'xstate.after.approvalTimeout.email-triage.humanReview' } as unknown as EmailTriageEvent;
+      const escalationDeadline = { type: 'xstate.after.escalationTimeout.email-triage.reviewEscalated' } as unknown as EmailTriageEvent;
+      const escalated = run([...failedQuarantine, reviewDeadline]);
+      expect(escalated.effects[3]).toMatchObject([{ gate: 'classification-review-escalated', reason: expect.stringContaining('the workflow fails') }]);
+      const expired = run([...failedQuarantine, reviewDeadline, escalationDeadline]);
+      expect(expired.snapshot.value).toBe('failed');
+      expect(expired.snapshot.context.failure).toContain('mailbox unavailable');
+    });
+
+    it('ends in failed, not in a loop, when nobody reviews an email whose classifier and then quarantine agent failed', () => {
+      const reviewDeadline = { type: 'xstate.after.approvalTimeout.email-triage.humanReview' } as unknown as EmailTriageEvent;
+      const escalationDeadline = { type: 'xstate.after.escalationTimeout.email-triage.reviewEscalated' } as unknown as EmailTriageEvent;
+      const setAsideFailed = [agentFailed('classifier down'), reviewDeadline, escalationDeadline, agentFailed('mailbox down')];
+      const { snapshot, effects } = run(setAsideFailed);
+      expect(snapshot.value).toBe('humanReview');
+      expect(effects[4]).toMatchObject([{ proposed: { label: null }, reason: expect.stringContaining('It has no label: edit with "spam" or "ham".') }]);
+      expect(snapshot.can(decision('classification-review'))).toBe(false);
+      const expired = run([...setAsideFailed, reviewDeadline, escalationDeadline]);
+      expect(expired.snapshot.value).toBe('failed');
+      expect(expired.snapshot.context.agentFailures.map((f: { agent: string }) => f.agent)).toEqual(['classifier', 'quarantine']);
+    });
+
+    it('records every failure handed over, in order, and tags the latest', () => {
+      const { snapshot } = run([classified('ham', 0.95), agentFailed('router down', 'r'), decision('classification-review'), agentFailed('drafter down', 'd')]);
+      expect(snapshot.value).toBe('awaitingApproval');
+      expect(snapshot.context.agentFailures.map((f: { agent: string }) => f.agent)).toEqual(['supervisor', 'drafter']);
+      expect(emailTriageTags(snapshot.context)).toMatchObject({ agentFailed: 'drafter', label: 'ham' });
+    });
+
+    it('still fails when a reply send fails for good (delivery, not a decision a gate could make)', () => {
+      const { snapshot } = run([
+        classified('ham', 0.95),
+        routed('draft_reply'),
+        drafted,
+        decision('reply-approval'),
+        { type: 'effect.failed', payload: { effectId: 'wf-1:5:0', kind: 'reply.send', reason: 'ledger unavailable after 5 deliveries' } },
+      ]);
+      expect(snapshot.value).toBe('failed');
+      expect(snapshot.status).toBe('done');
+      expect(snapshot.context.failure).toBe('reply.send wf-1:5:0 failed: ledger unavailable after 5 deliveries');
+    });
+
+    it('fails on an effect that is not an agent task even in an agent state', () => {
+      const { snapshot } = run([{ type: 'effect.failed', payload: { effectId: 'x', kind: 'tool.call', reason: 'unexpected' } }]);
+      expect(snapshot.value).toBe('failed');
+      expect(snapshot.context.agentFailures).toEqual([]);
+    });
   });
 
   describe('approval deadlines', () => {

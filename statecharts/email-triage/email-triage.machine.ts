@@ -25,7 +25,22 @@ import {
  *                                                      awaitingApproval —(approval deadline)→ escalated (admins only)
  *                                                      escalated —(escalation deadline)→ rejected
  *                 humanReview —(approval deadline)→ reviewEscalated (admins only) —(escalation deadline)→ quarantining (unreviewed)
- * Any effect that fails for good → failed; `workflow.cancel_requested` in any non-final state → cancelled.
+ *
+ * An agent task that fails for good (`effect.failed` in an agent's state: model down past the fallback
+ * chain, budget exhausted, invalid output after retries) hands the email to a human at a gate the
+ * machine already has, with that gate's deadline and escalation; the failure is kept in `agentFailures`:
+ *   classifying, routing, quarantining —(agent failed)→ humanReview: the reviewer decides the label
+ *     (after a classifier failure there is no proposal: only an edit "spam"/"ham" moves it); after a
+ *     router failure "ham" goes to drafting (the draft is approved by a human before anything is sent);
+ *     after a quarantine failure "spam" asks the quarantine agent again. An escalated review that
+ *     expires after a quarantine failure ends in failed (the set-aside itself is what failed).
+ *   summarising, drafting —(agent failed)→ awaitingApproval with no draft: the human writes the reply
+ *     (`edited`, sent as written) or rejects (no reply); `approved` has no draft to send and is refused.
+ * A reply send that fails (after the sender's own retries) → failed: the reply was already decided by a
+ *   human, and what failed is delivery, not a judgement a gate could make; sending again under a new
+ *   effect id (a new idempotency key) could deliver it twice if the first attempt got through, so an
+ *   operator looks at the sent-mail ledger instead. Any other effect that fails for good → failed too.
+ * `workflow.cancel_requested` in any non-final state → cancelled.
  *
  * Pure: it imports only xstate and contract types. Every effect leaves as a `requestEffect` action whose
  * params are an {@link Effect}; results come back as events. Delays (`after`) are named in `delays`
@@ -33,7 +48,7 @@ import {
  */
 
 /** Version of this definition, stored with every snapshot. Bump on any change to states or context. */
-export const EMAIL_TRIAGE_MACHINE_VERSION = '3';
+export const EMAIL_TRIAGE_MACHINE_VERSION = '4';
 
 /** Roles that may decide the reply gate and the classification review gate. */
 export const TRIAGE_APPROVER_ROLES: Role[] = ['approver', 'admin'];
@@ -64,6 +79,19 @@ export interface RecordedDecision {
   comment: string | null;
 }
 
+/** The triage agents (keys of `TRIAGE_AGENTS`). */
+export type TriageAgent = keyof typeof TRIAGE_AGENTS;
+
+/** An agent task that failed for good and was handed to a human instead of failing the workflow. */
+export interface AgentFailure {
+  /** Which triage agent's task failed. */
+  agent: TriageAgent;
+  /** The id of the failed effect (the agent task's outbox message id). */
+  effectId: string;
+  /** The handler's reason, as `effect.failed` carried it. */
+  reason: string;
+}
+
 /** The machine's context. */
 export interface EmailTriageContext {
   workflowId: string;
@@ -84,7 +112,10 @@ export interface EmailTriageContext {
   /** The body that was (or is being) sent: the draft, or the approver's edit. */
   finalReplyBody: string | null;
   sent: ReplySent | null;
+  /** Why the workflow failed, when it did. */
   failure: string | null;
+  /** Agent tasks that failed for good, oldest first; the last one is why the current gate was reached (if any). */
+  agentFailures: AgentFailure[];
   /** Why and by whom the workflow was cancelled, when it was. */
   cancellation: { reason: string; requestedBy: string } | null;
 }
@@ -125,15 +156,29 @@ function oppositeLabel(label: EmailClassified['label']): EmailClassified['label'
   return label === 'spam' ? 'ham' : 'spam';
 }
 
+/** The label a review proposes: the one the workflow acted on when there is one, else the classifier's; null when neither exists (the classifier failed). */
+function proposedLabel(context: EmailTriageContext): EmailClassified['label'] | null {
+  return context.label ?? context.classification?.label ?? null;
+}
+
 /**
- * The label a review decision settles on: `approved` keeps the classifier's label, `rejected` flips it,
- * `edited` names it (`editedText` "spam" or "ham"); null for an edit that names neither.
+ * The last agent failure handed to a human, or null. Every agent failure goes straight to a gate, so
+ * at a gate entered from one it is that gate's reason; it stays set afterwards (tag `agentFailed`).
+ */
+function latestAgentFailure(context: EmailTriageContext): AgentFailure | null {
+  return context.agentFailures.at(-1) ?? null;
+}
+
+/**
+ * The label a review decision settles on: `approved` keeps the proposed label (see `proposedLabel`),
+ * `rejected` flips it, `edited` names it (`editedText` "spam" or "ham"); null for an edit that names
+ * neither, and for an approval or rejection when nothing is proposed (the classifier failed).
  */
 export function reviewedLabel(context: EmailTriageContext, event: EmailTriageEvent): EmailClassified['label'] | null {
-  if (event.type !== 'approval.decided' || context.classification === null) return null;
-  const proposed = context.classification.label;
+  if (event.type !== 'approval.decided') return null;
+  const proposed = proposedLabel(context);
   if (event.payload.decision === 'approved') return proposed;
-  if (event.payload.decision === 'rejected') return oppositeLabel(proposed);
+  if (event.payload.decision === 'rejected') return proposed === null ? null : oppositeLabel(proposed);
   const edited = event.payload.editedText?.trim().toLowerCase();
   return edited === 'spam' || edited === 'ham' ? edited : null;
 }
@@ -151,8 +196,23 @@ function replyDecisionTransitions(gate: 'reply-approval' | 'reply-approval-escal
   ] as const;
 }
 
+/** How an agent failure reads at a gate. */
+function failureText(failure: AgentFailure): string {
+  return `The ${TRIAGE_AGENTS[failure.agent].agent} agent failed (${TRIAGE_AGENTS[failure.agent].task}, effect ${failure.effectId}): ${failure.reason}.`;
+}
+
 /** Why a human is asked to review a classification (shown at both review gates). */
 function reviewReason(context: EmailTriageContext): string {
+  const failure = latestAgentFailure(context);
+  if (failure?.agent === 'classifier') return `${failureText(failure)} There is no classification: edit with "spam" or "ham" to label the email.`;
+  const proposed = proposedLabel(context);
+  if (failure?.agent === 'supervisor') {
+    return `${failureText(failure)} The email is labelled ${proposed ?? 'unknown'}. Approve or edit with "ham" to draft a reply (approved by a human before it is sent), reject or edit with "spam" to quarantine it.`;
+  }
+  if (failure?.agent === 'quarantine') {
+    const how = proposed === null ? 'It has no label: edit with "spam" or "ham".' : `It is labelled ${proposed}: approve to keep the label, reject to flip it, or edit with "spam" or "ham".`;
+    return `${failureText(failure)} The email is not quarantined. Decide the label: spam asks the quarantine agent again, ham routes it. ${how}`;
+  }
   return (
     `The classifier (${context.classification?.classifier ?? 'unknown'}) is only ` +
     `${Math.round((context.classification?.confidence ?? 0) * 100)}% sure this is ${context.classification?.label ?? 'unknown'}; ` +
@@ -161,15 +221,38 @@ function reviewReason(context: EmailTriageContext): string {
   );
 }
 
+/** Why a human is asked to decide a reply (shown at both reply gates): the drafter's reasoning, or the failure that left no draft. */
+function replyReason(context: EmailTriageContext): string {
+  if (context.draft !== null) return context.draft.reasoning;
+  const failure = latestAgentFailure(context);
+  const because = failure === null ? 'No reply was drafted.' : failureText(failure);
+  return `${because} No draft to approve: read the email and edit to write the reply (sent as written), or reject to send none.`;
+}
+
 /**
  * The transitions of a review gate on `approval.decided`, the same for the first gate and the escalated
- * one: a decision settling on spam quarantines, one settling on ham routes (guard `reviewDecision`).
+ * one: a decision settling on spam quarantines, one settling on ham routes, or drafts a reply when the
+ * router is what failed (guards `reviewDecision`, `routerFailed`).
  */
 function reviewDecisionTransitions(gate: 'classification-review' | 'classification-review-escalated') {
   return [
     { guard: { type: 'reviewDecision', params: { gate, label: 'spam' } }, actions: 'recordReviewAsSpam', target: 'quarantining' },
+    {
+      guard: and([{ type: 'reviewDecision', params: { gate, label: 'ham' as const } }, 'routerFailed']),
+      actions: 'recordReviewAsHam',
+      target: 'drafting',
+    },
     { guard: { type: 'reviewDecision', params: { gate, label: 'ham' } }, actions: 'recordReviewAsHam', target: 'routing' },
   ] as const;
+}
+
+/**
+ * The `effect.failed` transition of an agent's state: the agent task failed for good, so the failure is
+ * recorded and the email goes to the human gate `target`. Any other effect kind falls through to the
+ * machine-level `effect.failed` (→ failed).
+ */
+function agentFailedTransition(agent: TriageAgent, target: 'humanReview' | 'awaitingApproval') {
+  return { guard: 'agentTaskFailed', actions: { type: 'recordAgentFailure', params: { agent } }, target } as const;
 }
 
 /** The fields of `input` the context keeps; none when XState evaluates the factory without input. */
@@ -199,6 +282,10 @@ export const emailTriageMachine = setup({
     recordClassification: assign({
       classification: ({ event }) => (event.type === 'email.classified' ? event.payload : null),
     }),
+    recordAgentFailure: assign({
+      agentFailures: ({ context, event }, params: { agent: TriageAgent }) =>
+        event.type === 'effect.failed' ? [...context.agentFailures, { agent: params.agent, effectId: event.payload.effectId, reason: event.payload.reason }] : context.agentFailures,
+    }),
   },
   delays: {
     approvalTimeout: ({ context }) => context.approvalTimeoutMs,
@@ -212,13 +299,20 @@ export const emailTriageMachine = setup({
     reviewDecision: ({ context, event }, params: { gate: 'classification-review' | 'classification-review-escalated'; label: EmailClassified['label'] }) =>
       decisionAllowed(context, event, params.gate, params.gate === 'classification-review' ? TRIAGE_APPROVER_ROLES : TRIAGE_ESCALATION_ROLES) &&
       reviewedLabel(context, event) === params.label,
+    /** The failed effect is an agent task (what an agent's state waits on). */
+    agentTaskFailed: ({ event }) => event.type === 'effect.failed' && event.payload.kind === 'agent.task',
+    /** The review was asked for because the router failed. */
+    routerFailed: ({ context }) => latestAgentFailure(context)?.agent === 'supervisor',
+    /** The review was asked for because the quarantine agent failed. */
+    quarantineFailed: ({ context }) => latestAgentFailure(context)?.agent === 'quarantine',
     routedToSummary: ({ event }) => event.type === 'email.routed' && event.payload.route === 'summarise',
-    /** A decision at `gate` by a principal allowed there, with this outcome (an edit must carry text). */
+    /** A decision at `gate` by a principal allowed there, with this outcome (an edit must carry text; an approval needs a draft). */
     replyDecision: ({ context, event }, params: { gate: 'reply-approval' | 'reply-approval-escalated'; decision: ApprovalDecided['decision'] }) =>
       decisionAllowed(context, event, params.gate, params.gate === 'reply-approval' ? TRIAGE_APPROVER_ROLES : TRIAGE_ESCALATION_ROLES) &&
       event.type === 'approval.decided' &&
       event.payload.decision === params.decision &&
-      (params.decision !== 'edited' || (event.payload.editedText ?? '').trim() !== ''),
+      (params.decision !== 'edited' || (event.payload.editedText ?? '').trim() !== '') &&
+      (params.decision !== 'approved' || context.draft !== null),
   },
 }).createMachine({
   id: 'email-triage',
@@ -240,6 +334,7 @@ export const emailTriageMachine = setup({
     finalReplyBody: null,
     sent: null,
     failure: null,
+    agentFailures: [],
     cancellation: null,
   }),
   on: {
@@ -251,6 +346,8 @@ export const emailTriageMachine = setup({
         cancellation: ({ event }) => ({ reason: event.payload.reason, requestedBy: event.payload.requestedBy.id }),
       }),
     },
+    // What no state handles: a reply send that failed after the sender's retries (see the header), or
+    // an effect of another kind. Agent tasks are handled in their states (agentFailedTransition).
     'effect.failed': {
       target: '.failed',
       actions: assign({
@@ -271,6 +368,7 @@ export const emailTriageMachine = setup({
           { guard: 'isConfident', actions: ['recordClassification', assign({ label: 'ham' })], target: 'routing' },
           { actions: 'recordClassification', target: 'humanReview' },
         ],
+        'effect.failed': agentFailedTransition('classifier', 'humanReview'),
       },
     },
     humanReview: {
@@ -281,7 +379,7 @@ export const emailTriageMachine = setup({
           kind: 'approval.request',
           gateId: triageGateId(context.workflowId, 'classification-review'),
           gate: 'classification-review',
-          proposed: { label: context.classification?.label ?? null, confidence: context.classification?.confidence ?? null },
+          proposed: { label: proposedLabel(context), confidence: context.classification?.confidence ?? null },
           reason: reviewReason(context),
           allowedRoles: TRIAGE_APPROVER_ROLES,
         }),
@@ -297,24 +395,34 @@ export const emailTriageMachine = setup({
           kind: 'approval.request',
           gateId: triageGateId(context.workflowId, 'classification-review-escalated'),
           gate: 'classification-review-escalated',
-          proposed: { label: context.classification?.label ?? null, confidence: context.classification?.confidence ?? null },
-          reason: `No review within ${Math.round(context.approvalTimeoutMs / 1_000)} s; escalated to an admin. Without a decision within ${Math.round(context.escalationTimeoutMs / 1_000)} s the email is quarantined unreviewed. ${reviewReason(context)}`,
+          proposed: { label: proposedLabel(context), confidence: context.classification?.confidence ?? null },
+          reason: `No review within ${Math.round(context.approvalTimeoutMs / 1_000)} s; escalated to an admin. Without a decision within ${Math.round(context.escalationTimeoutMs / 1_000)} s ${latestAgentFailure(context)?.agent === 'quarantine' ? 'the workflow fails' : 'the email is quarantined unreviewed'}. ${reviewReason(context)}`,
           allowedRoles: TRIAGE_ESCALATION_ROLES,
         }),
       },
       after: {
-        // Nothing is acted on without a review: the email is set aside, its label left unset.
-        escalationTimeout: {
-          target: 'quarantining',
-          actions: assign({
-            reviewDecision: ({ context }) => ({
-              gateId: triageGateId(context.workflowId, 'classification-review-escalated'),
-              decision: 'rejected' as const,
-              approverId: 'system:deadline',
-              comment: 'No review before the escalation deadline; quarantined without a label.',
+        escalationTimeout: [
+          // The set-aside is what failed: there is nothing left to do without a human.
+          {
+            guard: 'quarantineFailed',
+            target: 'failed',
+            actions: assign({
+              failure: ({ context }) => `No review before the escalation deadline after the spam-quarantine agent failed: ${latestAgentFailure(context)?.reason ?? 'unknown'}`,
             }),
-          }),
-        },
+          },
+          // Nothing is acted on without a review: the email is set aside, its label left unset.
+          {
+            target: 'quarantining',
+            actions: assign({
+              reviewDecision: ({ context }) => ({
+                gateId: triageGateId(context.workflowId, 'classification-review-escalated'),
+                decision: 'rejected' as const,
+                approverId: 'system:deadline',
+                comment: 'No review before the escalation deadline; quarantined without a label.',
+              }),
+            }),
+          },
+        ],
       },
       on: { 'approval.decided': reviewDecisionTransitions('classification-review-escalated') },
     },
@@ -328,7 +436,10 @@ export const emailTriageMachine = setup({
           input: { email: context.email, classification: context.classification, reviewedBy: context.reviewDecision?.approverId ?? null },
         }),
       },
-      on: { 'email.quarantined': { actions: assign({ quarantine: ({ event }) => event.payload }), target: 'quarantined' } },
+      on: {
+        'email.quarantined': { actions: assign({ quarantine: ({ event }) => event.payload }), target: 'quarantined' },
+        'effect.failed': agentFailedTransition('quarantine', 'humanReview'),
+      },
     },
     routing: {
       entry: { type: 'requestEffect', params: ({ context }) => agentTask('supervisor', context.email) },
@@ -337,15 +448,22 @@ export const emailTriageMachine = setup({
           { guard: 'routedToSummary', actions: assign({ routing: ({ event }) => event.payload }), target: 'summarising' },
           { actions: assign({ routing: ({ event }) => event.payload }), target: 'drafting' },
         ],
+        'effect.failed': agentFailedTransition('supervisor', 'humanReview'),
       },
     },
     summarising: {
       entry: { type: 'requestEffect', params: ({ context }) => agentTask('summariser', context.email) },
-      on: { 'email.summarised': { actions: assign({ summary: ({ event }) => event.payload }), target: 'summarised' } },
+      on: {
+        'email.summarised': { actions: assign({ summary: ({ event }) => event.payload }), target: 'summarised' },
+        'effect.failed': agentFailedTransition('summariser', 'awaitingApproval'),
+      },
     },
     drafting: {
       entry: { type: 'requestEffect', params: ({ context }) => agentTask('drafter', context.email) },
-      on: { 'reply.drafted': { actions: assign({ draft: ({ event }) => event.payload }), target: 'awaitingApproval' } },
+      on: {
+        'reply.drafted': { actions: assign({ draft: ({ event }) => event.payload }), target: 'awaitingApproval' },
+        'effect.failed': agentFailedTransition('drafter', 'awaitingApproval'),
+      },
     },
     awaitingApproval: {
       tags: ['approval'],
@@ -356,7 +474,7 @@ export const emailTriageMachine = setup({
           gateId: triageGateId(context.workflowId, 'reply-approval'),
           gate: 'reply-approval',
           proposed: context.draft,
-          reason: context.draft?.reasoning ?? 'A reply was drafted.',
+          reason: replyReason(context),
           allowedRoles: TRIAGE_APPROVER_ROLES,
         }),
       },
@@ -374,7 +492,7 @@ export const emailTriageMachine = setup({
           gateId: triageGateId(context.workflowId, 'reply-approval-escalated'),
           gate: 'reply-approval-escalated',
           proposed: context.draft,
-          reason: `No decision within ${Math.round(context.approvalTimeoutMs / 1_000)} s; escalated to an admin. Without a decision within ${Math.round(context.escalationTimeoutMs / 1_000)} s the reply is rejected automatically. Drafter's reasoning: ${context.draft?.reasoning ?? 'none'}`,
+          reason: `No decision within ${Math.round(context.approvalTimeoutMs / 1_000)} s; escalated to an admin. Without a decision within ${Math.round(context.escalationTimeoutMs / 1_000)} s the reply is rejected automatically. ${context.draft === null ? '' : "Drafter's reasoning: "}${replyReason(context)}`,
           allowedRoles: TRIAGE_ESCALATION_ROLES,
         }),
       },
@@ -428,6 +546,8 @@ export function emailTriageTags(context: EmailTriageContext): Record<string, str
   if (context.routing !== null) tags.route = context.routing.route;
   if (context.reviewDecision !== null) tags.reviewDecision = context.reviewDecision.decision;
   if (context.replyDecision !== null) tags.replyDecision = context.replyDecision.decision;
+  const failure = latestAgentFailure(context);
+  if (failure !== null) tags.agentFailed = TRIAGE_AGENTS[failure.agent].agent;
   const origin = context.email.origin;
   for (const [key, value] of Object.entries(origin)) tags[`origin.${key}`] = value;
   return tags;

@@ -2,11 +2,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { workflowEventSubject, type JournalEntry } from '@troupe/contracts';
-import { corpusSplit, loadSpamAssassinCorpus } from '@troupe/email-corpus';
 import { KvWorkflowUsage } from '@troupe/agent-kit';
-import { TEST_TELEMETRY_DIR_ENV, type MetricRecord, type SpanRecord } from '@troupe/telemetry';
-import { pollJson, pollUntil, publishEmails, readLatestMetrics, readSpanRecords, startTroupeStack, type TroupeStack } from '@troupe/testing';
+import { emailReceivedEnvelope, workflowEventSubject, type JournalEntry } from '@troupe/contracts';
+import { corpusSplit, loadSpamAssassinCorpus, parseCorpusEmail } from '@troupe/email-corpus';
+import { TEST_TELEMETRY_DIR_ENV, formatTraceParent, type MetricRecord, type SpanRecord } from '@troupe/telemetry';
+import { pollJson, pollUntil, readLatestMetrics, readSpanRecords, startTroupeStack, type TroupeStack } from '@troupe/testing';
 
 // The scripted model (a test double) answers every model call of one triage workflow, with token
 // counts: the classifier's call through its model chain (in the triage workflow's agent task), the router's call
@@ -37,12 +37,35 @@ const SCRIPT = {
   ],
 };
 const PRICE = { inputUsdPerMillionTokens: 1, outputUsdPerMillionTokens: 2 };
+// The spans of the callers of the gateway (W3C traceparent headers): the client starting the workflow
+// and the approver deciding it, each in its own trace.
+const CALLER = { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', traceFlags: 1 };
+const APPROVER = { traceId: '5c0a8e0f1b2d3c4e5f60718293a4b5c6', spanId: '1a2b3c4d5e6f7a8b', traceFlags: 1 };
 
 interface WorkflowView {
   workflowType: string;
   stateValue: unknown;
   traceId: string | null;
   journal: JournalEntry[];
+}
+
+/** The text of a streamed body until it ends or its request is aborted. */
+async function readAll(body: ReadableStream<Uint8Array>): Promise<string> {
+  const decoder = new TextDecoder();
+  let text = '';
+  try {
+    for await (const chunk of body) text += decoder.decode(chunk, { stream: true });
+  } catch (error) {
+    if ((error as Error).name !== 'AbortError') throw error;
+  }
+  return text;
+}
+
+/** The gateway's SERVER span of the request to `route` whose `url.path` is `path`. */
+function serverSpan(spans: SpanRecord[], route: string, path: string): SpanRecord {
+  const found = spans.filter((span) => span.service === 'troupe-gateway' && span.kind === 'SERVER' && span.attributes['http.route'] === route && span.attributes['url.path'] === path);
+  expect(found, `${route} ${path}`).toHaveLength(1);
+  return found[0];
 }
 
 describe('one OpenTelemetry trace per workflow across the apps (test-only span files)', () => {
@@ -53,6 +76,10 @@ describe('one OpenTelemetry trace per workflow across the apps (test-only span f
   let spans: SpanRecord[];
   /** The actors the triage workflow started: its supervisor-routing actor and the drafter's react-loop run. */
   let children: { supervision: WorkflowView & { workflowId: string }; run: WorkflowView & { workflowId: string } };
+  let feed: AbortController;
+  let feedText: Promise<string>;
+  /** What the SSE feed sent until the test closed it. */
+  let feedEvents: string;
 
   beforeAll(async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'troupe-otel-e2e-'));
@@ -72,21 +99,41 @@ describe('one OpenTelemetry trace per workflow across the apps (test-only span f
     // A poison message, for the dead-letter metric and a failed consume span.
     await stack.connection.jetstream().publish(workflowEventSubject('otel-garbage'), new TextEncoder().encode('not json'));
     const ham = corpusSplit(loadSpamAssassinCorpus(), 'test').find((email) => email.label === 'ham')!;
-    [workflowId] = await publishEmails(stack, 'otel', [ham]);
+    workflowId = 'triage-otel-0';
+    // Started over HTTP by a caller with its own trace: the workflow's trace is the caller's.
+    const { payload } = emailReceivedEnvelope(workflowId, await parseCorpusEmail(ham), { source: 'e2e-test', occurredAt: new Date().toISOString() });
+    const started = await fetch(`${stack.gatewayUrl}/workflows`, {
+      method: 'POST',
+      headers: { ...stack.headers('operator'), 'content-type': 'application/json', traceparent: formatTraceParent(CALLER) },
+      body: JSON.stringify({ workflowType: 'email-triage', workflowId, payload }),
+    });
+    expect(started.status, await started.clone().text()).toBe(202);
+    // Probes and the API docs are not traced.
+    expect((await fetch(`${stack.gatewayUrl}/health`)).status).toBe(200);
+    expect((await fetch(`${stack.gatewayUrl}/docs-json`)).status).toBe(200);
+    // A Server-Sent Events feed of the workflow, open for the whole run: one long request.
+    feed = new AbortController();
+    const feedResponse = await fetch(`${stack.gatewayUrl}/workflows/${workflowId}/feed`, { headers: stack.headers('viewer'), signal: feed.signal });
+    expect(feedResponse.headers.get('content-type')).toContain('text/event-stream');
+    feedText = readAll(feedResponse.body!);
     const waiting = await pollJson<WorkflowView>(`${stack.gatewayUrl}/workflows/${workflowId}`, (body) => body.stateValue === 'awaitingApproval', 60_000, stack.headers('viewer'));
     expect(waiting.stateValue, `logs in ${stack.logDir}`).toBe('awaitingApproval');
     const response = await fetch(`${stack.gatewayUrl}/workflows/${workflowId}/approvals`, {
       method: 'POST',
-      headers: { ...stack.headers('approver'), 'content-type': 'application/json' },
+      headers: { ...stack.headers('approver'), 'content-type': 'application/json', traceparent: formatTraceParent(APPROVER) },
       body: JSON.stringify({ decision: 'approved' }),
     });
     expect(response.status).toBe(202);
     view = await pollJson<WorkflowView>(`${stack.gatewayUrl}/workflows/${workflowId}`, (body) => body.stateValue === 'sent', 60_000, stack.headers('viewer'));
     expect(view.stateValue, `logs in ${stack.logDir}`).toBe('sent');
+    feed.abort();
+    feedEvents = await feedText;
     // The last transition's span ends after its outbox is published: wait until it is on disk.
     spans = await pollUntil(
       () => readSpanRecords(telemetryDir),
-      (all) => all.some((span) => span.name === 'workflow.transition' && span.attributes['troupe.workflow.to_state'] === 'sent'),
+      (all) =>
+        all.some((span) => span.name === 'workflow.transition' && span.attributes['troupe.workflow.to_state'] === 'sent') &&
+        all.some((span) => span.kind === 'SERVER' && span.attributes['http.route'] === '/workflows/:id/feed'),
     );
     // The stack ran this one workflow: every supervisor-routing and react-loop actor is one it started.
     const childOf = async (workflowType: string) => {
@@ -105,7 +152,8 @@ describe('one OpenTelemetry trace per workflow across the apps (test-only span f
   });
 
   it('records the trace id in the snapshot record and journal and returns it over HTTP', () => {
-    expect(view.traceId).toMatch(/^[0-9a-f]{32}$/);
+    // The caller's trace: its traceparent header was continued by the gateway's request span.
+    expect(view.traceId).toBe(CALLER.traceId);
     expect(view.journal.map((entry) => entry.traceId)).toEqual(view.journal.map(() => view.traceId));
   });
 
@@ -122,7 +170,8 @@ describe('one OpenTelemetry trace per workflow across the apps (test-only span f
 
   it('puts every span of the workflow and of the actors it starts, from all four apps, in that one trace', () => {
     const ids = new Set([workflowId, children.supervision.workflowId, children.run.workflowId]);
-    const ofWorkflow = spans.filter((span) => ids.has(span.attributes['troupe.workflow.id'] as string));
+    // The approver's request span names the workflow too, but is in the approver's trace (linked; see below).
+    const ofWorkflow = spans.filter((span) => ids.has(span.attributes['troupe.workflow.id'] as string) && span.attributes['http.route'] !== '/workflows/:id/approvals');
     expect(ofWorkflow.length).toBeGreaterThan(40);
     expect(new Set(ofWorkflow.map((span) => span.traceId))).toEqual(new Set([view.traceId]));
     for (const id of ids) expect(ofWorkflow.some((span) => span.name === 'workflow.transition' && span.attributes['troupe.workflow.id'] === id), id).toBe(true);
@@ -146,9 +195,10 @@ describe('one OpenTelemetry trace per workflow across the apps (test-only span f
   it('chains parent to child across NATS: producer spans in one app are parents of consumer spans in another', () => {
     const trace = spans.filter((span) => span.traceId === view.traceId);
     const byId = new Map(trace.map((span) => [span.spanId, span]));
-    const roots = trace.filter((span) => span.parentSpanId === null);
-    expect(roots).toHaveLength(1);
-    for (const span of trace) if (span.parentSpanId !== null) expect(byId.has(span.parentSpanId), `parent of ${span.service} ${span.name}`).toBe(true);
+    // The one span whose parent is not in the files: the gateway's request span, child of the caller's span.
+    const roots = trace.filter((span) => span.parentSpanId === null || !byId.has(span.parentSpanId));
+    expect(roots.map((span) => `${span.service} ${span.kind} ${span.name}`)).toEqual(['troupe-gateway SERVER POST /workflows']);
+    expect(roots[0].parentSpanId).toBe(CALLER.spanId);
 
     const last = trace.find((span) => span.name === 'workflow.transition' && span.attributes['troupe.workflow.to_state'] === 'sent')!;
     const ancestry: SpanRecord[] = [];
@@ -168,6 +218,50 @@ describe('one OpenTelemetry trace per workflow across the apps (test-only span f
       expect(hop.attributes).toMatchObject({ 'messaging.system': 'nats', 'messaging.operation.type': 'process' });
       expect(byId.get(hop.parentSpanId!)?.attributes).toMatchObject({ 'messaging.system': 'nats', 'messaging.operation.type': 'send' });
     }
+  });
+
+  it("starts the workflow's trace at the gateway's SERVER span of POST /workflows, continuing the caller's traceparent", () => {
+    const start = serverSpan(spans, '/workflows', '/workflows');
+    expect(start).toMatchObject({ name: 'POST /workflows', traceId: CALLER.traceId, parentSpanId: CALLER.spanId, status: { code: 0 } });
+    expect(start.attributes).toMatchObject({ 'http.request.method': 'POST', 'http.response.status_code': 202, 'url.scheme': 'http', 'troupe.workflow.id': workflowId });
+    // Its child: the start event's publish, continued by the orchestrator's first step.
+    const [publish] = spans.filter((span) => span.parentSpanId === start.spanId);
+    expect(publish).toMatchObject({ service: 'troupe-gateway', kind: 'PRODUCER', name: 'send troupe.wf.{partition}.{workflowId}.email.received', traceId: CALLER.traceId });
+    const consumed = spans.filter((span) => span.parentSpanId === publish.spanId);
+    expect(consumed.map((span) => `${span.service} ${span.kind}`)).toEqual(['troupe-orchestrator CONSUMER']);
+    const firstStep = spans.find((span) => span.name === 'workflow.transition' && span.attributes['troupe.workflow.to_state'] === 'classifying');
+    expect(firstStep?.parentSpanId).toBe(consumed[0].spanId);
+  });
+
+  it("continues the workflow's trace with the approver's decision, its request span in the approver's trace, linked both ways", () => {
+    const decision = serverSpan(spans, '/workflows/:id/approvals', `/workflows/${workflowId}/approvals`);
+    expect(decision).toMatchObject({ name: 'POST /workflows/:id/approvals', traceId: APPROVER.traceId, parentSpanId: APPROVER.spanId });
+    expect(decision.attributes).toMatchObject({ 'http.request.method': 'POST', 'http.response.status_code': 202, 'troupe.workflow.id': workflowId });
+    const publish = spans.find((span) => span.kind === 'PRODUCER' && span.service === 'troupe-gateway' && span.attributes['troupe.event.type'] === 'approval.decided');
+    expect(publish?.traceId).toBe(view.traceId);
+    expect(publish?.links).toEqual([{ traceId: APPROVER.traceId, spanId: decision.spanId }]);
+    // The request links to the step the decision continues: the one that reached awaitingApproval.
+    const gate = spans.find((span) => span.name === 'workflow.transition' && span.attributes['troupe.workflow.to_state'] === 'awaitingApproval' && span.attributes['troupe.workflow.id'] === workflowId);
+    expect(decision.links).toEqual([{ traceId: view.traceId, spanId: gate?.spanId }]);
+    expect(publish?.parentSpanId).toBe(gate?.spanId);
+  });
+
+  it('traces the long-lived SSE feed as one request span that ends when the client leaves, outside the workflow trace', () => {
+    expect(feedEvents).toContain('event: workflow.changed');
+    expect(feedEvents).toContain(`id: ${workflowId}:6`);
+    const request = serverSpan(spans, '/workflows/:id/feed', `/workflows/${workflowId}/feed`);
+    expect(request).toMatchObject({ name: 'GET /workflows/:id/feed', parentSpanId: null });
+    expect(request.attributes).toMatchObject({ 'http.request.method': 'GET', 'http.response.status_code': 200 });
+    expect(request.traceId).not.toBe(view.traceId);
+    expect(request.durationMs).toBeGreaterThan(0);
+    expect(spans.filter((span) => span.parentSpanId === request.spanId)).toEqual([]);
+  });
+
+  it('traces no health probe or API docs request, and names every other gateway request span by its route', () => {
+    const gateway = spans.filter((span) => span.service === 'troupe-gateway' && span.kind === 'SERVER');
+    expect(gateway.filter((span) => /^\/(health|docs)/.test(String(span.attributes['url.path'])))).toEqual([]);
+    for (const span of gateway) expect(span.name, String(span.attributes['url.path'])).toBe(`${span.attributes['http.request.method']} ${span.attributes['http.route']}`);
+    expect(gateway.filter((span) => span.attributes['http.route'] === '/workflows/:id').length).toBeGreaterThanOrEqual(2);
   });
 
   it('marks the consume span of a dead-lettered message failed', () => {
@@ -235,7 +329,8 @@ describe('one OpenTelemetry trace per workflow across the apps (test-only span f
       (all) =>
         find(all, 'troupe-orchestrator', 'troupe.workflows.completed', { 'troupe.workflow.final_state': 'sent' }) !== undefined &&
         tokens(all, 'troupe-agents', 'react-loop', 'output') === DRAFTER_RUN.outputTokens &&
-        tokens(all, 'troupe-supervisor', 'supervisor-routing', 'output') === USAGE.route.outputTokens,
+        tokens(all, 'troupe-supervisor', 'supervisor-routing', 'output') === USAGE.route.outputTokens &&
+        find(all, 'troupe-gateway', 'http.server.request.duration', { 'http.route': '/workflows/:id/approvals' }) !== undefined,
     );
     for (const [workflowType, finalState] of [['email-triage', 'sent'], ['supervisor-routing', 'done'], ['react-loop', 'done']]) {
       expect(find(metrics, 'troupe-orchestrator', 'troupe.workflows.started', { 'troupe.workflow.type': workflowType })?.value, workflowType).toBe(1);
@@ -266,6 +361,10 @@ describe('one OpenTelemetry trace per workflow across the apps (test-only span f
     expect(cost('troupe-supervisor', 'supervisor-routing')).toBeCloseTo(usd(USAGE.route), 12);
     const failedCalls = find(metrics, 'troupe-agents', 'gen_ai.client.operation.duration', { 'error.type': 'AI_APICallError' });
     expect((failedCalls?.value as { count: number }).count).toBe(1);
+    // instrumentation-http's duration metric (s) carries the route the gateway matched.
+    const starts = find(metrics, 'troupe-gateway', 'http.server.request.duration', { 'http.request.method': 'POST', 'http.route': '/workflows', 'http.response.status_code': 202 });
+    expect((starts?.value as { count: number } | undefined)?.count).toBe(1);
+    expect(starts?.unit).toBe('s');
   });
 
   it("counts every model call made for the workflow in its budget: the classifier's, the router's and the drafter run's", async () => {

@@ -4,3 +4,4 @@
 export { startNatsServer, freePort, waitForPort, type NatsServerHandle } from './nats-server';
 export { startTroupeStack, publishEmails, readDeadLetters, pollJson, readJournalAtVersion, type TroupeStack } from './troupe-stack';
 export { readSpanRecords, readLatestMetrics, pollUntil } from './telemetry-files';
+export { deliverRetryingConflicts } from './actor-runtime';

@@ -223,6 +223,10 @@ function printReport(
   for (const [state, count] of Object.entries(report.byState).sort((a, b) => b[1] - a[1])) {
     console.log(`  ${state.padEnd(20)} ${String(count).padStart(6)}`);
   }
+  const handedOver = Object.entries(report.handedToHumanByAgent);
+  if (handedOver.length > 0) {
+    console.log(`Agent failures handed to a human (instead of failing the workflow): ${handedOver.map(([agent, count]) => `${agent} ${count}`).join(', ')}`);
+  }
   console.log(`Spam vs ham on the held-out split (${q.evaluated} emails the classifier never trained on; ${report.trainingSplitWorkflows} training-split emails excluded):`);
   console.log(`  precision ${percent(q.precision)}  recall ${percent(q.recall)}  accuracy ${percent(q.accuracy)}`);
   console.log(`  TP ${q.truePositives}  FP ${q.falsePositives}  TN ${q.trueNegatives}  FN ${q.falseNegatives}  (spam is positive)`);

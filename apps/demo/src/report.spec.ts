@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { agentUsage } from './report';
+import type { WorkflowChanged } from '@troupe/contracts';
+import { agentUsage, handedToHumanByAgent } from './report';
 
 describe('agentUsage', () => {
   it('sums tokens and cost per workflow and counts the steps each model or fallback served', () => {
@@ -15,6 +16,16 @@ describe('agentUsage', () => {
       tokens: { total: 160, perWorkflowP50: 10, perWorkflowMax: 150 },
       costUsd: { total: 0.0015, perWorkflowP50: 0, perWorkflowMax: 0.0015 },
       stepsServedBy: { 'openai.chat/gpt': 2, 'fallback/template': 2 },
+    });
+  });
+});
+
+describe('handedToHumanByAgent', () => {
+  it('counts the workflows whose latest change names a failed agent', () => {
+    const changed = (tags: Record<string, string>) => ({ last: { tags } as unknown as WorkflowChanged });
+    expect(handedToHumanByAgent([changed({ agentFailed: 'drafter' }), changed({ agentFailed: 'drafter', label: 'ham' }), changed({ agentFailed: 'classifier' }), changed({}), { last: null }])).toEqual({
+      drafter: 2,
+      classifier: 1,
     });
   });
 });

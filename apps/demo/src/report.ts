@@ -27,6 +27,8 @@ export interface DemoReport {
   /** The workflow that took longest to settle, and its trace id (null when tracing was off). */
   slowest: { workflowId: string; timeToSettleMs: number; traceId: string | null } | null;
   agents: AgentUsageReport;
+  /** Workflows whose agent task failed for good and went to a human gate instead of failing, by agent (tag `agentFailed`, email-triage@4). */
+  handedToHumanByAgent: Record<string, number>;
 }
 
 /** Tokens and cost of the agent runs (ReAct loops), per workflow, and which model or fallback served the steps. */
@@ -95,6 +97,16 @@ export function classificationQuality(pairs: Array<{ truth: 'spam' | 'ham'; pred
   };
 }
 
+/** How many workflows a failed agent handed to a human, by agent: the `agentFailed` tag of each one's latest change. */
+export function handedToHumanByAgent(tracked: Iterable<Pick<TrackedWorkflow, 'last'>>): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const workflow of tracked) {
+    const agent = workflow.last?.tags.agentFailed;
+    if (agent !== undefined) counts[agent] = (counts[agent] ?? 0) + 1;
+  }
+  return counts;
+}
+
 /** The state a workflow ended in (or waits in), as the report counts it. */
 export function stateName(workflow: TrackedWorkflow): string {
   if (workflow.last === null) return '(no transition seen)';
@@ -145,5 +157,6 @@ export function buildReport(
     throughputPerSecond: elapsedMs > 0 ? (settleTimes.length / elapsedMs) * 1_000 : 0,
     slowest,
     agents: agentUsage(agentRuns),
+    handedToHumanByAgent: handedToHumanByAgent(tracked),
   };
 }

@@ -37,7 +37,7 @@ import { OrchestratorEnvironment } from './config';
 import { OrchestratorModule } from './orchestrator.module';
 import { startScheduler } from './schedules/start-scheduler';
 import { CLAIM_PROCESSING_YAML_PATH, claimProcessingWorkflow, declaredClaimProcessing } from './workflows/claim-processing.workflow';
-import { emailTriageWorkflow } from './workflows/email-triage.workflow';
+import { emailTriageWorkflows } from './workflows/email-triage.workflow';
 import { incidentResponseWorkflow } from './workflows/incident-response.workflow';
 
 /**
@@ -63,7 +63,8 @@ async function bootstrap(): Promise<void> {
   if (declaredClaims !== undefined) log.log(`claim-processing: hosting the declared form (${env.TROUPE_CLAIM_DEFINITION_FILE ?? CLAIM_PROCESSING_YAML_PATH})`);
   const runtime = new ActorRuntime({
     definitions: [
-      emailTriageWorkflow({
+      // Every triage version with running instances (v3 until they finish or are migrated; v4 for new ones).
+      ...emailTriageWorkflows({
         confidenceThreshold: env.TROUPE_CONFIDENCE_THRESHOLD,
         approvalTimeoutMs: env.TROUPE_APPROVAL_TIMEOUT_MS,
         escalationTimeoutMs: env.TROUPE_ESCALATION_TIMEOUT_MS,

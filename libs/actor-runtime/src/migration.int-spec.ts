@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { connect, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Envelope } from '@troupe/contracts';
-import { KvSnapshotStore, StreamJournal, VersionConflictError } from '@troupe/persistence';
-import { startNatsServer, type NatsServerHandle } from '@troupe/testing';
-import { ActorRuntime, migrateWorkflows, replayJournal, type HandleOutcome, type MigrationReport } from '@troupe/actor-runtime';
+import { KvSnapshotStore, StreamJournal } from '@troupe/persistence';
+import { deliverRetryingConflicts as deliver, startNatsServer, type NatsServerHandle } from '@troupe/testing';
+import { ActorRuntime, migrateWorkflows, replayJournal, type MigrationReport } from '@troupe/actor-runtime';
 import { counterEvent, counterV1, counterV1ToV2, counterV2 } from './history.fixtures';
 
 let server: NatsServerHandle;
@@ -20,16 +19,6 @@ afterAll(async () => {
   await server?.stop();
 });
 
-/** Applies an event as the transport would: a version conflict (another writer, here the migration) is retried. */
-async function deliver(runtime: ActorRuntime, envelope: Envelope): Promise<HandleOutcome> {
-  for (let attempt = 0; ; attempt += 1) {
-    try {
-      return await runtime.handle(envelope);
-    } catch (error) {
-      if (!(error instanceof VersionConflictError) || attempt === 5) throw error;
-    }
-  }
-}
 
 describe('migrating 100 running counter workflows from v1 to v2 on the embedded store (real NATS)', () => {
   it('moves the migratable ones, reports the rest, and every instance completes on its own version', async () => {

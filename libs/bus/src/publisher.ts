@@ -1,6 +1,6 @@
 import { headers as natsHeaders, type MsgHdrs, type PubAck } from 'nats';
 import { encodeEnvelope, type Envelope } from '@troupe/contracts';
-import { injectTraceContext, withPublishSpan } from '@troupe/telemetry';
+import { injectTraceContext, withPublishSpan, type Link } from '@troupe/telemetry';
 import type { JetStreamPublish } from './acked-publisher';
 
 /** Header naming the envelope type, so tools can filter without parsing the body. */
@@ -12,6 +12,8 @@ export interface PublishOptions {
   headers?: Record<string, string>;
   /** Expected stream name; the publish fails if the subject lands elsewhere. */
   expectedStream?: string;
+  /** Span links of the PRODUCER span: spans of other traces the publish is caused by (see `withTraceParent`). */
+  links?: Link[];
 }
 
 /**
@@ -29,7 +31,7 @@ export async function publishEnvelope(
   envelope: Envelope,
   options: PublishOptions = {},
 ): Promise<PubAck> {
-  return withPublishSpan({ subject, messageId: envelope.id, envelopeType: envelope.type, workflowId: envelope.workflowId }, () => {
+  return withPublishSpan({ subject, messageId: envelope.id, envelopeType: envelope.type, workflowId: envelope.workflowId, links: options.links }, () => {
     const hdrs: MsgHdrs = natsHeaders();
     hdrs.set(TYPE_HEADER, envelope.type);
     for (const [key, value] of Object.entries(options.headers ?? {})) hdrs.set(key, value);

@@ -10,7 +10,7 @@
  * with the `record*` / `observe*` functions. {@link TroupeLogger} is the pino-backed Nest logger
  * carrying `trace_id` and `span_id`. Imports only @troupe/contracts, OpenTelemetry and pino.
  */
-export type { Span } from '@opentelemetry/api';
+export type { Link, Span } from '@opentelemetry/api';
 export { TROUPE_ATTRIBUTES, TROUPE_BAGGAGE } from './attributes';
 export {
   type MessageHeaders,
@@ -64,6 +64,7 @@ export {
   observeActorCache,
   observeConsumerLag,
 } from './metrics';
+export { type HttpServerInstrumentationOptions, CREDENTIAL_QUERY_PARAMETERS, expressRouteOf, httpServerInstrumentation } from './http';
 export { type TelemetryOptions, type TelemetryStatus, startTelemetry, telemetryStatus, describeTelemetry, shutdownTelemetry } from './sdk';
 export {
   TEST_TELEMETRY_DIR_ENV,

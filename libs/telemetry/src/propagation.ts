@@ -6,6 +6,7 @@ import {
   trace,
   TraceFlags,
   type Context,
+  type Link,
   type SpanContext,
   type TextMapGetter,
   type TextMapSetter,
@@ -99,12 +100,26 @@ export function traceIdOfHeaders(headers: MessageHeaders | undefined): string | 
 /**
  * Runs `fn` as a continuation of the trace of `traceParent` (a stored W3C `traceparent`, see
  * {@link currentTraceParent}): spans `fn` starts are children of that span. With a null or malformed
- * value, `fn` runs in the active context.
+ * value, `fn` runs in the active context (its spans are children of the active span) and gets no links.
+ *
+ * When a span of another trace is active (an HTTP request's server span, whose trace is the caller's),
+ * the two traces are linked both ways: `fn` receives a span link to the active span, for the spans it
+ * starts (e.g. `publishEnvelope`'s `links` option), and the active span gets a link to the
+ * `traceParent` span. So an operator's request joins the workflow's trace, one trace per workflow, and
+ * either trace leads to the other.
  */
-export function withTraceParent<T>(traceParent: string | null | undefined, fn: () => T): T {
+export function withTraceParent<T>(traceParent: string | null | undefined, fn: (links: Link[]) => T): T {
   const spanContext = parseTraceParent(traceParent);
-  if (spanContext === null) return fn();
-  return context.with(trace.setSpanContext(context.active(), spanContext), fn);
+  if (spanContext === null) return fn([]);
+  const active = context.active();
+  const activeSpan = trace.getSpan(active);
+  const activeContext = activeSpan?.spanContext();
+  const links: Link[] = [];
+  if (activeContext !== undefined && isSpanContextValid(activeContext) && activeContext.traceId !== spanContext.traceId) {
+    links.push({ context: activeContext });
+    if (activeSpan?.isRecording() === true) activeSpan.addLink({ context: spanContext });
+  }
+  return context.with(trace.setSpanContext(active, spanContext), () => fn(links));
 }
 
 /**

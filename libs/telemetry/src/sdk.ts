@@ -4,7 +4,7 @@ import { getNumberFromEnv, getStringFromEnv, getStringListFromEnv } from '@opent
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { NodeSDK } from '@opentelemetry/sdk-node';
+import { NodeSDK, type NodeSDKConfiguration } from '@opentelemetry/sdk-node';
 import { PeriodicExportingMetricReader, type IMetricReader } from '@opentelemetry/sdk-metrics';
 import { BatchSpanProcessor, SimpleSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAMESPACE, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
@@ -18,6 +18,11 @@ export interface TelemetryOptions {
   serviceName: string;
   /** `service.version` (default: the version in the repository's package.json, 0.1.0). */
   serviceVersion?: string;
+  /**
+   * Instrumentations of libraries this app wants spans of (default none: Troupe's own spans only), e.g.
+   * the gateway's `httpServerInstrumentation()`. Registered before the app loads its modules.
+   */
+  instrumentations?: NonNullable<NodeSDKConfiguration['instrumentations']>;
 }
 
 /** What {@link startTelemetry} set up, for one boot log line. */
@@ -56,6 +61,8 @@ function exporterEnabled(listVariable: string): boolean {
  *   `OTEL_LOG_LEVEL`; `OTEL_METRIC_EXPORT_INTERVAL` / `_TIMEOUT` (ms) set the metric export period.
  * - `TROUPE_TEST_TELEMETRY_DIR` (tests only) adds the test-only JSON-lines file exporters.
  * - `TROUPE_MODEL_PRICES` sets the price table of the cost metric (see {@link parseModelPrices}).
+ * - `options.instrumentations` are registered even when nothing is exported (their spans are then
+ *   the API's no-ops, which still carry a caller's remote context).
  *
  * @throws ConfigurationError when `TROUPE_MODEL_PRICES` is malformed.
  */
@@ -107,6 +114,7 @@ export function startTelemetry(options: TelemetryOptions): TelemetryStatus {
     metricReaders,
     // No log export: logs go to stdout through pino, with trace and span ids (see TroupeLogger).
     logRecordProcessors: [],
+    instrumentations: options.instrumentations ?? [],
   });
   sdk.start();
   status = { serviceName, traces, metrics, disabled: process.env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true' };

@@ -8,6 +8,7 @@ import {
   trace,
   type Attributes,
   type Context,
+  type Link,
   type Span,
   type SpanOptions,
   type Tracer,
@@ -130,6 +131,11 @@ export interface PublishSpanInput {
   messageId: string;
   envelopeType: string;
   workflowId: string;
+  /**
+   * Spans the publish is caused by outside its own trace, as span links: e.g. the HTTP request whose
+   * event continues a workflow's trace (the links `withTraceParent` gives).
+   */
+  links?: Link[];
 }
 
 /**
@@ -153,7 +159,7 @@ export function subjectTemplate(subject: string, workflowId: string): string {
 export function withPublishSpan<T>(input: PublishSpanInput, fn: (span: Span) => Promise<T>): Promise<T> {
   return withSpan(
     'send',
-    { kind: SpanKind.PRODUCER },
+    { kind: SpanKind.PRODUCER, ...(input.links !== undefined && input.links.length > 0 ? { links: input.links } : {}) },
     (span) => {
       if (span.isRecording()) {
         const template = subjectTemplate(input.subject, input.workflowId);

@@ -28,6 +28,8 @@ export interface SpanRecord {
   status: { code: number; message?: string };
   attributes: Attributes;
   events: Array<{ name: string; attributes?: Attributes }>;
+  /** Span links: spans of (usually) other traces this one is related to. */
+  links: Array<{ traceId: string; spanId: string }>;
 }
 
 /** One metric data point as the test-only exporter writes it. `value` is a number, or a histogram's `{ count, sum, … }`. */
@@ -115,5 +117,6 @@ function toSpanRecord(span: ReadableSpan): SpanRecord {
     status: { code: span.status.code, ...(span.status.message !== undefined ? { message: span.status.message } : {}) },
     attributes: span.attributes,
     events: span.events.map((event) => ({ name: event.name, ...(event.attributes !== undefined ? { attributes: event.attributes } : {}) })),
+    links: span.links.map((link) => ({ traceId: link.context.traceId, spanId: link.context.spanId })),
   };
 }

@@ -4,14 +4,18 @@ import { CLAIM_PROCESSING, EMAIL_TRIAGE } from '@troupe/contracts';
 import {
   CLAIM_PROCESSING_MACHINE_VERSION,
   EMAIL_TRIAGE_MACHINE_VERSION,
+  EMAIL_TRIAGE_V3_MACHINE_VERSION,
   INCIDENT_RESPONSE_WORKFLOW,
   claimProcessingMachine,
   claimProcessingTags,
   emailTriageMachine,
   emailTriageTags,
+  emailTriageV3Machine,
+  emailTriageV3Tags,
   incidentResponseTags,
   type ClaimProcessingContext,
   type EmailTriageContext,
+  type EmailTriageV3Context,
   type IncidentResponseContext,
 } from '@troupe/statecharts';
 
@@ -22,6 +26,13 @@ import {
  * each journal's start entry records the machine input.
  */
 export const HISTORY_DEFINITIONS: readonly ReplayDefinition[] = [
+  // email-triage@3 (frozen) for its journals and for the 3 -> 4 migration's source instances.
+  {
+    workflowType: EMAIL_TRIAGE,
+    machineVersion: EMAIL_TRIAGE_V3_MACHINE_VERSION,
+    machine: emailTriageV3Machine,
+    tags: (snapshot: { context: EmailTriageV3Context }) => emailTriageV3Tags(snapshot.context),
+  },
   {
     workflowType: EMAIL_TRIAGE,
     machineVersion: EMAIL_TRIAGE_MACHINE_VERSION,

@@ -20,7 +20,7 @@ import {
 } from '@troupe/contracts';
 import type { WorkflowFilter, WorkflowRecord } from '@troupe/persistence';
 import type { WorkflowCatalogEntry } from '@troupe/statecharts';
-import { withTraceParent } from '@troupe/telemetry';
+import { TROUPE_ATTRIBUTES, setActiveSpanAttributes, withTraceParent } from '@troupe/telemetry';
 import type { Principal } from '../auth/principal';
 import { GATEWAY_PORTS, type GatewayPorts } from '../ports';
 
@@ -125,6 +125,8 @@ export class WorkflowsService {
       payload,
     };
     const subject = workflowEventTypeSubject(workflowId, envelope.type);
+    // Inside the request's server span: the new workflow's trace starts there (or in the caller's trace).
+    setActiveSpanAttributes(() => ({ [TROUPE_ATTRIBUTES.workflowId]: workflowId }));
     await publishEnvelope(this.ports.js, subject, envelope, { msgId: envelope.id });
     return { workflowId, eventId: envelope.id, subject };
   }
@@ -216,7 +218,8 @@ export class WorkflowsService {
   /**
    * Publishes an event from the gateway into the workflow of `record` (no cause; source names the
    * caller), as a continuation of the workflow's trace (its stored `traceParent`), so one workflow keeps
-   * one trace.
+   * one trace; the publish span and the request's HTTP server span link to each other. A workflow
+   * without a stored trace continues the request's trace.
    */
   private async publishToWorkflow(record: WorkflowRecord, type: string, payload: unknown, principal: Principal, eventId?: string): Promise<{ eventId: string; subject: string }> {
     const envelope: Envelope = {
@@ -230,7 +233,8 @@ export class WorkflowsService {
       payload,
     };
     const subject = workflowEventTypeSubject(record.workflowId, envelope.type);
-    await withTraceParent(record.traceParent, () => publishEnvelope(this.ports.js, subject, envelope, { msgId: envelope.id }));
+    setActiveSpanAttributes(() => ({ [TROUPE_ATTRIBUTES.workflowId]: record.workflowId }));
+    await withTraceParent(record.traceParent, (links) => publishEnvelope(this.ports.js, subject, envelope, { msgId: envelope.id, links }));
     return { eventId: envelope.id, subject };
   }
 }
