@@ -60,6 +60,7 @@ export {
   recordStepDuration,
   recordDeadLetter,
   recordModelUsage,
+  recordModelFallback,
   observeActorCache,
   observeConsumerLag,
 } from './metrics';
