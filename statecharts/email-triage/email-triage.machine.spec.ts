@@ -36,10 +36,11 @@ function run(events: EmailTriageEvent[]): { snapshot: AnyMachineSnapshot; effect
   return { snapshot, effects };
 }
 
-const decision = (gate: TriageGate, overrides: Partial<ApprovalDecided> = {}): EmailTriageEvent => ({
+/** A decision at `gate` as entered after `round` agent failures (see triageGateId). */
+const decision = (gate: TriageGate, overrides: Partial<ApprovalDecided> = {}, round = 0): EmailTriageEvent => ({
   type: 'approval.decided',
   payload: {
-    gateId: triageGateId(workflowId, gate),
+    gateId: triageGateId(workflowId, gate, round),
     decision: 'approved',
     approver: { id: 'alice', roles: ['approver'] },
     comment: null,
@@ -186,12 +187,12 @@ describe('email-triage machine', () => {
         }),
       ]);
       // No proposal to approve or flip: only a label named by an edit moves it.
-      expect(snapshot.can(decision('classification-review'))).toBe(false);
-      expect(snapshot.can(decision('classification-review', { decision: 'rejected' }))).toBe(false);
-      const ham = run([agentFailed('down'), decision('classification-review', { decision: 'edited', editedText: 'ham' })]);
+      expect(snapshot.can(decision('classification-review', {}, 1))).toBe(false);
+      expect(snapshot.can(decision('classification-review', { decision: 'rejected' }, 1))).toBe(false);
+      const ham = run([agentFailed('down'), decision('classification-review', { decision: 'edited', editedText: 'ham' }, 1)]);
       expect(ham.snapshot.value).toBe('routing');
       expect(ham.snapshot.context.label).toBe('ham');
-      const spam = run([agentFailed('down'), decision('classification-review', { decision: 'edited', editedText: 'Spam' })]);
+      const spam = run([agentFailed('down'), decision('classification-review', { decision: 'edited', editedText: 'Spam' }, 1)]);
       expect(spam.snapshot.value).toBe('quarantining');
       expect(spam.effects[2]).toMatchObject([{ kind: 'agent.task', agent: 'spam-quarantine', input: { classification: null, reviewedBy: 'alice' } }]);
     });
@@ -214,12 +215,12 @@ describe('email-triage machine', () => {
       expect(effects[2]).toMatchObject([
         { kind: 'approval.request', gate: 'classification-review', proposed: { label: 'ham', confidence: 0.95 }, reason: expect.stringContaining('The supervisor agent failed (email.route') },
       ]);
-      const approved = run([classified('ham', 0.95), agentFailed('budget exhausted'), decision('classification-review')]);
+      const approved = run([classified('ham', 0.95), agentFailed('budget exhausted'), decision('classification-review', {}, 1)]);
       expect(approved.snapshot.value).toBe('drafting');
       expect(approved.effects[3]).toEqual([{ kind: 'agent.task', agent: 'drafter', task: 'reply.draft', input: { email } }]);
-      const done = run([classified('ham', 0.95), agentFailed('budget exhausted'), decision('classification-review'), drafted, decision('reply-approval'), sent]);
+      const done = run([classified('ham', 0.95), agentFailed('budget exhausted'), decision('classification-review', {}, 1), drafted, decision('reply-approval', {}, 1), sent]);
       expect(done.snapshot.value).toBe('sent');
-      const rejected = run([classified('ham', 0.95), agentFailed('budget exhausted'), decision('classification-review', { decision: 'rejected' })]);
+      const rejected = run([classified('ham', 0.95), agentFailed('budget exhausted'), decision('classification-review', { decision: 'rejected' }, 1)]);
       expect(rejected.snapshot.value).toBe('quarantining');
       expect(rejected.snapshot.context.label).toBe('spam');
     });
@@ -237,13 +238,13 @@ describe('email-triage machine', () => {
           allowedRoles: ['approver', 'admin'],
         }),
       ]);
-      expect(snapshot.can(decision('reply-approval'))).toBe(false);
-      expect(snapshot.can(decision('reply-approval', { decision: 'edited', editedText: '  ' }))).toBe(false);
+      expect(snapshot.can(decision('reply-approval', {}, 1))).toBe(false);
+      expect(snapshot.can(decision('reply-approval', { decision: 'edited', editedText: '  ' }, 1))).toBe(false);
       const written = run([
         classified('ham', 0.95),
         routed('draft_reply'),
         agentFailed('invalid output after 3 attempts'),
-        decision('reply-approval', { decision: 'edited', editedText: 'See you Friday.' }),
+        decision('reply-approval', { decision: 'edited', editedText: 'See you Friday.' }, 1),
         sent,
       ]);
       expect(written.effects[4]).toEqual([{ kind: 'reply.send', to: email.from, subject: 'Re: Lunch on Friday?', body: 'See you Friday.', inReplyTo: '<m1@example.org>' }]);
@@ -258,7 +259,7 @@ describe('email-triage machine', () => {
       const escalated = run([...failedDraft, approvalDeadline]);
       expect(escalated.snapshot.value).toBe('escalated');
       expect(escalated.effects[4]).toMatchObject([{ gate: 'reply-approval-escalated', allowedRoles: ['admin'], proposed: null, reason: expect.stringContaining('The drafter agent failed') }]);
-      const byAdmin = run([...failedDraft, approvalDeadline, decision('reply-approval-escalated', { decision: 'edited', editedText: 'Yes.', approver: { id: 'root', roles: ['admin'] } })]);
+      const byAdmin = run([...failedDraft, approvalDeadline, decision('reply-approval-escalated', { decision: 'edited', editedText: 'Yes.', approver: { id: 'root', roles: ['admin'] } }, 1)]);
       expect(byAdmin.snapshot.value).toBe('sending');
       const expired = run([...failedDraft, approvalDeadline, escalationDeadline]);
       expect(expired.snapshot.value).toBe('rejected');
@@ -269,8 +270,8 @@ describe('email-triage machine', () => {
       const { snapshot, effects } = run(failedSummary);
       expect(snapshot.value).toBe('awaitingApproval');
       expect(effects[3]).toMatchObject([{ kind: 'approval.request', gate: 'reply-approval', proposed: null, reason: expect.stringContaining('The summariser agent failed (email.summarise') }]);
-      expect(run([...failedSummary, decision('reply-approval', { decision: 'rejected' })]).snapshot.value).toBe('rejected');
-      expect(run([...failedSummary, decision('reply-approval', { decision: 'edited', editedText: 'Noted.' })]).effects[4]).toMatchObject([{ kind: 'reply.send', body: 'Noted.' }]);
+      expect(run([...failedSummary, decision('reply-approval', { decision: 'rejected' }, 1)]).snapshot.value).toBe('rejected');
+      expect(run([...failedSummary, decision('reply-approval', { decision: 'edited', editedText: 'Noted.' }, 1)]).effects[4]).toMatchObject([{ kind: 'reply.send', body: 'Noted.' }]);
     });
 
     it('asks a reviewer when the quarantine agent fails: spam asks it again, ham routes, and an expired escalation fails the workflow', () => {
@@ -278,10 +279,10 @@ describe('email-triage machine', () => {
       const { snapshot, effects } = run(failedQuarantine);
       expect(snapshot.value).toBe('humanReview');
       expect(effects[2]).toMatchObject([{ gate: 'classification-review', proposed: { label: 'spam' }, reason: expect.stringContaining('The spam-quarantine agent failed') }]);
-      const again = run([...failedQuarantine, decision('classification-review')]);
+      const again = run([...failedQuarantine, decision('classification-review', {}, 1)]);
       expect(again.snapshot.value).toBe('quarantining');
       expect(again.effects[3]).toMatchObject([{ kind: 'agent.task', agent: 'spam-quarantine', input: { reviewedBy: 'alice' } }]);
-      expect(run([...failedQuarantine, decision('classification-review', { decision: 'rejected' })]).snapshot.value).toBe('routing');
+      expect(run([...failedQuarantine, decision('classification-review', { decision: 'rejected' }, 1)]).snapshot.value).toBe('routing');
       const reviewDeadline = { type: 'xstate.after.approvalTimeout.email-triage.humanReview' } as unknown as EmailTriageEvent;
       const escalationDeadline = { type: 'xstate.after.escalationTimeout.email-triage.reviewEscalated' } as unknown as EmailTriageEvent;
       const escalated = run([...failedQuarantine, reviewDeadline]);
@@ -298,14 +299,25 @@ describe('email-triage machine', () => {
       const { snapshot, effects } = run(setAsideFailed);
       expect(snapshot.value).toBe('humanReview');
       expect(effects[4]).toMatchObject([{ proposed: { label: null }, reason: expect.stringContaining('It has no label: edit with "spam" or "ham".') }]);
-      expect(snapshot.can(decision('classification-review'))).toBe(false);
+      expect(snapshot.can(decision('classification-review', {}, 2))).toBe(false);
       const expired = run([...setAsideFailed, reviewDeadline, escalationDeadline]);
       expect(expired.snapshot.value).toBe('failed');
       expect(expired.snapshot.context.agentFailures.map((f: { agent: string }) => f.agent)).toEqual(['classifier', 'quarantine']);
     });
 
+    it('gives a gate opened again by an agent failure a new id: a decision meant for the first visit does not decide the second', () => {
+      const reviewedThenRouterFailed = [classified('ham', 0.6), decision('classification-review'), agentFailed('router down', 'r')];
+      const { snapshot, effects } = run(reviewedThenRouterFailed);
+      expect(snapshot.value).toBe('humanReview');
+      expect(effects[1]).toMatchObject([{ kind: 'approval.request', gateId: 'wf-1:classification-review' }]);
+      expect(effects[3]).toMatchObject([{ kind: 'approval.request', gateId: 'wf-1:classification-review:1' }]);
+      expect(snapshot.can(decision('classification-review'))).toBe(false);
+      expect(run([...reviewedThenRouterFailed, decision('classification-review')]).snapshot.value).toBe('humanReview');
+      expect(run([...reviewedThenRouterFailed, decision('classification-review', {}, 1)]).snapshot.value).toBe('drafting');
+    });
+
     it('records every failure handed over, in order, and tags the latest', () => {
-      const { snapshot } = run([classified('ham', 0.95), agentFailed('router down', 'r'), decision('classification-review'), agentFailed('drafter down', 'd')]);
+      const { snapshot } = run([classified('ham', 0.95), agentFailed('router down', 'r'), decision('classification-review', {}, 1), agentFailed('drafter down', 'd')]);
       expect(snapshot.value).toBe('awaitingApproval');
       expect(snapshot.context.agentFailures.map((f: { agent: string }) => f.agent)).toEqual(['supervisor', 'drafter']);
       expect(emailTriageTags(snapshot.context)).toMatchObject({ agentFailed: 'drafter', label: 'ham' });

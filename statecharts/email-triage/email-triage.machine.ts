@@ -132,9 +132,20 @@ export type EmailTriageEvent =
   | { type: 'effect.failed'; payload: EffectFailed }
   | { type: 'workflow.cancel_requested'; payload: WorkflowCancelRequested };
 
-/** The id of a gate instance: deterministic, so a decision can name it. */
-export function triageGateId(workflowId: string, gate: TriageGate): string {
-  return `${workflowId}:${gate}`;
+/**
+ * The id of a gate instance: deterministic, so a decision can name it. `round` is the number of agent
+ * failures handed to a human before the gate was entered (`agentFailures.length`): since version 4 an
+ * agent failure can open a gate a second time (a router failing after a review), and the new visit
+ * must not accept a decision meant for the old one. Round 0 keeps the version-3 form `<id>:<gate>`, so
+ * migrated instances keep the ids of their pending gates.
+ */
+export function triageGateId(workflowId: string, gate: TriageGate, round = 0): string {
+  return round === 0 ? `${workflowId}:${gate}` : `${workflowId}:${gate}:${round}`;
+}
+
+/** The id of `gate` as entered in `context`'s current round (see {@link triageGateId}). */
+function gateIdIn(context: EmailTriageContext, gate: TriageGate): string {
+  return triageGateId(context.workflowId, gate, context.agentFailures.length);
 }
 
 function agentTask(agent: keyof typeof TRIAGE_AGENTS, email: Email): Effect {
@@ -143,7 +154,7 @@ function agentTask(agent: keyof typeof TRIAGE_AGENTS, email: Email): Effect {
 
 function decisionAllowed(context: EmailTriageContext, event: EmailTriageEvent, gate: TriageGate, roles: Role[]): boolean {
   if (event.type !== 'approval.decided') return false;
-  return event.payload.gateId === triageGateId(context.workflowId, gate) && event.payload.approver.roles.some((role) => roles.includes(role));
+  return event.payload.gateId === gateIdIn(context, gate) && event.payload.approver.roles.some((role) => roles.includes(role));
 }
 
 function recordDecision(event: EmailTriageEvent): RecordedDecision | null {
@@ -377,7 +388,7 @@ export const emailTriageMachine = setup({
         type: 'requestEffect',
         params: ({ context }) => ({
           kind: 'approval.request',
-          gateId: triageGateId(context.workflowId, 'classification-review'),
+          gateId: gateIdIn(context, 'classification-review'),
           gate: 'classification-review',
           proposed: { label: proposedLabel(context), confidence: context.classification?.confidence ?? null },
           reason: reviewReason(context),
@@ -393,7 +404,7 @@ export const emailTriageMachine = setup({
         type: 'requestEffect',
         params: ({ context }) => ({
           kind: 'approval.request',
-          gateId: triageGateId(context.workflowId, 'classification-review-escalated'),
+          gateId: gateIdIn(context, 'classification-review-escalated'),
           gate: 'classification-review-escalated',
           proposed: { label: proposedLabel(context), confidence: context.classification?.confidence ?? null },
           reason: `No review within ${Math.round(context.approvalTimeoutMs / 1_000)} s; escalated to an admin. Without a decision within ${Math.round(context.escalationTimeoutMs / 1_000)} s ${latestAgentFailure(context)?.agent === 'quarantine' ? 'the workflow fails' : 'the email is quarantined unreviewed'}. ${reviewReason(context)}`,
@@ -415,7 +426,7 @@ export const emailTriageMachine = setup({
             target: 'quarantining',
             actions: assign({
               reviewDecision: ({ context }) => ({
-                gateId: triageGateId(context.workflowId, 'classification-review-escalated'),
+                gateId: gateIdIn(context, 'classification-review-escalated'),
                 decision: 'rejected' as const,
                 approverId: 'system:deadline',
                 comment: 'No review before the escalation deadline; quarantined without a label.',
@@ -471,7 +482,7 @@ export const emailTriageMachine = setup({
         type: 'requestEffect',
         params: ({ context }) => ({
           kind: 'approval.request',
-          gateId: triageGateId(context.workflowId, 'reply-approval'),
+          gateId: gateIdIn(context, 'reply-approval'),
           gate: 'reply-approval',
           proposed: context.draft,
           reason: replyReason(context),
@@ -489,7 +500,7 @@ export const emailTriageMachine = setup({
         type: 'requestEffect',
         params: ({ context }) => ({
           kind: 'approval.request',
-          gateId: triageGateId(context.workflowId, 'reply-approval-escalated'),
+          gateId: gateIdIn(context, 'reply-approval-escalated'),
           gate: 'reply-approval-escalated',
           proposed: context.draft,
           reason: `No decision within ${Math.round(context.approvalTimeoutMs / 1_000)} s; escalated to an admin. Without a decision within ${Math.round(context.escalationTimeoutMs / 1_000)} s the reply is rejected automatically. ${context.draft === null ? '' : "Drafter's reasoning: "}${replyReason(context)}`,
@@ -501,7 +512,7 @@ export const emailTriageMachine = setup({
           target: 'rejected',
           actions: assign({
             replyDecision: ({ context }) => ({
-              gateId: triageGateId(context.workflowId, 'reply-approval-escalated'),
+              gateId: gateIdIn(context, 'reply-approval-escalated'),
               decision: 'rejected' as const,
               approverId: 'system:deadline',
               comment: 'No decision before the escalation deadline; rejected automatically.',

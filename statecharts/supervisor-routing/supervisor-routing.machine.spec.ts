@@ -49,7 +49,7 @@ describe('supervisor-routing machine', () => {
   it('asks the router for a decision among the candidates', () => {
     const { snapshot, effects } = run({});
     expect(snapshot.value).toBe('deciding');
-    expect(effects[0]).toEqual([{ kind: 'agent.task', agent: 'supervisor', task: 'route.decide', input: { input: { email: 'ann' }, candidates } }]);
+    expect(effects[0]).toEqual([{ kind: 'agent.task', agent: 'supervisor', task: 'route.decide', input: { input: { email: 'ann' }, candidates, workflowId: 'wf-1' } }]);
   });
 
   it('answers the parent with a confident decision', () => {

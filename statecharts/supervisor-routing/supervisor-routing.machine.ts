@@ -181,7 +181,8 @@ export const supervisorRoutingMachine = setup({
           kind: 'agent.task',
           agent: context.request.router.agent,
           task: context.request.router.task,
-          input: { input: context.request.input, candidates: context.request.candidates },
+          // The parent's id: the router's model call counts against that workflow's budget.
+          input: { input: context.request.input, candidates: context.request.candidates, workflowId: context.request.parent.workflowId },
         }),
       },
       on: {

@@ -230,6 +230,33 @@ function fuzzMessages(count: number, legit: string[], email: Email): FuzzMessage
   });
 }
 
+/**
+ * Well-formed tasks under an envelope type their queue does not carry (an agent task typed as a decision
+ * or a reply-send, a task on the reply-send effect queue): each dead-lettered as SUBJECT_MISMATCH by the
+ * consumer of the queue, never acted on (acting on one would publish a result, dead-lettered twice).
+ */
+function mismatchedTypeMessages(start: number, count: number, email: Email): FuzzMessage[] {
+  const agents = [TRIAGE_AGENTS.classifier, TRIAGE_AGENTS.summariser, TRIAGE_AGENTS.drafter, TRIAGE_AGENTS.quarantine, TRIAGE_AGENTS.supervisor];
+  return fc
+    .sample(fc.record({ agent: fc.constantFrom(...agents), onEffectQueue: fc.boolean(), type: fc.constantFrom(APPROVAL_DECIDED, REPLY_SEND_REQUESTED, EMAIL_CLASSIFIED), effect: fc.nat() }), { numRuns: count, seed: SEED + 2 })
+    .map(({ agent, onEffectQueue, type, effect }, i): FuzzMessage => {
+      const n = start + i;
+      const workflowId = `fuzz-wf-${effect % 64}`;
+      const payload = { effectId: `${workflowId}:fuzz-mismatch-${n}`, agent: agent.agent, task: agent.task, input: { email } };
+      const at = onEffectQueue ? { subject: effectSubject(REPLY_SEND), origin: 'effect-reply-send', type: AGENT_TASK_REQUESTED } : { subject: agentTaskSubject(agent.agent), origin: `agent-${agent.agent}`, type };
+      return {
+        n,
+        category: 'well-formed task under another envelope type',
+        outcome: 'dead-letter',
+        subject: at.subject,
+        origin: at.origin,
+        workflowId: null,
+        eventId: null,
+        data: json(envelope({ type: at.type, workflowId, payload }, n)),
+      };
+    });
+}
+
 /** Schema-valid events that are wrong for the live workflow they target: each is journaled as a rejection. */
 function journaledMessages(start: number, count: number, pending: Map<string, PendingApproval | null>): FuzzMessage[] {
   const ids = [...pending.keys()];
@@ -316,7 +343,9 @@ describe('bad input on the bus: malformed messages on every consumed subject, in
     legit = emails.map((_, index) => `triage-fuzz-${index}`);
     const email = await parseCorpusEmail(test[0]);
     const journaledCount = Math.max(1, Math.round(COUNT * 0.03));
-    fuzz = fuzzMessages(COUNT - journaledCount - 2, legit, email);
+    const mismatchedCount = Math.max(1, Math.round(COUNT * 0.005));
+    fuzz = fuzzMessages(COUNT - journaledCount - mismatchedCount - 2, legit, email);
+    fuzz.push(...mismatchedTypeMessages(fuzz.length, mismatchedCount, email));
     // Two over the server's max_payload (1 MiB): the client refuses them.
     for (const size of [1_100_000, 4_000_000]) {
       fuzz.push({ n: fuzz.length, category: 'over max_payload', outcome: 'refused-at-publish', subject: agentTaskSubject('classifier'), origin: null, workflowId: null, eventId: null, data: new Uint8Array(size) });

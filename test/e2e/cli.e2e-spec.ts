@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { workflowEventSubject, type Role } from '@troupe/contracts';
+import { APPROVAL_DECIDED, workflowEventSubject, workflowEventTypeSubject, type Role } from '@troupe/contracts';
 import { corpusSplit, loadSpamAssassinCorpus, parseCorpusEmail, type CorpusEmail } from '@troupe/email-corpus';
+import { publishEnvelope } from '@troupe/bus';
 import { publishEmails, readDeadLetters, startTroupeStack, type TroupeStack } from '@troupe/testing';
 import { HeaderRuleRouter } from '../../apps/supervisor/src/routing/header-rule-router';
 
@@ -32,6 +33,8 @@ describe('the troupe CLI against a running stack', () => {
   let drafted: string[];
   let all: string[];
   let token: string;
+  /** A drafted ham email not published in `beforeAll`, for the tail-reconnect test. */
+  let spareDrafted: CorpusEmail;
 
   const start = (args: string[], role: Role | null = 'viewer', extraEnv: Record<string, string> = {}): CliProcess => {
     const { TROUPE_API_KEY: _key, TROUPE_TOKEN: _token, ...inherited } = process.env;
@@ -69,9 +72,10 @@ describe('the troupe CLI against a running stack', () => {
     const toDraft: CorpusEmail[] = [];
     for (const email of test.filter((e) => e.label === 'ham')) {
       if ((await router.route(await parseCorpusEmail(email))).route === 'draft_reply') toDraft.push(email);
-      if (toDraft.length === 3) break;
+      if (toDraft.length === 4) break;
     }
-    drafted = await publishEmails(stack, 'cli-draft', toDraft);
+    spareDrafted = toDraft[3];
+    drafted = await publishEmails(stack, 'cli-draft', toDraft.slice(0, 3));
     const others = await publishEmails(stack, 'cli-other', test.filter((e) => e.label === 'spam').slice(0, 3));
     all = [...drafted, ...others];
     expect(await stack.tracker.waitFor(() => stack.tracker.progress().settled === all.length, 120_000), `not settled; logs in ${stack.logDir}`).toBe(true);
@@ -111,6 +115,40 @@ describe('the troupe CLI against a running stack', () => {
     expect(inbox.items.filter((item) => item.workflowId.startsWith('triage-cli-')).map((item) => item.workflowId).sort()).toEqual([...drafted].sort());
     const table = await troupe(['approvals', 'list']);
     for (const workflowId of drafted) expect(table.stdout).toContain(workflowId);
+    const lines = table.stdout.trim().split('\n');
+    expect(lines[0].split(/\s{2,}/)).toEqual(['WORKFLOW', 'GATE', 'STATE', 'ALLOWED', 'REQUESTED', 'DEADLINE', 'ON DEADLINE', 'PROPOSED']);
+    // Each reply gate's deadline: the due time of its approval timer, then escalation.
+    for (const line of lines.filter((row) => drafted.some((id) => row.startsWith(`${id} `)))) {
+      const [, , , , requested, deadline, onDeadline] = line.split(/\s{2,}/);
+      expect(Date.parse(deadline)).toBeGreaterThan(Date.parse(requested));
+      expect(onDeadline).toBe('escalated');
+    }
+  });
+
+  it('lists, shows, pauses and resumes a schedule', async () => {
+    const [email] = corpusSplit(loadSpamAssassinCorpus(), 'test').filter((e) => e.label === 'spam');
+    const created = await fetch(`${stack.gatewayUrl}/schedules`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': stack.apiKeys.operator },
+      body: JSON.stringify({ scheduleId: 'cli-nightly', cron: '0 2 * * *', workflowType: 'email-triage', payload: { email: await parseCorpusEmail(email) } }),
+    });
+    expect(created.status).toBe(201);
+    const listed = await troupe(['schedules', 'list']);
+    expect(listed.code, listed.stderr).toBe(0);
+    const row = listed.stdout.split('\n').find((line) => line.startsWith('cli-nightly '));
+    expect(row?.split(/\s{2,}/).slice(0, 5)).toEqual(['cli-nightly', '0 2 * * *', 'UTC', 'email-triage', 'active']);
+    const paused = await troupe(['schedules', 'pause', 'cli-nightly'], 'operator');
+    expect(paused.code, paused.stderr).toBe(0);
+    expect(paused.stdout).toMatch(/^paused cli-nightly\nschedule: +cli-nightly\nstate: +paused/);
+    expect(json<{ paused: boolean; nextTick: string | null }>(await troupe(['schedules', 'show', 'cli-nightly', '--json']))).toMatchObject({ paused: true, nextTick: null });
+    const resumed = json<{ paused: boolean; nextTick: string | null }>(await troupe(['schedules', 'resume', 'cli-nightly', '--json'], 'operator'));
+    expect(resumed.paused).toBe(false);
+    expect(Date.parse(resumed.nextTick ?? '')).toBeGreaterThan(Date.now());
+    const refused = await troupe(['schedules', 'pause', 'cli-nightly'], 'viewer');
+    expect(refused.stderr).toMatch(/^error: 403 /);
+    const unknown = await troupe(['schedules', 'show', 'no-such-schedule']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/^error: 404 /);
   });
 
   it('approves a reply: the workflow reaches sent, tail sees it live, and a second decision is refused with 409', async () => {
@@ -135,6 +173,38 @@ describe('the troupe CLI against a running stack', () => {
     expect(again.code).toBe(1);
     expect(again.stdout).toBe('');
     expect(again.stderr).toMatch(/^error: 409 No pending approval\n/);
+  });
+
+  it('tail reconnects with Last-Event-ID after the gateway restarts, and prints the changes made while it was down, each once', async () => {
+    const workflowId = 'triage-cli-tail-0';
+    const tail = start(['tail', workflowId, '--json', '--count', '6', '--reconnect-delay', '200', '--max-reconnects', '150']);
+    expect(await waitFor(() => tail.output.stderr.includes('following '), 30_000), tail.output.stderr).toBe(true);
+    expect(await publishEmails(stack, 'cli-tail', [spareDrafted])).toEqual([workflowId]);
+    const printed = () => tail.output.stdout.split('\n').filter((line) => line !== '').length;
+    // Received, classified, routed, drafted: the reply waits at its gate.
+    expect(await waitFor(() => printed() === 4, 60_000), tail.output.stdout).toBe(true);
+    await stack.apps.get('gateway')!.stop('SIGTERM');
+    // While the gateway is down, the reply is approved on the bus and sent.
+    await publishEnvelope(stack.connection.jetstream(), workflowEventTypeSubject(workflowId, APPROVAL_DECIDED), {
+      id: `${workflowId}:bus-approval`,
+      type: APPROVAL_DECIDED,
+      workflowId,
+      correlationId: workflowId,
+      causationId: null,
+      occurredAt: new Date().toISOString(),
+      source: 'cli-e2e',
+      payload: { gateId: `${workflowId}:reply-approval`, decision: 'approved', approver: { id: 'cli-e2e-bot', roles: ['approver'] }, comment: null, editedText: null },
+    });
+    expect(await stack.tracker.waitFor(() => stack.tracker.workflows.get(workflowId)?.last?.stateValue === 'sent', 30_000)).toBe(true);
+    expect(printed()).toBe(4);
+    await stack.start('gateway');
+    const tailed = await tail.done;
+    expect(tailed.code, tailed.stderr).toBe(0);
+    const changes = tailed.stdout.trim().split('\n').map((line) => JSON.parse(line) as { workflowId: string; version: number; stateValue: string });
+    expect(changes.map((change) => change.version)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(changes.slice(4).map((change) => change.stateValue)).toEqual(['sending', 'sent']);
+    expect(tailed.stderr).toMatch(/reconnecting in 200 ms with Last-Event-ID \d+/);
+    expect(tailed.stderr).toMatch(/following \S+ after event \d+/);
   });
 
   it('rejects and edits through the CLI', async () => {

@@ -42,12 +42,17 @@ describe('a durable approval deadline', () => {
     const waiting = await persistence.snapshots.load(workflowId);
     expect(waiting?.timers).toHaveLength(1);
     const dueAtMs = Date.parse(waiting!.timers![0].dueAt);
+    // The pending approval names that timer's due time as its deadline, and what happens then.
+    expect(waiting?.pendingApproval).toMatchObject({ gate: 'reply-approval', deadlineAt: waiting!.timers![0].dueAt, onDeadline: 'escalated' });
     await stack.tracker.waitFor(() => Date.now() > dueAtMs + 500, APPROVAL_TIMEOUT_MS + 5_000);
     expect(tracked().last?.stateValue).toBe('awaitingApproval');
 
     await stack.start('orchestrator');
     expect(await stack.tracker.waitFor(() => tracked().last?.stateValue === 'escalated', 30_000)).toBe(true);
-    expect(tracked().last?.pendingApproval).toMatchObject({ gate: 'reply-approval-escalated', allowedRoles: ['admin'] });
+    expect(tracked().last?.pendingApproval).toMatchObject({ gate: 'reply-approval-escalated', allowedRoles: ['admin'], onDeadline: 'rejected' });
+    // The escalated gate's own deadline: TROUPE_ESCALATION_TIMEOUT_MS after it was requested.
+    const escalated = tracked().last!.pendingApproval!;
+    expect(Date.parse(escalated.deadlineAt ?? '') - Date.parse(escalated.requestedAt)).toBe(600_000);
 
     // Give a duplicate firing time to show up, then check the journal: one firing applied, one escalation.
     const escalatedVersion = tracked().last!.version;

@@ -2,12 +2,14 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SignJWT, exportJWK, generateKeyPair, type CryptoKey } from 'jose';
+import { DeliverPolicy } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publishEnvelope } from '@troupe/bus';
-import { APPROVAL_DECIDED, workflowEventSubject, workflowEventTypeSubject, type JournalEntry, type PendingApproval, type Role } from '@troupe/contracts';
+import { APPROVAL_DECIDED, STREAMS, workflowChangedSubject, workflowEventSubject, workflowEventTypeSubject, type JournalEntry, type PendingApproval, type Role } from '@troupe/contracts';
 import { corpusSplit, loadSpamAssassinCorpus, parseCorpusEmail, type CorpusEmail } from '@troupe/email-corpus';
 import { createPersistence } from '@troupe/persistence';
 import { pollJson, publishEmails, startTroupeStack, type TroupeStack } from '@troupe/testing';
+import { parseEventStream } from '../../apps/cli/src/sse';
 import { HeaderRuleRouter } from '../../apps/supervisor/src/routing/header-rule-router';
 
 const ISSUER = 'https://issuer.troupe.test';
@@ -84,6 +86,8 @@ describe('the gateway HTTP API, authenticated, against the running apps', () => 
   let stack: TroupeStack;
   let privateKey: CryptoKey;
   let waiting: string[];
+  /** A drafted ham email not published in `beforeAll`: the feed-resume test starts a workflow with it. */
+  let spareDrafted: CorpusEmail;
 
   const url = (route: string) => `${stack.gatewayUrl}${route}`;
   const jwt = (claims: { sub?: string; roles?: unknown; issuer?: string; audience?: string; expiresIn?: string }) => {
@@ -108,7 +112,9 @@ describe('the gateway HTTP API, authenticated, against the running apps', () => 
     const jwksFile = path.join(jwksDir, 'jwks.json');
     writeFileSync(jwksFile, JSON.stringify({ keys: [{ ...(await exportJWK(pair.publicKey)), kid: 'test-key', alg: 'ES256', use: 'sig' }] }));
     stack = await startTroupeStack({ gatewayEnv: { TROUPE_JWT_ISSUER: ISSUER, TROUPE_JWT_AUDIENCE: AUDIENCE, TROUPE_JWT_JWKS_FILE: jwksFile } });
-    waiting = await publishEmails(stack, 'api', await draftedEmails(4));
+    const drafted = await draftedEmails(5);
+    spareDrafted = drafted[4];
+    waiting = await publishEmails(stack, 'api', drafted.slice(0, 4));
     const ready = await stack.tracker.waitFor(() => waiting.every((id) => stack.tracker.workflows.get(id)?.last?.pendingApproval?.gate === 'reply-approval'), 120_000);
     expect(ready, `the drafted replies did not all wait for approval; logs in ${stack.logDir}`).toBe(true);
   });
@@ -204,7 +210,9 @@ describe('the gateway HTTP API, authenticated, against the running apps', () => 
       const ours = items.filter((item) => waiting.includes(item.workflowId));
       expect(ours.map((item) => item.workflowId).sort()).toEqual([...waiting].sort());
       for (const item of ours) {
-        expect(item.pendingApproval).toMatchObject({ gate: 'reply-approval', allowedRoles: ['approver', 'admin'] });
+        expect(item.pendingApproval).toMatchObject({ gate: 'reply-approval', allowedRoles: ['approver', 'admin'], onDeadline: 'escalated' });
+        // The due time of the durable timer the gate's state scheduled (the orchestrator's approval timeout).
+        expect(Date.parse(item.pendingApproval.deadlineAt ?? '')).toBeGreaterThan(Date.parse(item.pendingApproval.requestedAt));
         expect(item.pendingApproval.reason.length).toBeGreaterThan(0);
         expect(item.pendingApproval.proposed).toMatchObject({ body: expect.any(String) });
       }
@@ -295,9 +303,88 @@ describe('the gateway HTTP API, authenticated, against the running apps', () => 
       fleet.abort();
       const sent = singleEvents.find(reaching);
       expect(sent).toMatchObject({ event: 'workflow.changed', data: { workflowId, workflowType: 'email-triage', status: 'done', pendingApproval: null } });
-      expect(sent?.id).toBe(`${workflowId}:${(sent?.data as { version: number }).version}`);
+      // The id is the change's WF_CHANGES stream sequence; both feeds see the same message.
+      expect(sent?.id).toMatch(/^\d+$/);
+      expect(fleetEvents.find(reaching)?.id).toBe(sent?.id);
       expect(singleEvents.map((e) => (e.data as { stateValue: unknown }).stateValue)).toEqual(['sending', 'sent']);
       expect(fleetEvents.some(reaching)).toBe(true);
+    });
+  });
+
+  describe('resuming the SSE feed with Last-Event-ID', () => {
+    const changeSequences = async (workflowId: string, after: number): Promise<number[]> => {
+      // Straight from the stream, as the admin: what a resume after `after` must deliver.
+      const consumer = await stack.connection.jetstream().consumers.get(STREAMS.workflowChanges.name, { filterSubjects: workflowChangedSubject(workflowId), opt_start_seq: after + 1, deliver_policy: DeliverPolicy.StartSequence });
+      const sequences: number[] = [];
+      for (;;) {
+        const message = await consumer.next({ expires: 1_000 });
+        if (message === null) break;
+        sequences.push(message.seq);
+      }
+      return sequences;
+    };
+
+    it('delivers exactly the changes made while disconnected, then the live ones, to a client reconnecting with Last-Event-ID', async () => {
+      const workflowId = 'triage-api-resume';
+      stack.tracker.track([workflowId]);
+      const before = (await stack.connection.jetstreamManager().then((jsm) => jsm.streams.info(STREAMS.workflowChanges.name))).state.last_seq;
+      // Connect from the stream's current end (?lastEventId=, for clients that cannot set headers), then start the workflow.
+      const first = new AbortController();
+      const feed = await fetch(url(`/workflows/${workflowId}/feed?lastEventId=${before}`), { headers: stack.headers('viewer'), signal: first.signal });
+      expect(feed.status).toBe(200);
+      const started = await post('/workflows', { workflowType: 'email-triage', workflowId, payload: { email: await parseCorpusEmail(spareDrafted) } }, stack.headers('operator'));
+      expect(started.status).toBe(202);
+      const read = await readEvents(feed, () => true, 30_000);
+      first.abort();
+      expect(read).toHaveLength(1);
+      const lastEventId = read[0].id;
+      // While disconnected, the workflow moves on to its approval gate.
+      const waited = await view(workflowId, (b) => b.pendingApproval?.gate === 'reply-approval');
+      expect(waited.pendingApproval).toMatchObject({ gate: 'reply-approval', deadlineAt: expect.any(String), onDeadline: 'escalated' });
+      const missed = await changeSequences(workflowId, Number(lastEventId));
+      expect(missed.length).toBeGreaterThan(0);
+
+      const second = new AbortController();
+      const resumed = await fetch(url(`/workflows/${workflowId}/feed?lastEventId=0`), { headers: { ...stack.headers('viewer'), 'last-event-id': lastEventId }, signal: second.signal });
+      expect(resumed.status).toBe(200);
+      const stateOf = (event: { data: unknown }) => (event.data as { stateValue?: unknown }).stateValue;
+      const stream = parseEventStream(resumed.body!)[Symbol.asyncIterator]();
+      const nextEvent = async () => {
+        const { value, done } = await stream.next();
+        expect(done, 'the resumed feed ended').toBeFalsy();
+        return { event: value!.event, id: value!.id ?? '', data: JSON.parse(value!.data) as unknown };
+      };
+      const events: Array<{ event: string; id: string; data: unknown }> = [];
+      while (events.length < missed.length) events.push(await nextEvent());
+      // The header wins over the query: exactly the missed changes, none before them, none twice.
+      expect(events.map((event) => Number(event.id))).toEqual(missed);
+      expect(stateOf(events[events.length - 1])).toBe('awaitingApproval');
+      // The feed carries the gate's deadline as GET /workflows/:id does.
+      expect((events[events.length - 1].data as { pendingApproval: unknown }).pendingApproval).toMatchObject({ deadlineAt: waited.pendingApproval?.deadlineAt, onDeadline: 'escalated' });
+      // Then the live ones, on the same connection.
+      expect((await post(`/workflows/${workflowId}/approvals`, { decision: 'approved' }, stack.headers('approver'))).status).toBe(202);
+      while (stateOf(events[events.length - 1]) !== 'sent') events.push(await nextEvent());
+      second.abort();
+      expect(events.slice(missed.length).map(stateOf)).toEqual(['sending', 'sent']);
+      const ids = events.map((event) => Number(event.id));
+      expect(new Set(ids).size).toBe(ids.length);
+      const versions = [read[0], ...events].map((event) => (event.data as { version: number }).version);
+      expect(versions).toEqual(versions.map((_, n) => versions[0] + n));
+      expect(ids).toEqual(await changeSequences(workflowId, Number(lastEventId)));
+    });
+
+    it('answers a malformed Last-Event-ID (header or query) with problem+json 400', async () => {
+      for (const [route, headers] of [
+        ['/feed', { 'last-event-id': 'triage-1:3' }],
+        ['/feed', { 'last-event-id': '-1' }],
+        ['/feed?lastEventId=1e3', {}],
+        [`/workflows/${waiting[0]}/feed`, { 'last-event-id': '99999999999999999999' }],
+      ] as const) {
+        const response = await fetch(url(route), { headers: { ...stack.headers('viewer'), ...headers } });
+        expect(response.status, `${route} ${JSON.stringify(headers)}`).toBe(400);
+        expect(response.headers.get('content-type')).toContain('application/problem+json');
+        expect(((await response.json()) as { title: string }).title).toMatch(/Last-Event-ID|lastEventId/);
+      }
     });
   });
 

@@ -124,8 +124,8 @@ describe('bad input over HTTP: a fast-check property over generated requests aga
     connection = await connect({ servers: nats.url });
     await provisionStreams(await connection.jetstreamManager());
     [gateway, limited] = await Promise.all([
-      startGateway(nats.url, logDir, 'gateway', { TROUPE_RATE_LIMIT: '0' }),
-      startGateway(nats.url, logDir, 'gateway-limited', { TROUPE_RATE_LIMIT: '5', TROUPE_RATE_LIMIT_WINDOW_MS: '60000' }),
+      startGateway(nats.url, logDir, 'gateway', { TROUPE_RATE_LIMIT: '0', TROUPE_UNAUTHENTICATED_RATE_LIMIT: '0' }),
+      startGateway(nats.url, logDir, 'gateway-limited', { TROUPE_RATE_LIMIT: '5', TROUPE_UNAUTHENTICATED_RATE_LIMIT: '3', TROUPE_RATE_LIMIT_WINDOW_MS: '60000' }),
     ]);
   });
 
@@ -180,6 +180,14 @@ describe('bad input over HTTP: a fast-check property over generated requests aga
     expect(response.headers.get('content-type')).toContain('application/problem+json');
   });
 
+  it('answers headers over the 16 KiB limit with 431 problem+json, and keeps serving', async () => {
+    const response = await fetch(`${gateway.url}/workflows`, { headers: { 'x-api-key': gateway.keys.viewer, 'x-padding': 'p'.repeat(20_000) } });
+    expect(response.status).toBe(431);
+    expect(response.headers.get('content-type')).toContain('application/problem+json');
+    expect(await response.json()).toMatchObject({ status: 431, title: 'Request Header Fields Too Large' });
+    expect((await fetch(`${gateway.url}/workflows`, { headers: { 'x-api-key': gateway.keys.viewer } })).status).toBe(200);
+  });
+
   it('limits each principal to its rate (429 problem+json with Retry-After) while another principal goes on', async () => {
     const call = (role: Role) => fetch(`${limited.url}/me`, { headers: { 'x-api-key': limited.keys[role] } });
     const answers = [];
@@ -191,5 +199,25 @@ describe('bad input over HTTP: a fast-check property over generated requests aga
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(((await refused.json()) as { detail: string }).detail).toContain('principal:fuzz-viewer');
     expect((await call('operator')).status).toBe(200);
+  });
+
+  // Last: it leaves 127.0.0.1 refused by the limited gateway for the rest of its window.
+  it('throttles requests without a valid credential per client address (429 problem+json with Retry-After), before authenticating, public routes aside', async () => {
+    const me = (headers: Record<string, string>) => fetch(`${limited.url}/me`, { headers });
+    const bad = [];
+    for (let i = 0; i < 3; i += 1) bad.push(await me({ 'x-api-key': `not-a-key-${i}` }));
+    expect(bad.map((answer) => answer.status)).toEqual([401, 401, 401]);
+    const attempts: Array<Record<string, string>> = [{ 'x-api-key': 'not-a-key-3' }, { authorization: 'Bearer not.a.jwt' }, {}, { 'x-api-key': limited.keys.viewer }];
+    for (const headers of attempts) {
+      const refused = await me(headers);
+      expect(refused.status, JSON.stringify(headers)).toBe(429);
+      expect(refused.headers.get('content-type')).toContain('application/problem+json');
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(Number(refused.headers.get('retry-after'))).toBeLessThanOrEqual(60);
+      expect(((await refused.json()) as { detail: string }).detail).toMatch(/^ip:\S+ made more than 3 requests without a valid credential/);
+    }
+    expect((await fetch(`${limited.url}/health`)).status).toBe(200);
+    // The unlimited gateway (TROUPE_UNAUTHENTICATED_RATE_LIMIT=0) still answers 401.
+    expect((await fetch(`${gateway.url}/me`, { headers: { 'x-api-key': 'not-a-key' } })).status).toBe(401);
   });
 });

@@ -19,6 +19,7 @@ import {
 import { corpusSplit, loadSpamAssassinCorpus, parseCorpusEmail, type CorpusEmail } from '@troupe/email-corpus';
 import { freePort, pollJson, readDeadLetters, startTroupeStack, type TroupeStack } from '@troupe/testing';
 import { REPOSITORY_ROOT, startApp } from '../../apps/demo/src/stack';
+import { parseEventStream } from '../../apps/cli/src/sse';
 import { HeaderRuleRouter } from '../../apps/supervisor/src/routing/header-rule-router';
 
 const CONFIG = path.join(REPOSITORY_ROOT, 'deploy', 'nats', 'troupe-permissions.conf');
@@ -187,6 +188,20 @@ describe('least privilege on NATS: each app with its own user and subject permis
     expect(response.status).toBe(202);
     const view = await pollJson<WorkflowView>(`${stack.gatewayUrl}/workflows/${target.workflowId}`, (body) => body.stateValue === 'rejected', 30_000, stack.headers('viewer'));
     expect(view.stateValue).toBe('rejected');
+  });
+
+  it('resumes the SSE change feed from the stream (an ordered consumer on WF_CHANGES) as the gateway user', async () => {
+    const controller = new AbortController();
+    const response = await fetch(`${stack.gatewayUrl}/feed`, { headers: { ...stack.headers('viewer'), 'last-event-id': '0' }, signal: controller.signal });
+    expect(response.status).toBe(200);
+    const ids: number[] = [];
+    for await (const event of parseEventStream(response.body!)) {
+      ids.push(Number(event.id));
+      if (ids.length === 3) break;
+    }
+    controller.abort();
+    // From the first change the stream holds: the oldest sequences, in order.
+    expect(ids).toEqual([1, 2, 3]);
   });
 
   it('no app met a permissions violation: the configuration grants each what it needs', () => {

@@ -2,13 +2,14 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KvWorkflowUsage } from '@troupe/agent-kit';
 import { emailReceivedEnvelope, workflowEventSubject, type JournalEntry } from '@troupe/contracts';
 import { corpusSplit, loadSpamAssassinCorpus, parseCorpusEmail } from '@troupe/email-corpus';
 import { TEST_TELEMETRY_DIR_ENV, formatTraceParent, type MetricRecord, type SpanRecord } from '@troupe/telemetry';
 import { pollJson, pollUntil, readLatestMetrics, readSpanRecords, startTroupeStack, type TroupeStack } from '@troupe/testing';
 
 // The scripted model (a test double) answers every model call of one triage workflow, with token
-// counts: the classifier's structured call (in the triage workflow's agent task), the router's call
+// counts: the classifier's call through its model chain (in the triage workflow's agent task), the router's call
 // (in the supervisor-routing actor it starts) and the drafter's run (a react-loop actor): its first
 // call fails with a retryable 503 that the model chain retries, the retry asks for a tool
 // (thread_lookup), the next model call answers.
@@ -20,11 +21,10 @@ const USAGE = {
 };
 const DRAFTER_RUN = { inputTokens: USAGE.lookup.inputTokens + USAGE.draft.inputTokens, outputTokens: USAGE.lookup.outputTokens + USAGE.draft.outputTokens };
 const SCRIPT = {
-  answers: {
-    spam_classification: [{ text: '{"label":"ham","confidence":0.97}', ...USAGE.classify }],
-  },
-  // The supervisor's router and the drafter's agent run ask in plain text (no response-format name).
+  answers: {},
+  // The classifier's and the supervisor's model chains and the drafter's agent run ask in plain text (no response-format name).
   answersBySystemPrompt: [
+    { contains: 'spam filter of a personal inbox', answers: [{ text: '{"label":"ham","confidence":0.97}', ...USAGE.classify }] },
     { contains: 'supervisor of an inbox-triage team', answers: [{ text: '{"route":"draft_reply","confidence":0.95,"reason":"a personal question"}', ...USAGE.route }] },
     {
       contains: 'You draft email replies',
@@ -282,9 +282,9 @@ describe('one OpenTelemetry trace per workflow across the apps (test-only span f
     }
     const usage = (span: SpanRecord) => ({ inputTokens: span.attributes['gen_ai.usage.input_tokens'], outputTokens: span.attributes['gen_ai.usage.output_tokens'] });
     const [classify, route, failed, lookup, draft] = calls;
-    // The classifier answers in the triage workflow's own agent task, with a response format (JSON).
+    // The classifier answers in the triage workflow's own agent task, in plain text (its model chain parses the JSON).
     expect(usage(classify)).toEqual(USAGE.classify);
-    expect(classify.attributes['gen_ai.output.type']).toBe('json');
+    expect(classify.attributes['gen_ai.output.type']).toBe('text');
     expect(parentOf(classify)).toMatchObject({ name: 'effect agent.task', attributes: { 'troupe.workflow.id': workflowId } });
     // The router answers the supervisor-routing actor's decision task, in plain text.
     expect(usage(route)).toEqual(USAGE.route);
@@ -365,5 +365,19 @@ describe('one OpenTelemetry trace per workflow across the apps (test-only span f
     const starts = find(metrics, 'troupe-gateway', 'http.server.request.duration', { 'http.request.method': 'POST', 'http.route': '/workflows', 'http.response.status_code': 202 });
     expect((starts?.value as { count: number } | undefined)?.count).toBe(1);
     expect(starts?.unit).toBe('s');
+  });
+
+  it("counts every model call made for the workflow in its budget: the classifier's, the router's and the drafter run's", async () => {
+    const usage = await KvWorkflowUsage.open(stack.connection.jetstream());
+    const spent = await usage.spent(workflowId);
+    const all = [USAGE.classify, USAGE.route, DRAFTER_RUN];
+    expect(spent.tokens).toBe(all.reduce((sum, call) => sum + call.inputTokens + call.outputTokens, 0));
+    expect(spent.costUsd).toBeCloseTo(all.reduce((sum, call) => sum + (call.inputTokens * PRICE.inputUsdPerMillionTokens + call.outputTokens * PRICE.outputUsdPerMillionTokens) / 1_000_000, 0), 12);
+    // One entry per call made for it: the classifier's task, the router's decision task (by effect id) and the run.
+    expect(spent.runIds).toHaveLength(3);
+    expect(spent.runIds).toContain(children.run.workflowId);
+    expect(spent.runIds.some((id) => id.startsWith(`${children.supervision.workflowId}:`))).toBe(true);
+    // Nothing was counted under the supervision's own id.
+    expect((await usage.spent(children.supervision.workflowId)).tokens).toBe(0);
   });
 });

@@ -1,7 +1,7 @@
 import './instrumentation';
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import { advertiseAgents } from '@troupe/agent-kit';
+import { KvWorkflowUsage, ProviderBreakers, advertiseAgents, modelConfigFromEnv } from '@troupe/agent-kit';
 import { connectToNats, natsSettingsFromEnvironment, createJetStreamMicroservice, provisionStreams, runApp, shutdownOnSignal } from '@troupe/bus';
 import { AGENT_EFFECT_KINDS, CLAIM_AGENTS, REPLY_SEND, TRIAGE_AGENTS, agentConsumer, effectConsumer, logLevelsFrom, parseEnvironment } from '@troupe/contracts';
 import { createPersistence } from '@troupe/persistence';
@@ -17,15 +17,20 @@ import { createTriageSpecialists } from './specialists';
 /** Boots the agents app: the classifier, summariser, reply drafter and spam-quarantine agent, and the reply-send effect. */
 async function bootstrap(): Promise<void> {
   const env = parseEnvironment(AgentsEnvironment);
-  const specialists = await createTriageSpecialists(env, process.env);
+  // One circuit breaker per provider for every model chain of the process (classifier and agent runs).
+  const breakers = new ProviderBreakers({ breakerThreshold: env.TROUPE_MODEL_BREAKER_THRESHOLD, halfOpenAfterMs: 30_000 });
+  const specialists = await createTriageSpecialists(env, process.env, breakers);
   const incidents = createIncidentAgents(process.env);
   const nats = await connectToNats(natsSettingsFromEnvironment(env, 'troupe-agents'));
   if (env.TROUPE_PROVISION_STREAMS) await provisionStreams(await nats.jetstreamManager(), undefined, { replicas: env.TROUPE_STREAM_REPLICAS });
   const persistence = await createPersistence({ nats, mongoUri: env.MONGODB_URI, mongoDbName: env.MONGODB_DB });
   const claims = { agents: createClaimAgents(process.env), ledgers: await openClaimLedgers(nats) };
-  const agentHost = await createAgentHost(env, process.env, nats.jetstream());
+  // Per-workflow usage (budgets): written by agent runs and the model classifier, when a model may be called.
+  const usage =
+    modelConfigFromEnv(process.env) !== null || env.TROUPE_REACT_LOOP === 'always' ? await KvWorkflowUsage.open(nats.jetstream(), { replicas: env.TROUPE_STREAM_REPLICAS }) : null;
+  const agentHost = await createAgentHost(env, process.env, nats.jetstream(), { breakers, usage });
   const runConsumers = agentHost === null ? [] : Object.values(AGENT_EFFECT_KINDS).map((kind) => effectConsumer(kind));
-  const { app } = await createJetStreamMicroservice(AgentsModule.forRoot({ specialists, sentMail: persistence.sentMail, js: nats.jetstream(), agentHost, incidents, claims }), {
+  const { app } = await createJetStreamMicroservice(AgentsModule.forRoot({ specialists, sentMail: persistence.sentMail, js: nats.jetstream(), agentHost, incidents, claims, usage }), {
     connection: nats,
     consumers: [
       agentConsumer(TRIAGE_AGENTS.classifier.agent),

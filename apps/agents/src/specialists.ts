@@ -1,7 +1,15 @@
 import path from 'node:path';
 import { Logger } from '@nestjs/common';
-import { createLanguageModel, describeModelConfig, modelConfigFromEnv } from '@troupe/agent-kit';
-import { ModelSpamClassifier } from './classifier/model-spam-classifier';
+import {
+  ModelChain,
+  chainModelsFromEnv,
+  createLanguageModel,
+  describeModelConfig,
+  modelConfigFromEnv,
+  priceTableFromEnv,
+  type ProviderBreakers,
+} from '@troupe/agent-kit';
+import { ModelSpamClassifier, classifierFallback } from './classifier/model-spam-classifier';
 import { trainNaiveBayesOnSpamAssassin } from './classifier/spamassassin-training';
 import type { SpamClassifier } from './classifier/spam-classifier';
 import type { AgentsEnvironment } from './config';
@@ -16,29 +24,38 @@ import type { TriageSpecialists } from './tasks/agent-tasks.controller';
  * Builds the triage specialists from configuration: with `TROUPE_MODEL_*` set, the drafter and the
  * summariser (and the classifier with `TROUPE_CLASSIFIER=model`) use that model; otherwise the offline
  * defaults run: naive Bayes trained on the corpus's training split, the template drafter and the
- * extractive summariser.
+ * extractive summariser. The model classifier is a model chain (primary → `TROUPE_SECONDARY_MODEL_*` →
+ * naive Bayes as the non-LLM fallback) with the process's circuit `breakers` and the `TROUPE_MODEL_*`
+ * resilience settings.
  *
  * @throws ModelConfigError when `TROUPE_MODEL_*` is set but incomplete; ConfigurationError when
  *   `TROUPE_CLASSIFIER=model` has no model configured.
  */
-export async function createTriageSpecialists(env: AgentsEnvironment, processEnv: NodeJS.ProcessEnv): Promise<TriageSpecialists> {
+export async function createTriageSpecialists(env: AgentsEnvironment, processEnv: NodeJS.ProcessEnv, breakers: ProviderBreakers): Promise<TriageSpecialists> {
   const log = new Logger('agents');
   const modelConfig = modelConfigFromEnv(processEnv);
   const model = modelConfig === null ? null : createLanguageModel(modelConfig);
   if (modelConfig !== null) log.log(`model: ${describeModelConfig(modelConfig)}`);
 
-  let classifier: SpamClassifier;
-  if (env.TROUPE_CLASSIFIER === 'model') {
-    if (model === null) throw new Error('TROUPE_CLASSIFIER=model needs TROUPE_MODEL_PROVIDER and its keys');
-    classifier = new ModelSpamClassifier(model);
-  } else {
-    const trained = await trainNaiveBayesOnSpamAssassin({ cacheFilePath: path.resolve(env.TROUPE_MODEL_CACHE_DIR, 'spam-naive-bayes.json') });
-    log.log(
-      trained.source === 'cache'
-        ? `classifier: ${trained.classifier.name} loaded from cache (${trained.exampleCount} training emails)`
-        : `classifier: ${trained.classifier.name} trained on ${trained.exampleCount} emails (parse ${trained.parseMs} ms, learn ${trained.trainingMs} ms)`,
-    );
-    classifier = trained.classifier;
+  if (env.TROUPE_CLASSIFIER === 'model' && model === null) throw new Error('TROUPE_CLASSIFIER=model needs TROUPE_MODEL_PROVIDER and its keys');
+  // Naive Bayes: the classifier offline, and the model classifier's non-LLM fallback.
+  const trained = await trainNaiveBayesOnSpamAssassin({ cacheFilePath: path.resolve(env.TROUPE_MODEL_CACHE_DIR, 'spam-naive-bayes.json') });
+  log.log(
+    trained.source === 'cache'
+      ? `classifier: ${trained.classifier.name} loaded from cache (${trained.exampleCount} training emails)`
+      : `classifier: ${trained.classifier.name} trained on ${trained.exampleCount} emails (parse ${trained.parseMs} ms, learn ${trained.trainingMs} ms)`,
+  );
+  let classifier: SpamClassifier = trained.classifier;
+  if (env.TROUPE_CLASSIFIER === 'model' && model !== null) {
+    const chain = new ModelChain({
+      models: chainModelsFromEnv(processEnv),
+      fallback: classifierFallback(trained.classifier),
+      breakers,
+      prices: priceTableFromEnv(processEnv),
+      resilience: { timeoutMs: env.TROUPE_MODEL_TIMEOUT_MS, attemptsPerModel: env.TROUPE_MODEL_ATTEMPTS, breakerThreshold: env.TROUPE_MODEL_BREAKER_THRESHOLD },
+    });
+    classifier = new ModelSpamClassifier(chain, trained.classifier);
+    log.log(`classifier: a model chain ${chain.hops.join(' → ')}`);
   }
   return {
     classifier,

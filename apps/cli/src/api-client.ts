@@ -105,13 +105,15 @@ export class ApiClient {
 
   /**
    * Opens `path` as a Server-Sent Events stream (`Accept: text/event-stream`) with the credential in
-   * the headers; returns the response whose body streams.
+   * the headers, and `Last-Event-ID: lastEventId` when resuming; returns the response whose body streams.
    *
    * @throws ApiProblemError on an error status; ApiTransportError when unreachable.
    */
-  async openStream(path: string, signal?: AbortSignal): Promise<Response> {
+  async openStream(path: string, signal?: AbortSignal, lastEventId?: string | null): Promise<Response> {
     const url = this.urlFor(path);
-    const response = await this.send('GET', url, undefined, { accept: 'text/event-stream' }, signal);
+    const extra: Record<string, string> = { accept: 'text/event-stream' };
+    if (lastEventId) extra['last-event-id'] = lastEventId;
+    const response = await this.send('GET', url, undefined, extra, signal);
     if (response.status >= 400) throw new ApiProblemError(problemFrom(response.status, response.statusText, await response.text(), path), 'GET', url);
     return response;
   }

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ApiClient, ApiProblemError, ApiTransportError, resolveApiConfig } from './api-client';
 import {
@@ -8,6 +9,8 @@ import {
   formatJournal,
   formatProblem,
   formatReplay,
+  formatSchedule,
+  formatSchedules,
   formatWorkflowDetail,
   formatWorkflowList,
   renderFields,
@@ -22,6 +25,8 @@ import {
   JournalPage,
   Me,
   ReplayResult,
+  SchedulePage,
+  ScheduleView,
   WorkflowDetail,
   WorkflowPage,
 } from './responses';
@@ -291,41 +296,108 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       }),
     );
 
+  const schedules = program.command('schedules').description('cron schedules that start workflows');
+  schedules
+    .command('list')
+    .description('every schedule with its next tick (GET /schedules)')
+    .action(
+      action(async ({ client, json }) => {
+        const page = await client.request('GET', '/schedules', SchedulePage);
+        if (json) printJson(page.raw);
+        else print(formatSchedules(page.body.items, page.body.unreadable));
+      }),
+    );
+  schedules
+    .command('show')
+    .description('one schedule (GET /schedules/:id)')
+    .argument('<scheduleId>')
+    .action(
+      action(async ({ client, json }, scheduleId: string) => {
+        const schedule = await client.request('GET', `/schedules/${encodeURIComponent(scheduleId)}`, ScheduleView);
+        if (json) printJson(schedule.raw);
+        else print(formatSchedule(schedule.body));
+      }),
+    );
+  for (const [verb, description] of [
+    ['pause', 'pause a schedule; a tick already claimed is still started (POST /schedules/:id/pause)'],
+    ['resume', 'resume a schedule from now on; ticks missed while paused are not fired (POST /schedules/:id/resume)'],
+  ] as const) {
+    schedules
+      .command(verb)
+      .description(description)
+      .argument('<scheduleId>')
+      .action(
+        action(async ({ client, json }, scheduleId: string) => {
+          const schedule = await client.request('POST', `/schedules/${encodeURIComponent(scheduleId)}/${verb}`, ScheduleView);
+          if (json) printJson(schedule.raw);
+          else print(`${verb === 'pause' ? 'paused' : 'resumed'} ${scheduleId}\n${formatSchedule(schedule.body)}`);
+        }),
+      );
+  }
+
   program
     .command('tail')
-    .description('follow state changes live, of the fleet or of one workflow (SSE: GET /feed, GET /workflows/:id/feed)')
+    .description(
+      'follow state changes live, of the fleet or of one workflow (SSE: GET /feed, GET /workflows/:id/feed); after a dropped connection it reconnects with Last-Event-ID and misses nothing',
+    )
     .argument('[workflowId]')
     .option('--count <n>', 'stop after this many changes', positiveInt('--count'))
+    .option('--reconnect-delay <ms>', 'wait before reconnecting after a dropped connection (ms)', nonNegativeInt('--reconnect-delay'), 1_000)
+    .option('--max-reconnects <n>', 'give up after this many reconnects in a row that bring no change', nonNegativeInt('--max-reconnects'), 10)
     .action(
-      action(async ({ client, json }, workflowId: string | undefined, options: { count?: number }) => {
+      action(async ({ client, json }, workflowId: string | undefined, options: { count?: number; reconnectDelay: number; maxReconnects: number }) => {
         const controller = new AbortController();
         io.signal?.addEventListener('abort', () => controller.abort(), { once: true });
-        const response = await client.openStream(workflowId ? `/workflows/${encodeURIComponent(workflowId)}/feed` : '/feed', controller.signal);
-        if (!response.body) throw new ApiTransportError('the feed answered without a body');
-        // On stderr, so --json output stays one change per line; tests wait for it before acting.
-        io.stderr(`following ${response.url || client.urlFor(workflowId ? `/workflows/${workflowId}/feed` : '/feed')} (Ctrl-C to stop)\n`);
+        const path = workflowId ? `/workflows/${encodeURIComponent(workflowId)}/feed` : '/feed';
         let seen = 0;
+        let lastEventId: string | null = null;
+        let reconnects = 0;
+        let connected = false;
         try {
-          for await (const event of parseEventStream(response.body)) {
-            if (event.event !== 'workflow.changed') continue;
-            let data: unknown;
+          for (;;) {
+            let dropped: string;
             try {
-              data = JSON.parse(event.data);
-            } catch {
-              io.stderr(`warning: skipped a feed event whose data is not JSON (id ${event.id ?? '-'})\n`);
-              continue;
+              // A failure before the first connection is the caller's to see; so is any problem answer (401, 400…).
+              const response = await client.openStream(path, controller.signal, lastEventId);
+              if (!response.body) throw new ApiTransportError('the feed answered without a body');
+              connected = true;
+              // On stderr, so --json output stays one change per line; tests wait for it before acting.
+              const resuming = lastEventId === null ? '' : ` after event ${lastEventId}`;
+              io.stderr(`following ${response.url || client.urlFor(path)}${resuming} (Ctrl-C to stop)\n`);
+              for await (const event of parseEventStream(response.body)) {
+                if (event.id !== null) lastEventId = event.id;
+                if (event.event !== 'workflow.changed') continue;
+                reconnects = 0;
+                let data: unknown;
+                try {
+                  data = JSON.parse(event.data);
+                } catch {
+                  io.stderr(`warning: skipped a feed event whose data is not JSON (id ${event.id ?? '-'})\n`);
+                  continue;
+                }
+                const change = FeedChange.safeParse(data);
+                if (!change.success) {
+                  io.stderr(`warning: skipped a feed event of an unexpected shape (id ${event.id ?? '-'})\n`);
+                  continue;
+                }
+                if (json) io.stdout(`${JSON.stringify(data)}\n`);
+                else print(formatFeedChange(change.data, (io.now ?? (() => new Date()))()));
+                seen += 1;
+                if (options.count !== undefined && seen >= options.count) return;
+              }
+              dropped = 'the gateway closed the stream';
+            } catch (error) {
+              if (controller.signal.aborted || error instanceof ApiProblemError || !connected) throw error;
+              dropped = (error as Error).message;
             }
-            const change = FeedChange.safeParse(data);
-            if (!change.success) {
-              io.stderr(`warning: skipped a feed event of an unexpected shape (id ${event.id ?? '-'})\n`);
-              continue;
+            if (controller.signal.aborted) return;
+            if (reconnects >= options.maxReconnects) {
+              throw new ApiTransportError(`the feed ended: ${dropped}${options.maxReconnects > 0 ? ` (gave up after ${reconnects} reconnects)` : ''}`);
             }
-            if (json) io.stdout(`${JSON.stringify(data)}\n`);
-            else print(formatFeedChange(change.data, (io.now ?? (() => new Date()))()));
-            seen += 1;
-            if (options.count !== undefined && seen >= options.count) return;
+            reconnects += 1;
+            io.stderr(`the feed dropped (${dropped}); reconnecting in ${options.reconnectDelay} ms${lastEventId === null ? '' : ` with Last-Event-ID ${lastEventId}`}\n`);
+            await sleep(options.reconnectDelay, undefined, { signal: controller.signal });
           }
-          if (!controller.signal.aborted) throw new ApiTransportError('the feed ended: the gateway closed the stream');
         } finally {
           controller.abort();
         }

@@ -24,6 +24,8 @@ const approval = {
   reason: 'asked a question',
   allowedRoles: ['approver' as const, 'admin' as const],
   requestedAt: '2026-12-01T08:00:00.000Z',
+  deadlineAt: '2026-12-02T08:00:00.000Z',
+  onDeadline: 'escalated',
 };
 
 const summary: WorkflowSummary = {
@@ -107,6 +109,7 @@ describe('workflow output', () => {
     expect(text).toContain('tags:     label=ham route=draft_reply');
     expect(text).toContain('Pending approval\ngate:      reply-approval (wf-1:reply-approval)');
     expect(text).toContain('allowed:   approver, admin');
+    expect(text).toContain('deadline:  2026-12-02T08:00:00.000Z -> escalated');
     expect(text).toContain('proposed:\n  Thanks,\n  we will look.');
     expect(text).toContain('Journal\nSEQ');
   });
@@ -122,7 +125,9 @@ describe('workflow output', () => {
 describe('approvals, dead letters and the feed', () => {
   it('lists pending approvals with gate, allowed roles and the proposed text', () => {
     const row = formatApprovals([{ workflowId: 'wf-1', workflowType: 'email-triage', stateValue: 'awaitingApproval', pendingApproval: approval, updatedAt: summary.updatedAt }], null).split('\n')[2];
-    expect(row.split(/\s{2,}/)).toEqual(['wf-1', 'reply-approval', 'awaitingApproval', 'approver,admin', '2026-12-01T08:00:00.000Z', 'Thanks, we will look.']);
+    expect(row.split(/\s{2,}/)).toEqual(['wf-1', 'reply-approval', 'awaitingApproval', 'approver,admin', '2026-12-01T08:00:00.000Z', '2026-12-02T08:00:00.000Z', 'escalated', 'Thanks, we will look.']);
+    const noDeadline = formatApprovals([{ workflowId: 'wf-2', workflowType: 'email-triage', stateValue: 'awaitingApproval', pendingApproval: { ...approval, deadlineAt: null, onDeadline: null }, updatedAt: summary.updatedAt }], null).split('\n')[2];
+    expect(noDeadline.split(/\s{2,}/).slice(5, 7)).toEqual(['-', '-']);
   });
 
   it('lists dead letters with sequence, consumer, original subject, deliveries and reason', () => {
@@ -150,7 +155,7 @@ describe('approvals, dead letters and the feed', () => {
 
   it('prints one feed change per line with the event, the new state and a pending gate', () => {
     const line = formatFeedChange({ ...summary, eventType: 'reply.drafted' }, new Date('2026-12-01T08:00:02.000Z'));
-    expect(line).toBe('2026-12-01T08:00:02.000Z  wf-1  v4  reply.drafted -> awaitingApproval (active)  awaiting reply-approval');
+    expect(line).toBe('2026-12-01T08:00:02.000Z  wf-1  v4  reply.drafted -> awaitingApproval (active)  awaiting reply-approval until 2026-12-02T08:00:00.000Z -> escalated');
   });
 });
 

@@ -1,5 +1,5 @@
 import type { JournalEntry, PendingApproval, StateValue } from '@troupe/contracts';
-import type { ApprovalItem, DeadLetterItem, FeedChange, Problem, ReplayResult, WorkflowDetail, WorkflowSummary } from './responses';
+import type { ApprovalItem, DeadLetterItem, FeedChange, Problem, ReplayResult, ScheduleView, WorkflowDetail, WorkflowSummary } from './responses';
 
 // Human-readable output of the CLI: plain text tables, no colours, widths in characters.
 
@@ -76,6 +76,12 @@ export function formatWorkflowList(items: WorkflowSummary[], nextCursor: string 
   return renderTable(['WORKFLOW', 'TYPE', 'STATE', 'STATUS', 'VERSION', 'PENDING', 'UPDATED'], rows) + cursorLine(nextCursor);
 }
 
+/** A gate's deadline for a person: `<deadlineAt> -> <onDeadline>`, the time alone, or `none`. */
+export function deadlineText(approval: PendingApproval): string {
+  if (approval.deadlineAt === null) return 'none';
+  return approval.onDeadline === null ? approval.deadlineAt : `${approval.deadlineAt} -> ${approval.onDeadline}`;
+}
+
 /** A pending approval as `key: value` lines, with the proposal indented below. */
 export function formatPendingApproval(approval: PendingApproval): string {
   const proposal = proposedText(approval.proposed)
@@ -86,6 +92,7 @@ export function formatPendingApproval(approval: PendingApproval): string {
     ['gate', `${approval.gate} (${approval.gateId})`],
     ['allowed', approval.allowedRoles.join(', ')],
     ['requested', approval.requestedAt],
+    ['deadline', deadlineText(approval)],
     ['reason', approval.reason],
   ])}\nproposed:\n${proposal}`;
 }
@@ -131,9 +138,11 @@ export function formatApprovals(items: ApprovalItem[], nextCursor: string | null
     stateText(item.stateValue),
     item.pendingApproval.allowedRoles.join(','),
     item.pendingApproval.requestedAt,
+    item.pendingApproval.deadlineAt ?? '-',
+    item.pendingApproval.onDeadline ?? '-',
     proposedText(item.pendingApproval.proposed),
   ]);
-  return renderTable(['WORKFLOW', 'GATE', 'STATE', 'ALLOWED', 'REQUESTED', 'PROPOSED'], rows) + cursorLine(nextCursor);
+  return renderTable(['WORKFLOW', 'GATE', 'STATE', 'ALLOWED', 'REQUESTED', 'DEADLINE', 'ON DEADLINE', 'PROPOSED'], rows) + cursorLine(nextCursor);
 }
 
 /** `troupe dlq list`. */
@@ -147,6 +156,46 @@ export function formatDeadLetters(items: DeadLetterItem[], nextCursor: string | 
     item.deadLetter.reason,
   ]);
   return renderTable(['SEQ', 'DEAD-LETTERED', 'CONSUMER', 'SUBJECT', 'DELIVERIES', 'REASON'], rows) + cursorLine(nextCursor);
+}
+
+/** Whether a schedule fires: `paused`, `ended` (no next tick, past `stopAt`) or `active`. */
+export function scheduleState(schedule: ScheduleView): string {
+  if (schedule.paused) return 'paused';
+  return schedule.nextTick === null ? 'ended' : 'active';
+}
+
+/** `troupe schedules list`: one row per schedule; stored entries the gateway could not read are named below. */
+export function formatSchedules(items: ScheduleView[], unreadable: string[]): string {
+  const rows = items.map((item) => [
+    item.scheduleId,
+    item.cron,
+    item.timezone,
+    item.workflowType,
+    scheduleState(item),
+    item.nextTick ?? '-',
+    String(item.firedCount),
+    item.lastFiredTick ?? '-',
+    item.lastError ?? '',
+  ]);
+  const table = renderTable(['SCHEDULE', 'CRON', 'TIMEZONE', 'TYPE', 'STATE', 'NEXT TICK', 'FIRED', 'LAST FIRED', 'LAST ERROR'], rows);
+  return unreadable.length === 0 ? table : `${table}\nunreadable: ${unreadable.join(', ')}`;
+}
+
+/** `troupe schedules show|pause|resume <id>`: the schedule as `key: value` lines, its payload as JSON. */
+export function formatSchedule(schedule: ScheduleView): string {
+  return `${renderFields([
+    ['schedule', schedule.scheduleId],
+    ['state', scheduleState(schedule)],
+    ['cron', `${schedule.cron} (${schedule.timezone})`],
+    ['type', schedule.workflowType],
+    ['next tick', schedule.nextTick === null ? '-' : `${schedule.nextTick} (starts ${schedule.nextWorkflowId ?? '-'})`],
+    ['not before', schedule.notBefore],
+    ['stop at', schedule.stopAt ?? '-'],
+    ['fired', `${schedule.firedCount} (last ${schedule.lastFiredTick ?? '-'}), skipped ${schedule.skippedCount}`],
+    ['last error', schedule.lastError ?? '-'],
+    ['created', `${schedule.createdAt} by ${schedule.createdBy}`],
+    ['updated', schedule.updatedAt],
+  ])}\npayload:\n${JSON.stringify(schedule.payload, null, 2)}`;
 }
 
 /** `troupe workflows replay <id> --step N`: the rebuilt state, whether it matches the journal, and its context as JSON. */
@@ -167,7 +216,8 @@ export function formatReplay(replay: ReplayResult, requestedStep: number): strin
 
 /** One `workflow.changed` of `troupe tail` on one line. */
 export function formatFeedChange(change: FeedChange, receivedAt: Date): string {
-  const pending = change.pendingApproval ? `  awaiting ${change.pendingApproval.gate}` : '';
+  const approval = change.pendingApproval;
+  const pending = approval ? `  awaiting ${approval.gate}${approval.deadlineAt === null ? '' : ` until ${deadlineText(approval)}`}` : '';
   return `${receivedAt.toISOString()}  ${change.workflowId}  v${change.version}  ${change.eventType} -> ${stateText(change.stateValue)} (${change.status})${pending}`;
 }
 

@@ -18,6 +18,8 @@ export {
   ApprovalAccepted as DecisionAccepted,
   EventAccepted,
   WorkflowChangedEvent as FeedChange,
+  ScheduleView,
+  SchedulePage,
 } from '@troupe/contracts';
 
 /**

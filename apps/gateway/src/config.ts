@@ -54,7 +54,12 @@ export const GatewayEnvironment = BaseEnvironment.extend({
   TROUPE_JWT_JWKS_FILE: z.string().min(1).optional(),
   /** HTTP rate limit: requests per window per caller (principal id, else client address); 0 turns it off. */
   TROUPE_RATE_LIMIT: z.coerce.number().int().min(0).default(6_000),
-  /** HTTP rate limit window, ms. */
+  /**
+   * HTTP rate limit of requests without a valid credential (401s) per window per client address; over
+   * it, every request from the address is 429 until the window ends. 0 turns it off.
+   */
+  TROUPE_UNAUTHENTICATED_RATE_LIMIT: z.coerce.number().int().min(0).default(120),
+  /** HTTP rate limit window (of both limits), ms. */
   TROUPE_RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(1_000).default(60_000),
   /** Largest JSON request body, bytes (bigger: 413 problem+json). */
   TROUPE_HTTP_BODY_LIMIT_BYTES: z.coerce.number().int().min(1_024).default(256 * 1_024),

@@ -10,7 +10,7 @@ import { DashboardModule } from './dashboard/dashboard.module';
 import { DeadLettersController } from './dead-letters/dead-letters.controller';
 import { FeedController } from './feed/feed.controller';
 import { HealthController } from './health/health.controller';
-import { PrincipalThrottlerGuard, type RateLimitSettings } from './http/rate-limit';
+import { PrincipalThrottlerGuard, UNAUTHENTICATED_LIMITER, UnauthenticatedLimiter, type RateLimitSettings } from './http/rate-limit';
 import { GATEWAY_PORTS, type GatewayPorts } from './ports';
 import { SchedulesController } from './schedules/schedules.controller';
 import { SchedulesService } from './schedules/schedules.service';
@@ -20,8 +20,9 @@ import { WorkflowsController } from './workflows/workflows.controller';
 import { WorkflowsService } from './workflows/workflows.service';
 
 /**
- * Wires the gateway's HTTP features over its ports; {@link AuthGuard} checks every route, then
- * {@link PrincipalThrottlerGuard} limits each caller to `rateLimit` (default: off).
+ * Wires the gateway's HTTP features over its ports; {@link AuthGuard} checks every route (and, with
+ * `rateLimit.unauthenticatedLimit`, refuses an address over its budget of 401s), then
+ * {@link PrincipalThrottlerGuard} limits each caller to `rateLimit.limit` (default: both off).
  */
 @Module({})
 export class GatewayModule {
@@ -38,6 +39,9 @@ export class GatewayModule {
       providers: [
         { provide: GATEWAY_PORTS, useValue: ports },
         { provide: AUTHENTICATOR, useValue: authenticator },
+        ...((rateLimit.unauthenticatedLimit ?? 0) > 0
+          ? [{ provide: UNAUTHENTICATED_LIMITER, useValue: new UnauthenticatedLimiter(rateLimit.unauthenticatedLimit ?? 0, rateLimit.windowMs) }]
+          : []),
         { provide: APP_GUARD, useClass: AuthGuard },
         ...(throttled ? [{ provide: APP_GUARD, useClass: PrincipalThrottlerGuard }] : []),
         WorkflowsService,

@@ -11,6 +11,7 @@ import { WORKFLOW_CATALOG } from '@troupe/statecharts';
 import { Authenticator } from './auth/authenticator';
 import { GatewayEnvironment, authSettingsFrom } from './config';
 import { GatewayModule } from './gateway.module';
+import { answerClientErrorsWithProblems } from './http/client-errors';
 import { setUpOpenApi } from './http/openapi';
 import { ProblemDetailsFilter } from './http/problem-details.filter';
 
@@ -36,7 +37,7 @@ async function bootstrap(): Promise<void> {
         newId: () => randomUUID(),
       },
       authenticator,
-      { limit: env.TROUPE_RATE_LIMIT, windowMs: env.TROUPE_RATE_LIMIT_WINDOW_MS },
+      { limit: env.TROUPE_RATE_LIMIT, windowMs: env.TROUPE_RATE_LIMIT_WINDOW_MS, unauthenticatedLimit: env.TROUPE_UNAUTHENTICATED_RATE_LIMIT },
     ),
     // forceCloseConnections: open SSE feeds must not hold up a shutdown.
     { logger: logLevelsFrom(env.TROUPE_LOG_LEVEL), bodyParser: false, forceCloseConnections: true },
@@ -47,6 +48,7 @@ async function bootstrap(): Promise<void> {
   if (!authenticator.configured) {
     log.warn('no credentials configured (TROUPE_GATEWAY_API_KEYS, TROUPE_GATEWAY_API_KEYS_FILE, TROUPE_JWT_*): every route but /health and /docs answers 401');
   }
+  answerClientErrorsWithProblems(app.getHttpServer());
   await app.listen(env.TROUPE_HTTP_PORT, env.TROUPE_HTTP_HOST);
   log.log(
     `ready on http://${env.TROUPE_HTTP_HOST}:${env.TROUPE_HTTP_PORT} (store: ${persistence.kind}; ${auth.apiKeys.length} API keys; JWT ${auth.jwt === null ? 'off' : `issuer ${auth.jwt.issuer}`}; docs at /docs)`,

@@ -2,14 +2,14 @@ import './instrumentation';
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import {
+  KvWorkflowUsage,
   ModelChain,
   ProviderBreakers,
-  createLanguageModel,
+  chainModelsFromEnv,
   describeModelConfig,
   modelConfigFromEnv,
   priceTableFromEnv,
   readAgentAdvertisements,
-  secondaryModelConfigFromEnv,
 } from '@troupe/agent-kit';
 import { connectToNats, natsSettingsFromEnvironment, createJetStreamMicroservice, provisionStreams, runApp, shutdownOnSignal } from '@troupe/bus';
 import { TRIAGE_AGENTS, agentConsumer, logLevelsFrom, parseEnvironment, type AgentAdvertisement } from '@troupe/contracts';
@@ -36,7 +36,7 @@ async function bootstrap(): Promise<void> {
       ? rules
       : new ChainRouter(
           new ModelChain({
-            models: [modelConfig, secondaryModelConfigFromEnv(process.env)].flatMap((config, n) => (config === null ? [] : [createLanguageModel(config, { compatibleProviderName: n === 0 ? 'openai-compatible' : 'openai-compatible-secondary' })])),
+            models: chainModelsFromEnv(process.env),
             fallback: headerRuleFallback(rules),
             breakers: new ProviderBreakers(),
             prices: priceTableFromEnv(process.env),
@@ -61,7 +61,9 @@ async function bootstrap(): Promise<void> {
     confidenceThreshold: env.TROUPE_SUPERVISOR_CONFIDENCE_THRESHOLD,
     joinTimeoutMs: env.TROUPE_SUPERVISOR_JOIN_TIMEOUT_MS,
   });
-  const { app } = await createJetStreamMicroservice(SupervisorModule.forRoot({ router, js, supervisions }), {
+  // With a model, the router's tokens and cost count in each workflow's budget (the agents' KV bucket).
+  const usage = modelConfig === null ? null : await KvWorkflowUsage.open(js, { replicas: env.TROUPE_STREAM_REPLICAS });
+  const { app } = await createJetStreamMicroservice(SupervisorModule.forRoot({ router, js, supervisions, usage }), {
     connection: nats,
     consumers: [agentConsumer(TRIAGE_AGENTS.supervisor.agent)],
     logger: logLevelsFrom(env.TROUPE_LOG_LEVEL),

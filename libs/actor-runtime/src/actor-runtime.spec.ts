@@ -337,6 +337,103 @@ describe('ActorRuntime durable timers', () => {
   });
 });
 
+/** Approval gates: `review.waiting` has a deadline (escalates), `review.escalated` one that only closes, `manual` none. */
+const approvalGateMachine = setup({
+  types: {
+    context: {} as { timeoutMs: number },
+    events: {} as { type: 'gate.noted'; payload: Record<string, never> } | { type: 'gate.decided'; payload: Record<string, never> },
+    input: {} as { timeoutMs: number; manual: boolean },
+  },
+  actions: { requestEffect: (_, _effect: Effect) => undefined },
+  delays: { decisionTimeout: ({ context }) => context.timeoutMs, escalationTimeout: 60_000 },
+}).createMachine({
+  id: 'approvalGate',
+  initial: 'routing',
+  context: ({ input }) => ({ timeoutMs: input.timeoutMs }),
+  states: {
+    routing: { always: [{ guard: ({ event }) => (event as unknown as { input?: { manual?: boolean } }).input?.manual === true, target: 'manual' }, { target: 'review' }] },
+    review: {
+      initial: 'waiting',
+      states: {
+        waiting: {
+          tags: ['approval'],
+          entry: { type: 'requestEffect', params: { kind: 'approval.request', gateId: 'wf-1:review', gate: 'review', proposed: null, reason: 'asked', allowedRoles: ['approver'] } },
+          after: { decisionTimeout: 'escalated' },
+          on: { 'gate.noted': {}, 'gate.decided': '#approvalGate.decided' },
+        },
+        escalated: {
+          tags: ['approval'],
+          entry: { type: 'requestEffect', params: { kind: 'approval.request', gateId: 'wf-1:review-escalated', gate: 'review-escalated', proposed: null, reason: 'late', allowedRoles: ['admin'] } },
+          after: { escalationTimeout: { actions: [] } },
+          on: { 'gate.decided': '#approvalGate.decided' },
+        },
+      },
+    },
+    manual: {
+      tags: ['approval'],
+      entry: { type: 'requestEffect', params: { kind: 'approval.request', gateId: 'wf-1:manual', gate: 'manual', proposed: null, reason: 'no clock', allowedRoles: ['approver'] } },
+      on: { 'gate.decided': 'decided' },
+    },
+    decided: { type: 'final' },
+  },
+});
+
+const approvalGateWorkflow = defineWorkflow({
+  workflowType: 'approval-gate',
+  machine: approvalGateMachine,
+  machineVersion: '1',
+  startEventType: 'gate.opened',
+  events: { 'gate.opened': z.object({ timeoutMs: z.number(), manual: z.boolean() }), 'gate.noted': z.object({}), 'gate.decided': z.object({}) },
+  input: ({ payload }) => payload as { timeoutMs: number; manual: boolean },
+  tags: () => ({}),
+});
+
+describe('ActorRuntime approval deadlines', () => {
+  function approvalRuntime() {
+    const store = new InMemorySnapshotStore();
+    const published: OutboxMessage[] = [];
+    const runtime = new ActorRuntime({
+      definitions: [approvalGateWorkflow],
+      store,
+      journal: new InMemoryJournal(),
+      publish: async (m) => void published.push(m),
+      now: () => new Date('2026-01-01T00:00:00.000Z'),
+    });
+    const changes = () => published.filter((m) => m.envelope.type === 'workflow.changed').map((m) => (m.envelope.payload as { pendingApproval: unknown }).pendingApproval);
+    return { runtime, store, published, changes };
+  }
+
+  it("records the due time of the timer the gate's state scheduled and the state its deadline leads to, on the record and the change feed", async () => {
+    const { runtime, store, published, changes } = approvalRuntime();
+    await runtime.handle(event('gate.opened', { timeoutMs: 90_000, manual: false }));
+    const timer = published.find((m) => m.envelope.type === 'timer.scheduled')!.envelope.payload as { dueAt: string };
+    expect(timer.dueAt).toBe('2026-01-01T00:01:30.000Z');
+    const expected = { gate: 'review', requestedAt: '2026-01-01T00:00:00.000Z', deadlineAt: timer.dueAt, onDeadline: 'review.escalated' };
+    expect(store.records.get('wf-1')!.pendingApproval).toMatchObject(expected);
+    expect(changes()).toEqual([expect.objectContaining(expected)]);
+  });
+
+  it('keeps the deadline through events that leave the gate waiting, and takes the next gate\'s own timer after the deadline fires', async () => {
+    const { runtime, store, published } = approvalRuntime();
+    await runtime.handle(event('gate.opened', { timeoutMs: 90_000, manual: false }));
+    await runtime.handle(event('gate.noted', {}));
+    expect(store.records.get('wf-1')!.pendingApproval).toMatchObject({ gate: 'review', deadlineAt: '2026-01-01T00:01:30.000Z', onDeadline: 'review.escalated' });
+    await runtime.handle(firingOf(published.find((m) => m.envelope.type === 'timer.scheduled')!));
+    // The escalated gate's delayed transition has no target (actions only): a deadline, and no state named for it.
+    expect(store.records.get('wf-1')!.pendingApproval).toMatchObject({ gate: 'review-escalated', deadlineAt: '2026-01-01T00:01:00.000Z', onDeadline: null });
+    await runtime.handle(event('gate.decided', {}));
+    expect(store.records.get('wf-1')!.pendingApproval).toBeNull();
+  });
+
+  it('records no deadline for a gate whose state schedules no timer', async () => {
+    const { runtime, store, published } = approvalRuntime();
+    await runtime.handle(event('gate.opened', { timeoutMs: 90_000, manual: true }));
+    expect(store.records.get('wf-1')!.stateValue).toBe('manual');
+    expect(published.some((m) => m.envelope.type === 'timer.scheduled')).toBe(false);
+    expect(store.records.get('wf-1')!.pendingApproval).toMatchObject({ gate: 'manual', deadlineAt: null, onDeadline: null });
+  });
+});
+
 /** A two-step booking saga: reserve a room (irreversible, compensated by releasing it), then charge. */
 const bookingMachine = setup({
   types: {

@@ -30,6 +30,7 @@ import { VersionConflictError } from '@troupe/persistence';
 import { currentTraceId, observeActorCache, recordStepDuration, withSpan, withWorkflowBaggage } from '@troupe/telemetry';
 import { agentEffectKindOf, agentEffectMessage, workflowEventMessage } from './agent-effect-messages';
 import { approvalDecisionRejection } from './approval-check';
+import { approvalDeadline } from './approval-deadline';
 import { DefinitionRegistry } from './definition-registry';
 import { InvalidEffectError, UnknownMachineVersionError, UnknownWorkflowError, UnsupportedEventError } from './errors';
 import { snapshotDigest } from './snapshot-digest';
@@ -293,12 +294,12 @@ export class ActorRuntime {
     const stateValue = snapshot.value as StateValue;
     const status = snapshot.status as WorkflowStatus;
     const tags = definition.tags(snapshot as never);
-    const pendingApproval = this.pendingApproval(snapshot, effects, current?.pendingApproval ?? null, at);
+    const timers = this.nextTimers(envelope, version, status, activeTimers, firedTimer, actions, at);
+    const pendingApproval = this.pendingApproval(snapshot, effects, current?.pendingApproval ?? null, at, timers.active);
     const correlationId = current?.correlationId ?? envelope.correlationId;
     const outbox: OutboxMessage[] = effects.map((effect, n) =>
       this.outboxMessage(effect, `${envelope.workflowId}:${version}:${n}`, definition.workflowType, envelope, correlationId, at),
     );
-    const timers = this.nextTimers(envelope, version, status, activeTimers, firedTimer, actions, at);
     for (const timer of timers.scheduled) {
       const scheduled: TimerScheduled = { timerId: timer.timerId, workflowId: envelope.workflowId, sendId: timer.sendId, dueAt: timer.dueAt, event: timer.event };
       outbox.push({
@@ -465,10 +466,14 @@ export class ActorRuntime {
       });
   }
 
-  private pendingApproval(snapshot: AnyMachineSnapshot, effects: Effect[], previous: PendingApproval | null, at: string): PendingApproval | null {
+  /**
+   * The approval pending after a step: the last one requested while the state has the `approval` tag,
+   * with the deadline of the timer the gate's state scheduled ({@link approvalDeadline}).
+   */
+  private pendingApproval(snapshot: AnyMachineSnapshot, effects: Effect[], previous: PendingApproval | null, at: string, timers: ActiveTimer[]): PendingApproval | null {
     if (!snapshot.hasTag('approval')) return null;
     const requested = [...effects].reverse().find((effect) => effect.kind === 'approval.request');
-    if (requested === undefined || requested.kind !== 'approval.request') return previous;
+    if (requested === undefined || requested.kind !== 'approval.request') return previous === null ? null : { ...previous, ...approvalDeadline(snapshot, timers) };
     return {
       gateId: requested.gateId,
       gate: requested.gate,
@@ -476,6 +481,7 @@ export class ActorRuntime {
       reason: requested.reason,
       allowedRoles: requested.allowedRoles,
       requestedAt: at,
+      ...approvalDeadline(snapshot, timers),
     };
   }
 

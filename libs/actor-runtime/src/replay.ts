@@ -4,6 +4,7 @@ import { Effect, TIMER_FIRED, TimerFired, WORKFLOW_MIGRATED, formatIssues, type 
 import type { ActiveTimer } from '@troupe/persistence';
 import { definitionKey } from './definition-registry';
 import { ReplayError } from './errors';
+import { approvalDeadline } from './approval-deadline';
 import { canonicalJson, snapshotDigest } from './snapshot-digest';
 
 /**
@@ -102,7 +103,7 @@ export function replayJournal(entries: readonly JournalEntry[], definitions: rea
   let snapshot = initial;
   let persisted: unknown = machine.getPersistedSnapshot(snapshot);
   let timers = nextTimers([], null, initialActions, workflowId, 1, start.appliedAt, snapshot.status as WorkflowStatus);
-  let pendingApproval = nextPendingApproval(snapshot, initialActions, null, start.appliedAt);
+  let pendingApproval = nextPendingApproval(snapshot, initialActions, null, start.appliedAt, timers);
   const eventIds = [start.eventId];
   const mismatches: ReplayMismatch[] = [];
   check(start, snapshot, persisted, mismatches);
@@ -125,7 +126,7 @@ export function replayJournal(entries: readonly JournalEntry[], definitions: rea
     const restored = machine.resolveState(persisted as never) as AnyMachineSnapshot;
     if (entry.rejection !== null) {
       snapshot = restored;
-      pendingApproval = nextPendingApproval(snapshot, [], pendingApproval, entry.appliedAt);
+      pendingApproval = nextPendingApproval(snapshot, [], pendingApproval, entry.appliedAt, timers);
     } else {
       const payload = payloadOf(entry);
       let event: { type: string; payload?: unknown } = { type: entry.eventType, payload };
@@ -138,8 +139,8 @@ export function replayJournal(entries: readonly JournalEntry[], definitions: rea
       }
       const [next, actions] = transition(machine, restored, event as never) as [AnyMachineSnapshot, MachineAction[]];
       snapshot = next;
-      pendingApproval = nextPendingApproval(snapshot, actions, pendingApproval, entry.appliedAt);
       timers = nextTimers(timers, fired, actions, workflowId, entry.seq, entry.appliedAt, snapshot.status as WorkflowStatus);
+      pendingApproval = nextPendingApproval(snapshot, actions, pendingApproval, entry.appliedAt, timers);
     }
     if (snapshot.status !== 'active') timers = [];
     persisted = machine.getPersistedSnapshot(snapshot);
@@ -185,13 +186,13 @@ function check(entry: JournalEntry, snapshot: AnyMachineSnapshot, persisted: unk
 }
 
 /** The pending approval after a step, as the runtime derives it: the last approval request while the state has the `approval` tag. */
-function nextPendingApproval(snapshot: AnyMachineSnapshot, actions: MachineAction[], previous: PendingApproval | null, at: string): PendingApproval | null {
+function nextPendingApproval(snapshot: AnyMachineSnapshot, actions: MachineAction[], previous: PendingApproval | null, at: string, timers: ActiveTimer[]): PendingApproval | null {
   if (!snapshot.hasTag('approval')) return null;
   const requests = actions.filter((action) => action.type === 'requestEffect').map((action) => Effect.safeParse(action.params));
   const requested = requests.reverse().find((parsed) => parsed.success && parsed.data.kind === 'approval.request');
-  if (requested === undefined || !requested.success || requested.data.kind !== 'approval.request') return previous;
+  if (requested === undefined || !requested.success || requested.data.kind !== 'approval.request') return previous === null ? null : { ...previous, ...approvalDeadline(snapshot, timers) };
   const { gateId, gate, proposed, reason, allowedRoles } = requested.data;
-  return { gateId, gate, proposed, reason, allowedRoles, requestedAt: at };
+  return { gateId, gate, proposed, reason, allowedRoles, requestedAt: at, ...approvalDeadline(snapshot, timers) };
 }
 
 /** The timers after a step, as the runtime keeps them (same ids: `<workflowId>:<version>:timer:<sendId>`). */

@@ -24,7 +24,7 @@ export {
   secondaryModelConfigFromEnv,
   describeModelConfig,
 } from './model-config';
-export { type ChatLanguageModel, createLanguageModel, modelLabel } from './language-model';
+export { type ChatLanguageModel, createLanguageModel, chainModelsFromEnv, modelLabel } from './language-model';
 export { type StructuredRequest, type StructuredAnswer, generateStructured } from './structured-output';
 export { type EmailPromptOptions, formatEmailForPrompt } from './email-prompt';
 export { type ScriptedAnswer, scriptedLanguageModel, SCRIPTED_TEST_PROVIDER, ModelScriptFile, scriptedLanguageModelFromFile } from './scripted-model';
@@ -43,6 +43,14 @@ export {
   type ModelChainOptions,
   ModelChain,
 } from './model-chain';
+export {
+  MODEL_FALLBACK_EVENT,
+  type ModelFallbackReason,
+  type ModelFallback,
+  type FallbackLogger,
+  type ModelFallbackReporterOptions,
+  ModelFallbackReporter,
+} from './model-fallbacks';
 export { type AgentDefinition, type AnyAgentDefinition, defineAgent, AgentRegistry, advertisementOf } from './agent-definition';
 export {
   UnknownAgentError,
@@ -56,7 +64,7 @@ export {
   AgentHost,
 } from './agent-host';
 export { reactLoopWorkflow } from './react-loop.workflow';
-export { type WorkflowSpend, type WorkflowUsageLedger, InMemoryWorkflowUsage, KvWorkflowUsage } from './workflow-usage';
+export { type WorkflowSpend, type WorkflowUsageLedger, InMemoryWorkflowUsage, KvWorkflowUsage, recordModelCallUsage } from './workflow-usage';
 export { supervisorRoutingWorkflow } from './supervisor-routing.workflow';
 export { advertiseAgents, readAgentAdvertisements, routeCandidates } from './advertisements';
 export { type ModelInvocation, invokeModel } from './invoke-model';

@@ -2,7 +2,7 @@ import { createAnthropic } from '@ai-sdk/anthropic';
 import { createOpenAI } from '@ai-sdk/openai';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import type { LanguageModel } from 'ai';
-import type { ModelConfig } from './model-config';
+import { modelConfigFromEnv, secondaryModelConfigFromEnv, type ModelConfig } from './model-config';
 import { SCRIPTED_TEST_PROVIDER, scriptedLanguageModelFromFile } from './scripted-model';
 
 /**
@@ -41,6 +41,19 @@ export function createLanguageModel(config: ModelConfig, options: { compatiblePr
       // A test double (end-to-end tests); the configuration requires the script file.
       return scriptedLanguageModelFromFile(config.scriptFile as string, { modelId: config.modelName });
   }
+}
+
+/**
+ * The models of a model chain from the environment, in chain order: `TROUPE_MODEL_*` (the primary), then
+ * `TROUPE_SECONDARY_MODEL_*`, each left out when not configured. OpenAI-compatible servers are named
+ * `openai-compatible` and `openai-compatible-secondary`, so each has its own circuit breaker.
+ *
+ * @throws ModelConfigError when either is set but incomplete.
+ */
+export function chainModelsFromEnv(env: NodeJS.ProcessEnv): ChatLanguageModel[] {
+  return [modelConfigFromEnv(env), secondaryModelConfigFromEnv(env)].flatMap((config, n) =>
+    config === null ? [] : [createLanguageModel(config, { compatibleProviderName: n === 0 ? 'openai-compatible' : 'openai-compatible-secondary' })],
+  );
 }
 
 /** `provider/modelId` of a model, e.g. `openai.responses/gpt-4o-mini`; used in agent names and errors. */

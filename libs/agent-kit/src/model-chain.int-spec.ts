@@ -1,7 +1,10 @@
+import { Writable } from 'node:stream';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { TroupeLogger, startInMemoryTelemetry, withSpan, type InMemoryTelemetry } from '@troupe/telemetry';
 import { ModelChain, ModelChainExhaustedError, ProviderBreakers, type ModelChainOptions, type NonLlmFallback } from './model-chain';
+import { ModelFallbackReporter } from './model-fallbacks';
 import { refusedBaseUrl, startFakeOpenAiServer, type FakeOpenAiServer, type FakeReply } from './testing/fake-openai-server';
 
 // The failure-mode suite: real HTTP through the real AI SDK client (@ai-sdk/openai-compatible) against a
@@ -155,5 +158,110 @@ describe('model chain against a misbehaving provider', () => {
       ['ok', null],
     ]);
     expect(server.requests).toHaveLength(1);
+  });
+});
+
+describe('model chain fallbacks are visible to an operator', () => {
+  let telemetry: InMemoryTelemetry;
+  beforeEach(() => {
+    telemetry = startInMemoryTelemetry();
+  });
+  afterEach(async () => {
+    await telemetry.stop();
+  });
+
+  /** A pino logger (the apps' TroupeLogger) writing JSON lines into memory. */
+  function capturedLogger() {
+    const lines: Array<Record<string, unknown>> = [];
+    const destination = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+        done();
+      },
+    });
+    return { lines, logger: new TroupeLogger({ service: 'agents', destination }) };
+  }
+
+  async function fallbackCounts(): Promise<Array<[unknown, unknown, unknown, unknown, number]>> {
+    const metrics = await telemetry.collectMetrics();
+    const metric = metrics.scopeMetrics.flatMap((scope) => scope.metrics).find((m) => m.descriptor.name === 'troupe.model.fallbacks');
+    return (metric?.dataPoints ?? []).map((point) => [
+      point.attributes['gen_ai.provider.name'],
+      point.attributes['gen_ai.request.model'],
+      point.attributes['error.type'],
+      point.attributes['troupe.model.fallback.to'],
+      point.value as number,
+    ]);
+  }
+
+  it('logs, counts and marks the span of each hop when the primary cannot be reached, and rate-limits the log', async () => {
+    let now = 1_000_000;
+    const { lines, logger } = capturedLogger();
+    const breakers = new ProviderBreakers(fast, new ModelFallbackReporter({ logger, clock: () => now, logIntervalMs: 60_000 }));
+    const { model: secondary } = await provider('secondary', [ok('One.'), ok('Two.'), ok('Three.'), ok('Four.')]);
+    const down = chain([refusedModel('primary', await refusedBaseUrl()), secondary], { fallback: template, breakers });
+
+    // 1: three refused connections open the primary's circuit, then the secondary answers.
+    const first = await withSpan('effect model.call', {}, () => down.call(request, null));
+    expect(first.usage.model).toBe('secondary.chat/secondary-model');
+    // 2 and 3: the open circuit skips the primary.
+    await withSpan('effect model.call', {}, () => down.call(request, null));
+    await withSpan('effect model.call', {}, () => down.call(request, null));
+    // 4: a minute later the same fallback is logged again, with the count of those not logged.
+    now += 61_000;
+    await withSpan('effect model.call', {}, () => down.call(request, null));
+
+    const warnings = lines.filter((line) => line.level === 'warn');
+    expect(warnings.map((line) => line.msg)).toEqual([
+      'circuit of provider primary.chat opened: its calls are skipped until a trial call succeeds',
+      'model primary.chat/primary-model gave up (connection_failed), falling back to secondary.chat/secondary-model',
+      'model primary.chat/primary-model gave up (circuit_open), falling back to secondary.chat/secondary-model',
+      'model primary.chat/primary-model gave up (circuit_open), falling back to secondary.chat/secondary-model (1 more like it not logged since the last line)',
+    ]);
+    expect(warnings[1]).toMatchObject({ details: [{ provider: 'primary', model: 'primary-model', reason: 'connection_failed', to: 'secondary.chat/secondary-model', suppressed: 0 }] });
+    expect(warnings[3]).toMatchObject({ details: [{ reason: 'circuit_open', suppressed: 1 }] });
+    expect(typeof warnings[1].trace_id).toBe('string');
+
+    // Every hop is counted, none rate-limited.
+    expect(await fallbackCounts()).toEqual(
+      expect.arrayContaining([
+        ['primary', 'primary-model', 'connection_failed', 'secondary.chat/secondary-model', 1],
+        ['primary', 'primary-model', 'circuit_open', 'secondary.chat/secondary-model', 3],
+      ]),
+    );
+    expect((await fallbackCounts()).length).toBe(2);
+
+    // Each call's span carries its hop as an event and who served it.
+    const spans = telemetry.spans().filter((span) => span.name === 'effect model.call');
+    expect(spans).toHaveLength(4);
+    expect(spans[0].events.map((event) => [event.name, event.attributes?.['gen_ai.provider.name'], event.attributes?.['gen_ai.request.model'], event.attributes?.['error.type'], event.attributes?.['troupe.model.fallback.to']])).toEqual([
+      ['troupe.model.fallback', 'primary', 'primary-model', 'connection_failed', 'secondary.chat/secondary-model'],
+    ]);
+    expect(spans[1].events[0].attributes?.['error.type']).toBe('circuit_open');
+    expect(spans.map((span) => span.attributes['troupe.model.served_by'])).toEqual(Array(4).fill('secondary.chat/secondary-model'));
+  });
+
+  it('reports the hop to the non-LLM fallback, and to none when nothing is left', async () => {
+    const { lines, logger } = capturedLogger();
+    const breakers = new ProviderBreakers(fast, new ModelFallbackReporter({ logger }));
+    const { model } = await provider('primary', [{ status: 401 }, { status: 401 }]);
+    const served = await withSpan('effect agent.task', {}, () => chain([model], { fallback: template, breakers }).call(request, null));
+    expect(served.usage.model).toBe('fallback/template');
+    await chain([model], { breakers })
+      .call(request, null)
+      .catch(() => undefined);
+    expect(await fallbackCounts()).toEqual(
+      expect.arrayContaining([
+        ['primary', 'primary-model', 'rejected', 'fallback/template', 1],
+        ['primary', 'primary-model', 'rejected', 'none', 1],
+      ]),
+    );
+    expect(lines.filter((line) => line.level === 'warn').map((line) => line.msg)).toEqual([
+      'model primary.chat/primary-model gave up (rejected), falling back to fallback/template',
+      'model primary.chat/primary-model gave up (rejected), falling back to none',
+    ]);
+    const [span] = telemetry.spans().filter((s) => s.name === 'effect agent.task');
+    expect(span.attributes['troupe.model.served_by']).toBe('fallback/template');
+    expect(span.events.map((event) => event.attributes?.['troupe.model.fallback.to'])).toEqual(['fallback/template']);
   });
 });

@@ -1,6 +1,7 @@
 import {
   BrokenCircuitError,
   CircuitBreakerPolicy,
+  CircuitState,
   ConsecutiveBreaker,
   DelegateBackoff,
   TimeoutStrategy,
@@ -13,6 +14,9 @@ import type { ModelAttempt, ModelDecision, ModelUsage, TranscriptMessage } from 
 import { AgentKitError } from './errors';
 import { modelLabel, type ChatLanguageModel } from './language-model';
 import { ModelAttemptError, callModel, classifyModelError, type ModelCallRequest } from './model-call';
+import { ModelFallbackReporter, type ModelFallbackReason } from './model-fallbacks';
+import { TROUPE_ATTRIBUTES } from '@troupe/telemetry';
+import { trace } from '@opentelemetry/api';
 import { costOf, type PriceTable } from './pricing';
 
 /** Settings of the resilience around each model (cockatiel policies). Durations in ms. */
@@ -43,15 +47,30 @@ export const DEFAULT_RESILIENCE: ResilienceOptions = {
   halfOpenAfterMs: 30_000,
 };
 
+const CIRCUIT_STATE_NAMES: Record<CircuitState, 'open' | 'half-open' | 'closed'> = {
+  [CircuitState.Closed]: 'closed',
+  [CircuitState.Open]: 'open',
+  [CircuitState.HalfOpen]: 'half-open',
+  [CircuitState.Isolated]: 'open',
+};
+
 /**
  * One circuit breaker per provider (`model.provider`, e.g. `openai.chat`), shared by every chain of a
  * process: a provider that keeps failing is skipped at once (`circuit_open`) until `halfOpenAfterMs`
- * has passed.
+ * has passed. Also holds the process's {@link ModelFallbackReporter} (`fallbacks`), told of every
+ * breaker state change, so fallback logs are rate-limited per process, not per chain.
  */
 export class ProviderBreakers {
   private readonly breakers = new Map<string, CircuitBreakerPolicy>();
+  /** Where the chains report their fallback hops (metric, span event, rate-limited warning). */
+  readonly fallbacks: ModelFallbackReporter;
 
-  constructor(private readonly options: Pick<ResilienceOptions, 'breakerThreshold' | 'halfOpenAfterMs'> = DEFAULT_RESILIENCE) {}
+  constructor(
+    private readonly options: Pick<ResilienceOptions, 'breakerThreshold' | 'halfOpenAfterMs'> = DEFAULT_RESILIENCE,
+    fallbacks: ModelFallbackReporter = new ModelFallbackReporter(),
+  ) {
+    this.fallbacks = fallbacks;
+  }
 
   /** The breaker of `provider` (created closed on first use). */
   of(provider: string): CircuitBreakerPolicy {
@@ -61,6 +80,7 @@ export class ProviderBreakers {
         handleWhen((error) => error instanceof ModelAttemptError && error.transient),
         { halfOpenAfter: this.options.halfOpenAfterMs, breaker: new ConsecutiveBreaker(this.options.breakerThreshold) },
       );
+      breaker.onStateChange((state) => this.fallbacks.breakerStateChanged(provider, CIRCUIT_STATE_NAMES[state]));
       this.breakers.set(provider, breaker);
     }
     return breaker;
@@ -113,7 +133,10 @@ export interface ModelChainOptions {
  * exponential backoff and jitter on transient failures (timeouts, 408/409/429, 5xx, refused connections)
  * that waits at least the provider's `Retry-After`, and the provider's circuit breaker. When a model
  * gives up (retries spent, a non-transient failure, a malformed response, a `Retry-After` beyond
- * `maxRetryAfterMs`, an open circuit) the chain moves to the next hop; every attempt is recorded.
+ * `maxRetryAfterMs`, an open circuit) the chain moves to the next hop; every attempt is recorded, and
+ * every hop is reported to the breakers' {@link ModelFallbackReporter} (counter
+ * `troupe.model.fallbacks`, a `troupe.model.fallback` span event, a rate-limited warning). The active
+ * span gets `troupe.model.served_by`, the hop that answered.
  */
 export class ModelChain {
   private readonly resilience: ResilienceOptions;
@@ -141,9 +164,19 @@ export class ModelChain {
   async call(request: Omit<ModelCallRequest, 'model' | 'abortSignal'>, fallbackInput: unknown): Promise<ModelChainResult> {
     const attempts: ModelAttempt[] = [];
     const started = this.clock();
+    const hops = this.hops;
     for (const [hop, model] of this.options.models.entries()) {
       const result = await this.callOneModel(hop, model, request, attempts);
-      if (result !== null) {
+      if (result === null) {
+        const last = attempts.at(-1);
+        this.options.breakers.fallbacks.report({
+          provider: model.provider,
+          model: model.modelId,
+          reason: (last?.hop === hop ? last.outcome : 'connection_failed') as ModelFallbackReason,
+          to: hops[hop + 1] ?? 'none',
+        });
+      } else {
+        servedBy(hops[hop]);
         const { costUsd } = costOf(this.options.prices, result.model, result.inputTokens, result.outputTokens);
         return {
           decision: result.decision,
@@ -159,6 +192,7 @@ export class ModelChain {
     try {
       const value = await fallback.answer(fallbackInput, request.transcript);
       attempts.push(this.attempt(this.options.models.length, label, 1, 'fallback', fallbackStarted, null));
+      servedBy(label);
       return {
         decision: { kind: 'answer', value, text: JSON.stringify(value) ?? '' },
         usage: { model: label, inputTokens: 0, outputTokens: 0, latencyMs: this.clock() - started, costUsd: 0 },
@@ -231,4 +265,9 @@ export class ModelChain {
   private attempt(hop: number, model: string, attempt: number, outcome: ModelAttempt['outcome'], started: number, status: number | null): ModelAttempt {
     return { hop, model, attempt, outcome, status, retryAfterMs: null, latencyMs: Math.max(0, this.clock() - started), backoffMs: null, error: null };
   }
+}
+
+/** Marks the active span (the model call's effect span) with the hop that served the call. */
+function servedBy(label: string): void {
+  trace.getActiveSpan()?.setAttribute(TROUPE_ATTRIBUTES.modelServedBy, label);
 }

@@ -1,4 +1,4 @@
-import { BUCKETS, type RunUsage } from '@troupe/contracts';
+import { BUCKETS, type ModelUsage, type RunUsage } from '@troupe/contracts';
 import type { JetStreamClient, KV } from 'nats';
 
 /** Tokens and cost (USD) a workflow's agent runs have spent, and which runs were counted. */
@@ -72,4 +72,23 @@ export class KvWorkflowUsage implements WorkflowUsageLedger {
       }
     }
   }
+}
+
+/**
+ * Counts one model call made for a workflow outside its agent runs (the supervisor's routing decision,
+ * the model classifier) in `workflowId`'s spend, like a run of one iteration, once per `callId` (the
+ * task's effect id, so a redelivered task is not counted twice). A call that spent no tokens and no
+ * cost (served by the non-LLM fallback) is not recorded.
+ *
+ * @throws Error from the ledger (JetStream) when the spend cannot be written.
+ */
+export async function recordModelCallUsage(ledger: WorkflowUsageLedger, workflowId: string, callId: string, usage: ModelUsage): Promise<void> {
+  if (usage.inputTokens + usage.outputTokens === 0 && usage.costUsd === 0) return;
+  await ledger.record(workflowId, callId, {
+    iterations: 1,
+    inputTokens: usage.inputTokens,
+    outputTokens: usage.outputTokens,
+    costUsd: usage.costUsd,
+    servedBy: [usage.model],
+  });
 }

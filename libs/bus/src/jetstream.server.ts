@@ -5,6 +5,7 @@ import { isObservable, lastValueFrom } from 'rxjs';
 import {
   decodeEnvelope,
   isNonRetryable,
+  subjectMismatch,
   type ConsumerDefinition,
   type Envelope,
 } from '@troupe/contracts';
@@ -100,7 +101,10 @@ interface ActiveConsumer {
  * `close()`; others can be started and stopped at run time (one per owned partition, say) and serve
  * the handler of any pattern. Per message:
  *
- * 1. The body is parsed as an {@link Envelope}; one that fails is dead-lettered and terminated at once.
+ * 1. The body is parsed as an {@link Envelope}; one that fails is dead-lettered and terminated at once,
+ *    and so is one whose type does not belong on its subject (`SUBJECT_MISMATCH`, see `subjectMismatch`
+ *    of @troupe/contracts: a workflow event on another type's or workflow's subject, anything but
+ *    `agent.task_requested` on an agent task queue, anything but its kind's type on an effect queue).
  * 2. The handler runs with the envelope and a {@link JetStreamContext}; while it runs, an in-progress ack
  *    is sent every half `ackWaitMs` so a slow handler (a model call) is not redelivered under it.
  * 3. Success: the message is acked (fire-and-forget: a lost ack means a redelivery, which the actor's applied-ids window turns into a duplicate; confirming each ack cost 13 % of a durable step).
@@ -304,6 +308,12 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
       return;
     }
     describeConsumedEnvelope(span, envelope);
+    // An envelope on a subject not its own (another type's, workflow's or queue's) is never handed over.
+    const mismatch = subjectMismatch(message.subject, envelope);
+    if (mismatch !== null) {
+      await this.deadLetter(active, message, mismatch, span);
+      return;
+    }
     const handler = active.handler;
     const heartbeat = setInterval(() => message.working(), Math.max(1_000, Math.floor(consumer.ackWaitMs / 2)));
     try {

@@ -87,6 +87,11 @@ describe('provisionConsumer', () => {
     await provisionConsumer(jsm, renewed);
     const info = await jsm.consumers.info(renewed.stream, renewed.durable);
     expect(info.config.filter_subject).toBe(renewed.filterSubject);
+    // Re-created, not updated in place (an updated filter stalls deliveries on nats-server 2.9): a new
+    // consumer that starts right after the old one's ack floor.
+    expect(info.created).not.toBe(before.created);
+    expect(info.config.deliver_policy).toBe('by_start_sequence');
+    expect(info.config.opt_start_seq).toBe(before.ack_floor.stream_seq + 1);
     // Nothing acknowledged is delivered again, nothing unacknowledged is lost, and delivery goes on at once.
     expect(info.num_pending).toBe(before.num_pending);
     expect(info.num_pending).toBeGreaterThanOrEqual(2);

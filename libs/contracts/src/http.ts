@@ -202,6 +202,17 @@ export const StatechartView = z.object({
 });
 export type StatechartView = z.infer<typeof StatechartView>;
 
+/**
+ * The resume point of `GET /feed` and `GET /workflows/:id/feed`: an SSE event id, which is the change's
+ * stream sequence in `WF_CHANGES` as decimal digits (no sign, no exponent, at most
+ * `Number.MAX_SAFE_INTEGER`). `0` means "from the first change the stream holds".
+ */
+export const FeedLastEventId = z
+  .string()
+  .regex(/^\d{1,16}$/, 'must be a WF_CHANGES stream sequence: decimal digits, as sent in the id: field of a feed event')
+  .transform(Number)
+  .refine(Number.isSafeInteger, 'must be at most 9007199254740991');
+
 /** `data` of one SSE `workflow.changed` event of `GET /feed` and `GET /workflows/:id/feed`. */
 export const WorkflowChangedEvent = WorkflowChanged.extend({ workflowId: WorkflowId });
 export type WorkflowChangedEvent = z.infer<typeof WorkflowChangedEvent>;

@@ -6,6 +6,7 @@
  * triage messages. Schemas and types share one name (`EmailClassified` is both).
  */
 export { TroupeError, SchemaValidationError, isNonRetryable } from './errors';
+export { SubjectMismatchError, subjectMismatch } from './subject-checks';
 export {
   WorkflowId,
   EventType,
@@ -212,6 +213,7 @@ export {
   DeadLetterReplayed,
   StatechartView,
   WorkflowChangedEvent,
+  FeedLastEventId,
 } from './http';
 export {
   INCIDENT_RESPONSE,

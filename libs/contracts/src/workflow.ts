@@ -18,6 +18,18 @@ export const PendingApproval = z.object({
   reason: z.string(),
   allowedRoles: z.array(Role),
   requestedAt: z.iso.datetime({ offset: true }),
+  /**
+   * When the gate's deadline passes: the due time (ISO-8601 UTC) of the durable timer the gate's state
+   * scheduled (an XState `after` delay), or null when the gate has no deadline. Records written before
+   * this field read as null.
+   */
+  deadlineAt: z.iso.datetime({ offset: true }).nullable().default(null),
+  /**
+   * What happens at `deadlineAt`: the dotted path of the state the gate's delayed transition goes to
+   * (e.g. `escalated`, `reviewEscalated`, `quarantining`), or null without a deadline or when the
+   * transition has no single target (guarded alternatives, or actions only).
+   */
+  onDeadline: z.string().nullable().default(null),
 });
 export type PendingApproval = z.infer<typeof PendingApproval>;
 

@@ -25,6 +25,10 @@ export const TROUPE_ATTRIBUTES = {
   deadLetterOrigin: 'troupe.dead_letter.origin',
   errorCode: 'troupe.error.code',
   stream: 'troupe.stream',
+  /** The hop a model chain took when a model gave up: the next model's label, `fallback/<name>`, or `none`. */
+  modelFallbackTo: 'troupe.model.fallback.to',
+  /** Which hop of a model chain served the call (`provider/model` or `fallback/<name>`). */
+  modelServedBy: 'troupe.model.served_by',
 } as const;
 
 /** Baggage keys Troupe propagates with the trace context, so a hop knows which workflow it works for. */

@@ -60,11 +60,12 @@ export {
   recordStepDuration,
   recordDeadLetter,
   recordModelUsage,
+  recordModelFallback,
   observeActorCache,
   observeConsumerLag,
 } from './metrics';
 export { type HttpServerInstrumentationOptions, CREDENTIAL_QUERY_PARAMETERS, expressRouteOf, httpServerInstrumentation } from './http';
-export { type TelemetryOptions, type TelemetryStatus, startTelemetry, telemetryStatus, describeTelemetry, shutdownTelemetry } from './sdk';
+export { type TelemetryOptions, type TelemetryStatus, type OtlpProtocol, otlpProtocol, startTelemetry, telemetryStatus, describeTelemetry, shutdownTelemetry } from './sdk';
 export {
   TEST_TELEMETRY_DIR_ENV,
   type SpanRecord,

@@ -20,6 +20,7 @@ export const TROUPE_METRICS = {
   consumerLag: 'troupe.consumer.lag',
   deadLetters: 'troupe.dead_letters',
   modelCost: 'troupe.model.cost',
+  modelFallbacks: 'troupe.model.fallbacks',
   tokenUsage: METRIC_GEN_AI_CLIENT_TOKEN_USAGE,
   modelCallDuration: METRIC_GEN_AI_CLIENT_OPERATION_DURATION,
 } as const;
@@ -34,6 +35,7 @@ interface Instruments {
   tokenUsage: Histogram;
   modelCallDuration: Histogram;
   modelCost: Counter;
+  modelFallbacks: Counter;
   actorCacheSize: ObservableGauge;
   consumerLag: ObservableGauge;
 }
@@ -92,6 +94,10 @@ function current(): Instruments {
     modelCost: meter.createCounter(TROUPE_METRICS.modelCost, {
       description: 'Cost of model calls in US dollars (from TROUPE_MODEL_PRICES), by model and workflow type',
       unit: 'USD',
+    }),
+    modelFallbacks: meter.createCounter(TROUPE_METRICS.modelFallbacks, {
+      description: 'Model chain hops away from a model that gave up (to the next model, the non-LLM fallback, or none), by provider, model and reason',
+      unit: '{fallback}',
     }),
     actorCacheSize: meter.createObservableGauge(TROUPE_METRICS.actorCacheSize, { description: 'Workflow actors held in memory', unit: '{actor}' }),
     consumerLag: meter.createObservableGauge(TROUPE_METRICS.consumerLag, {
@@ -168,6 +174,16 @@ export function recordModelUsage(usage: { inputTokens: number | null; outputToke
   if (usage.inputTokens !== null) instrument.tokenUsage.record(usage.inputTokens, { ...usage.attributes, [ATTR_GEN_AI_TOKEN_TYPE]: GEN_AI_TOKEN_TYPE_VALUE_INPUT });
   if (usage.outputTokens !== null) instrument.tokenUsage.record(usage.outputTokens, { ...usage.attributes, [ATTR_GEN_AI_TOKEN_TYPE]: GEN_AI_TOKEN_TYPE_VALUE_OUTPUT });
   if (usage.costUsd !== null) instrument.modelCost.add(usage.costUsd, usage.attributes);
+}
+
+/**
+ * Counts one fallback hop of a model chain: `attributes` are `gen_ai.provider.name` and
+ * `gen_ai.request.model` of the model that gave up, `error.type` (why: `timeout`, `rate_limited`,
+ * `server_error`, `connection_failed`, `malformed_response`, `rejected`, `circuit_open`) and
+ * `troupe.model.fallback.to` (the hop taken).
+ */
+export function recordModelFallback(attributes: Attributes): void {
+  current().modelFallbacks.add(1, attributes);
 }
 
 /**

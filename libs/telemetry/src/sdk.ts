@@ -1,14 +1,19 @@
 import path from 'node:path';
 import { hostname } from 'node:os';
 import { getNumberFromEnv, getStringFromEnv, getStringListFromEnv } from '@opentelemetry/core';
-import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPMetricExporter as OTLPGrpcMetricExporter } from '@opentelemetry/exporter-metrics-otlp-grpc';
+import { OTLPMetricExporter as OTLPJsonMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
+import { OTLPMetricExporter as OTLPProtobufMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
+import { OTLPTraceExporter as OTLPGrpcTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
+import { OTLPTraceExporter as OTLPJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OTLPProtobufTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { NodeSDK, type NodeSDKConfiguration } from '@opentelemetry/sdk-node';
-import { PeriodicExportingMetricReader, type IMetricReader } from '@opentelemetry/sdk-metrics';
-import { BatchSpanProcessor, SimpleSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { PeriodicExportingMetricReader, type IMetricReader, type PushMetricExporter } from '@opentelemetry/sdk-metrics';
+import { BatchSpanProcessor, SimpleSpanProcessor, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAMESPACE, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import { ATTR_SERVICE_INSTANCE_ID } from '@opentelemetry/semantic-conventions';
+import { ConfigurationError } from '@troupe/contracts';
 import { parseModelPrices, setModelPrices } from './genai';
 import { TEST_TELEMETRY_DIR_ENV, TestOnlyJsonLinesMetricExporter, TestOnlyJsonLinesSpanExporter } from './test-file-exporters';
 
@@ -45,11 +50,43 @@ function exporterEnabled(listVariable: string): boolean {
   return !(getStringListFromEnv(listVariable) ?? []).includes('none');
 }
 
+/** The OTLP transports of the specification's `OTEL_EXPORTER_OTLP_PROTOCOL`. */
+export type OtlpProtocol = 'grpc' | 'http/protobuf' | 'http/json';
+const OTLP_PROTOCOLS: readonly OtlpProtocol[] = ['grpc', 'http/protobuf', 'http/json'];
+
+/**
+ * The OTLP protocol of one signal, as the OpenTelemetry specification's exporter configuration says
+ * (https://opentelemetry.io/docs/specs/otel/protocol/exporter/): `OTEL_EXPORTER_OTLP_<SIGNAL>_PROTOCOL`,
+ * else `OTEL_EXPORTER_OTLP_PROTOCOL`, else the specification's default `http/protobuf`.
+ *
+ * @throws ConfigurationError for a value that is not `grpc`, `http/protobuf` or `http/json`.
+ */
+export function otlpProtocol(signal: 'TRACES' | 'METRICS', env: NodeJS.ProcessEnv = process.env): OtlpProtocol {
+  const variable = env[`OTEL_EXPORTER_OTLP_${signal}_PROTOCOL`]?.trim() ? `OTEL_EXPORTER_OTLP_${signal}_PROTOCOL` : 'OTEL_EXPORTER_OTLP_PROTOCOL';
+  const value = env[variable]?.trim() || 'http/protobuf';
+  if (!(OTLP_PROTOCOLS as readonly string[]).includes(value)) {
+    throw new ConfigurationError([`${variable}=${value} is not an OTLP protocol: use one of ${OTLP_PROTOCOLS.join(', ')}`]);
+  }
+  return value as OtlpProtocol;
+}
+
+function traceExporterFor(protocol: OtlpProtocol): SpanExporter {
+  if (protocol === 'grpc') return new OTLPGrpcTraceExporter();
+  return protocol === 'http/json' ? new OTLPJsonTraceExporter() : new OTLPProtobufTraceExporter();
+}
+
+function metricExporterFor(protocol: OtlpProtocol): PushMetricExporter {
+  if (protocol === 'grpc') return new OTLPGrpcMetricExporter();
+  return protocol === 'http/json' ? new OTLPJsonMetricExporter() : new OTLPProtobufMetricExporter();
+}
+
 /**
  * Starts the OpenTelemetry Node SDK once for this process (later calls return the first status). Call
  * it from the app's `instrumentation.ts`, imported before anything else.
  *
- * - Traces and metrics are exported over OTLP/HTTP (`@opentelemetry/exporter-*-otlp-http`) only when
+ * - Traces and metrics are exported over OTLP, in the protocol {@link otlpProtocol} reads
+ *   (`OTEL_EXPORTER_OTLP_PROTOCOL`, per signal `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL` /
+ *   `OTEL_EXPORTER_OTLP_METRICS_PROTOCOL`: `http/protobuf` by default, `http/json` or `grpc`), only when
  *   `OTEL_EXPORTER_OTLP_ENDPOINT` (or the signal's `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` /
  *   `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT`) is set, and not switched off by `OTEL_TRACES_EXPORTER=none` /
  *   `OTEL_METRICS_EXPORTER=none`. Without them nothing leaves the process: no tracer or meter provider
@@ -64,7 +101,7 @@ function exporterEnabled(listVariable: string): boolean {
  * - `options.instrumentations` are registered even when nothing is exported (their spans are then
  *   the API's no-ops, which still carry a caller's remote context).
  *
- * @throws ConfigurationError when `TROUPE_MODEL_PRICES` is malformed.
+ * @throws ConfigurationError when `TROUPE_MODEL_PRICES` or an `OTEL_EXPORTER_OTLP_*PROTOCOL` is malformed.
  */
 export function startTelemetry(options: TelemetryOptions): TelemetryStatus {
   if (status !== null) return status;
@@ -78,16 +115,18 @@ export function startTelemetry(options: TelemetryOptions): TelemetryStatus {
   const exportTimeoutMillis = getNumberFromEnv('OTEL_METRIC_EXPORT_TIMEOUT');
   const generalEndpoint = getStringFromEnv('OTEL_EXPORTER_OTLP_ENDPOINT');
   if ((configured('OTEL_EXPORTER_OTLP_ENDPOINT') || configured('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT')) && exporterEnabled('OTEL_TRACES_EXPORTER')) {
-    spanProcessors.push(new BatchSpanProcessor(new OTLPTraceExporter()));
-    traces.push(`otlp ${getStringFromEnv('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT') ?? generalEndpoint}`);
+    const protocol = otlpProtocol('TRACES');
+    spanProcessors.push(new BatchSpanProcessor(traceExporterFor(protocol)));
+    traces.push(`otlp ${protocol} ${getStringFromEnv('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT') ?? generalEndpoint}`);
   }
   if ((configured('OTEL_EXPORTER_OTLP_ENDPOINT') || configured('OTEL_EXPORTER_OTLP_METRICS_ENDPOINT')) && exporterEnabled('OTEL_METRICS_EXPORTER')) {
     // The reader refuses a timeout longer than the interval: a short interval (tests, demos) shortens it.
     const intervalMs = exportIntervalMillis ?? 60_000;
+    const protocol = otlpProtocol('METRICS');
     metricReaders.push(
-      new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter(), exportIntervalMillis: intervalMs, exportTimeoutMillis: Math.min(exportTimeoutMillis ?? 30_000, intervalMs) }),
+      new PeriodicExportingMetricReader({ exporter: metricExporterFor(protocol), exportIntervalMillis: intervalMs, exportTimeoutMillis: Math.min(exportTimeoutMillis ?? 30_000, intervalMs) }),
     );
-    metrics.push(`otlp ${getStringFromEnv('OTEL_EXPORTER_OTLP_METRICS_ENDPOINT') ?? generalEndpoint}`);
+    metrics.push(`otlp ${protocol} ${getStringFromEnv('OTEL_EXPORTER_OTLP_METRICS_ENDPOINT') ?? generalEndpoint}`);
   }
   const testDir = getStringFromEnv(TEST_TELEMETRY_DIR_ENV);
   if (testDir !== undefined && testDir !== '') {

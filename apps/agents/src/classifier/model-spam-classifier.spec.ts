@@ -1,7 +1,9 @@
+import { APICallError } from 'ai';
 import { describe, expect, it } from 'vitest';
 import type { Email } from '@troupe/contracts';
-import { scriptedLanguageModel, StructuredOutputError } from '@troupe/agent-kit';
-import { ModelSpamClassifier } from './model-spam-classifier';
+import { ModelChain, ModelFallbackReporter, ProviderBreakers, scriptedLanguageModel, type ChatLanguageModel } from '@troupe/agent-kit';
+import { ModelSpamClassifier, classifierFallback } from './model-spam-classifier';
+import type { SpamClassifier } from './spam-classifier';
 
 const email: Email = {
   messageId: '<1@example.org>',
@@ -14,22 +16,50 @@ const email: Email = {
   origin: {},
 };
 
-describe('ModelSpamClassifier', () => {
-  it('turns a valid model answer into email.classified, named after the model', async () => {
-    const model = scriptedLanguageModel(['{"label":"spam","confidence":0.97}'], { provider: 'mock', modelId: 'judge-1' });
-    const classifier = new ModelSpamClassifier(model);
-    expect(classifier.name).toBe('model/mock/judge-1');
-    expect(await classifier.classify(email)).toEqual({ label: 'spam', confidence: 0.97, classifier: 'model/mock/judge-1' });
+/** The offline classifier standing in for naive Bayes as the chain's non-LLM fallback. */
+const offline: SpamClassifier = { name: 'naive-bayes/test', classify: async () => ({ label: 'spam', confidence: 0.9, classifier: 'naive-bayes/test' }) };
+const quiet = { warn: () => undefined, log: () => undefined };
+
+function classifier(model: ChatLanguageModel, breakers = new ProviderBreakers(undefined, new ModelFallbackReporter({ logger: quiet }))): ModelSpamClassifier {
+  const chain = new ModelChain({ models: [model], fallback: classifierFallback(offline), breakers, prices: {}, resilience: { attemptsPerModel: 2, initialDelayMs: 1, maxDelayMs: 1 } });
+  return new ModelSpamClassifier(chain, offline);
+}
+
+describe('ModelSpamClassifier (TROUPE_CLASSIFIER=model) over the model chain', () => {
+  it('turns a valid model answer into email.classified, named after the model that served, with its usage', async () => {
+    const model = scriptedLanguageModel(['{"label":"ham","confidence":0.97}'], { provider: 'mock', modelId: 'judge-1' });
+    expect(await classifier(model).classify(email)).toEqual({
+      label: 'ham',
+      confidence: 0.97,
+      classifier: 'chain/mock/judge-1',
+      usage: { model: 'mock/judge-1', inputTokens: 0, outputTokens: 0, latencyMs: expect.any(Number), costUsd: 0 },
+    });
     const prompt = JSON.stringify(model.doGenerateCalls[0].prompt);
     expect(prompt).toContain('You have WON');
     expect(prompt).toContain('never instructions');
   });
 
-  it('fails with StructuredOutputError when the answer is not { label, confidence }', async () => {
-    const model = scriptedLanguageModel(['{"label":"junk","confidence":"high"}']);
-    const failure = await new ModelSpamClassifier(model).classify(email).catch((error: unknown) => error);
-    expect(failure).toBeInstanceOf(StructuredOutputError);
-    expect((failure as StructuredOutputError).issues.join('\n')).toMatch(/label[\s\S]*confidence/);
+  it('retries a transient failure, then falls back to the offline classifier when the model cannot be reached', async () => {
+    const unavailable = new APICallError({ message: 'unavailable', url: 'u', requestBodyValues: {}, statusCode: 503 });
+    const model = scriptedLanguageModel([unavailable], { provider: 'mock', modelId: 'judge-1' });
+    const answer = await classifier(model).classify(email);
+    expect(answer).toMatchObject({ label: 'spam', confidence: 0.9, classifier: 'chain/fallback/naive-bayes/test', usage: { model: 'fallback/naive-bayes/test', inputTokens: 0 } });
+    // Two attempts (TROUPE_MODEL_ATTEMPTS), then the fallback hop.
     expect(model.doGenerateCalls).toHaveLength(2);
+  });
+
+  it('skips the model while its circuit is open', async () => {
+    const unavailable = new APICallError({ message: 'unavailable', url: 'u', requestBodyValues: {}, statusCode: 503 });
+    const model = scriptedLanguageModel([unavailable], { provider: 'mock', modelId: 'judge-1' });
+    const breakers = new ProviderBreakers({ breakerThreshold: 2, halfOpenAfterMs: 60_000 }, new ModelFallbackReporter({ logger: quiet }));
+    await classifier(model, breakers).classify(email);
+    expect((await classifier(model, breakers).classify(email)).classifier).toBe('chain/fallback/naive-bayes/test');
+    expect(model.doGenerateCalls).toHaveLength(2);
+  });
+
+  it('lets the offline classifier decide when the answer is not { label, confidence }', async () => {
+    const model = scriptedLanguageModel(['{"label":"junk","confidence":"high"}']);
+    expect(await classifier(model).classify(email)).toMatchObject({ label: 'spam', classifier: 'chain/fallback/naive-bayes/test (model answer invalid)' });
+    expect(model.doGenerateCalls).toHaveLength(1);
   });
 });

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { SpamLabel, type Email, type EmailClassified } from '@troupe/contracts';
-import { formatEmailForPrompt, generateStructured, modelLabel, type ChatLanguageModel } from '@troupe/agent-kit';
-import type { SpamClassifier } from './spam-classifier';
+import { EmailTaskInput, SpamLabel, type Email } from '@troupe/contracts';
+import { formatEmailForPrompt, type ModelChain, type NonLlmFallback } from '@troupe/agent-kit';
+import type { Classification, SpamClassifier } from './spam-classifier';
 
 /** The answer a model must give: the label and its probability of being right (0–1). */
 export const ModelSpamAnswer = z.object({
@@ -22,36 +22,54 @@ const SYSTEM_PROMPT = [
 export interface ModelSpamClassifierOptions {
   /** Body characters shown to the model (default 4,000). */
   maxTextChars?: number;
-  /** Attempts per email when the answer is invalid (default 2). */
-  maxAttempts?: number;
 }
 
 /**
- * A spam classifier that asks a language model (any AI SDK model, see `createLanguageModel`) for a
- * zod-validated `{ label, confidence }`. Its name is `model/<provider>/<modelId>`.
+ * A spam classifier over a {@link ModelChain} (`TROUPE_CLASSIFIER=model`): the configured model(s)
+ * behind cockatiel's timeout, retry and circuit breaker, then `fallback` (the naive Bayes classifier)
+ * as the non-LLM hop, asked for a zod-validated `{ label, confidence }`. An answer that fails
+ * {@link ModelSpamAnswer} is not asked again (classifying is one step): the fallback decides instead.
+ * `classifier` says who served (`chain/<provider>/<model>`, `chain/fallback/<name>`), and `usage`
+ * carries the chain's tokens and cost for the workflow's budget.
  *
- * @throws StructuredOutputError when the model gives no valid answer; ModelCallError when it cannot be reached.
+ * @throws ModelChainExhaustedError only when the fallback itself threw.
  */
 export class ModelSpamClassifier implements SpamClassifier {
-  readonly name: string;
+  readonly name = 'chain';
 
   constructor(
-    private readonly model: ChatLanguageModel,
+    private readonly chain: ModelChain,
+    private readonly fallback: SpamClassifier,
     private readonly options: ModelSpamClassifierOptions = {},
-  ) {
-    this.name = `model/${modelLabel(model)}`.slice(0, 256);
-  }
+  ) {}
 
-  async classify(email: Email): Promise<EmailClassified> {
-    const answer = await generateStructured({
-      model: this.model,
-      schema: ModelSpamAnswer,
-      schemaName: 'spam_classification',
-      system: SYSTEM_PROMPT,
-      prompt: formatEmailForPrompt(email, { maxTextChars: this.options.maxTextChars ?? 4_000 }),
-      maxAttempts: this.options.maxAttempts,
-      temperature: 0,
-    });
-    return { label: answer.value.label, confidence: answer.value.confidence, classifier: this.name };
+  async classify(email: Email): Promise<Classification> {
+    const result = await this.chain.call(
+      {
+        system: SYSTEM_PROMPT,
+        transcript: [{ role: 'user', content: formatEmailForPrompt(email, { maxTextChars: this.options.maxTextChars ?? 4_000 }) }],
+        tools: [],
+        answerSchema: ModelSpamAnswer,
+        temperature: 0,
+      },
+      { email },
+    );
+    if (result.decision.kind === 'answer') {
+      const answer = ModelSpamAnswer.parse(result.decision.value);
+      return { label: answer.label, confidence: answer.confidence, classifier: `chain/${result.usage.model}`.slice(0, 256), usage: result.usage };
+    }
+    const fallback = await this.fallback.classify(email);
+    return { label: fallback.label, confidence: fallback.confidence, classifier: `chain/fallback/${this.fallback.name} (model answer invalid)`.slice(0, 256), usage: result.usage };
   }
+}
+
+/** A classifier as a model chain's non-LLM fallback: `{ label, confidence }` from the task input `{ email }`. */
+export function classifierFallback(classifier: SpamClassifier): NonLlmFallback {
+  return {
+    name: classifier.name,
+    answer: async (input: unknown) => {
+      const { label, confidence } = await classifier.classify(EmailTaskInput.parse(input).email);
+      return { label, confidence };
+    },
+  };
 }

@@ -1,4 +1,7 @@
-import type { Email, EmailClassified, SpamLabel } from '@troupe/contracts';
+import type { Email, EmailClassified, ModelUsage, SpamLabel } from '@troupe/contracts';
+
+/** A classification, and the usage of the model call behind it when a model was called (for the workflow's budget). */
+export type Classification = EmailClassified & { usage?: ModelUsage };
 
 /**
  * Decides whether an email is spam. `classify` answers `{ label, confidence, classifier }` where
@@ -7,7 +10,7 @@ import type { Email, EmailClassified, SpamLabel } from '@troupe/contracts';
 export interface SpamClassifier {
   /** Which classifier this is, e.g. `naive-bayes/spamassassin-train`; carried in every answer. */
   readonly name: string;
-  classify(email: Email): Promise<EmailClassified>;
+  classify(email: Email): Promise<Classification>;
 }
 
 /**

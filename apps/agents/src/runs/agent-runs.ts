@@ -3,12 +3,13 @@ import {
   AgentHost,
   KvToolResultStore,
   KvWorkflowUsage,
-  ProviderBreakers,
-  createLanguageModel,
+  chainModelsFromEnv,
   describeModelConfig,
   modelConfigFromEnv,
   priceTableFromEnv,
   secondaryModelConfigFromEnv,
+  type ProviderBreakers,
+  type WorkflowUsageLedger,
 } from '@troupe/agent-kit';
 import { loadSpamAssassinCorpus, parseCorpusEmail } from '@troupe/email-corpus';
 import type { JetStreamClient } from 'nats';
@@ -20,17 +21,23 @@ import { createTriageAgents } from './triage-agents';
  * The agent host of this process, or null when the drafter and summariser answer directly (the
  * default without a model, `TROUPE_REACT_LOOP=auto`). The chain is the configured model, the secondary
  * model (`TROUPE_SECONDARY_MODEL_*`) and the offline default as the non-LLM fallback; the mailbox tools
- * search the SpamAssassin corpus, parsed on the first tool call.
+ * search the SpamAssassin corpus, parsed on the first tool call. `shared` are the process's circuit
+ * breakers and per-workflow usage ledger (opened here when null).
  *
  * @throws ModelConfigError when `TROUPE_MODEL_*`, `TROUPE_SECONDARY_MODEL_*` or `TROUPE_MODEL_PRICES` is invalid.
  */
-export async function createAgentHost(env: AgentsEnvironment, processEnv: NodeJS.ProcessEnv, js: JetStreamClient): Promise<AgentHost | null> {
+export async function createAgentHost(
+  env: AgentsEnvironment,
+  processEnv: NodeJS.ProcessEnv,
+  js: JetStreamClient,
+  shared: { breakers: ProviderBreakers; usage: WorkflowUsageLedger | null },
+): Promise<AgentHost | null> {
   const primary = modelConfigFromEnv(processEnv);
   const secondary = secondaryModelConfigFromEnv(processEnv);
   const prices = priceTableFromEnv(processEnv);
   const enabled = env.TROUPE_REACT_LOOP === 'always' || (env.TROUPE_REACT_LOOP === 'auto' && primary !== null);
   if (!enabled) return null;
-  const models = [primary, secondary].flatMap((config, n) => (config === null ? [] : [createLanguageModel(config, { compatibleProviderName: n === 0 ? 'openai-compatible' : 'openai-compatible-secondary' })]));
+  const models = chainModelsFromEnv(processEnv);
   const log = new Logger('agents');
   log.log(
     `agent runs on: drafter, summariser and spam-quarantine are ReAct loops over ${[
@@ -41,7 +48,7 @@ export async function createAgentHost(env: AgentsEnvironment, processEnv: NodeJS
   const agents = createTriageAgents({
     models,
     prices,
-    breakers: new ProviderBreakers({ breakerThreshold: env.TROUPE_MODEL_BREAKER_THRESHOLD, halfOpenAfterMs: 30_000 }),
+    breakers: shared.breakers,
     resilience: { timeoutMs: env.TROUPE_MODEL_TIMEOUT_MS, attemptsPerModel: env.TROUPE_MODEL_ATTEMPTS, breakerThreshold: env.TROUPE_MODEL_BREAKER_THRESHOLD },
     budget: { maxIterations: env.TROUPE_AGENT_MAX_ITERATIONS, maxTokens: env.TROUPE_AGENT_MAX_TOKENS, maxCostUsd: env.TROUPE_AGENT_MAX_COST_USD },
     mailbox: lazyMailbox(async () => {
@@ -55,7 +62,7 @@ export async function createAgentHost(env: AgentsEnvironment, processEnv: NodeJS
     js,
     agents,
     toolResults: await KvToolResultStore.open(js, { replicas: env.TROUPE_STREAM_REPLICAS }),
-    usage: await KvWorkflowUsage.open(js, { replicas: env.TROUPE_STREAM_REPLICAS }),
+    usage: shared.usage ?? (await KvWorkflowUsage.open(js, { replicas: env.TROUPE_STREAM_REPLICAS })),
     workflowLimits: { maxTokens: env.TROUPE_WORKFLOW_MAX_TOKENS, maxCostUsd: env.TROUPE_WORKFLOW_MAX_COST_USD },
     source: 'agents/runs',
   });

@@ -1,6 +1,6 @@
 import { Controller, Inject } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import { handleEmailTask, type AgentHost } from '@troupe/agent-kit';
+import { handleEmailTask, recordModelCallUsage, type AgentHost, type WorkflowUsageLedger } from '@troupe/agent-kit';
 import { JetStreamContext, runEffect } from '@troupe/bus';
 import {
   AgentTaskRequested,
@@ -25,6 +25,8 @@ import type { EmailSummariser } from '../summariser/email-summariser';
 export const TRIAGE_SPECIALISTS = Symbol('TRIAGE_SPECIALISTS');
 /** Injection token of the JetStream client. */
 export const JETSTREAM = Symbol('JETSTREAM');
+/** Injection token of the per-workflow usage ledger (null when no model is configured). */
+export const WORKFLOW_USAGE = Symbol('WORKFLOW_USAGE');
 
 /** The specialists of inbox triage. */
 export interface TriageSpecialists {
@@ -34,21 +36,26 @@ export interface TriageSpecialists {
   quarantiner: SpamQuarantiner;
 }
 
-/** Translates agent task messages into calls on the specialists, and their answers into workflow events. */
+/**
+ * Translates agent task messages into calls on the specialists, and their answers into workflow events.
+ * The model classifier's tokens and cost are added to the workflow's budget, once per task effect id.
+ */
 @Controller()
 export class AgentTasksController {
   constructor(
     @Inject(TRIAGE_SPECIALISTS) private readonly specialists: TriageSpecialists,
     @Inject(JETSTREAM) private readonly js: JetStreamClient,
     @Inject(AGENT_HOST) private readonly runs: AgentHost | null,
+    @Inject(WORKFLOW_USAGE) private readonly usage: WorkflowUsageLedger | null,
   ) {}
 
   @EventPattern(agentTaskSubject(TRIAGE_AGENTS.classifier.agent))
   classify(@Payload() envelope: Envelope, @Ctx() context: JetStreamContext): Promise<string> {
-    return handleEmailTask(this.js, envelope, context, `agents/${TRIAGE_AGENTS.classifier.agent}`, async (email) => ({
-      type: EMAIL_CLASSIFIED,
-      payload: await this.specialists.classifier.classify(email),
-    }));
+    return handleEmailTask(this.js, envelope, context, `agents/${TRIAGE_AGENTS.classifier.agent}`, async (email, task) => {
+      const { usage, ...classified } = await this.specialists.classifier.classify(email);
+      if (usage !== undefined && this.usage !== null) await recordModelCallUsage(this.usage, envelope.workflowId, task.effectId, usage);
+      return { type: EMAIL_CLASSIFIED, payload: classified };
+    });
   }
 
   @EventPattern(agentTaskSubject(TRIAGE_AGENTS.drafter.agent))

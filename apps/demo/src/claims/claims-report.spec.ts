@@ -36,7 +36,7 @@ describe('claims report', () => {
             stateValue: 'humanReview',
             statePaths: ['humanReview'],
             tags: { severity: 'medium' },
-            pendingApproval: { gateId: 'd:claim-review', gate: 'claim-review', proposed: null, reason: '', allowedRoles: ['approver'], requestedAt: '2026-01-01T00:00:00.000Z' },
+            pendingApproval: { gateId: 'd:claim-review', gate: 'claim-review', proposed: null, reason: '', allowedRoles: ['approver'], requestedAt: '2026-01-01T00:00:00.000Z', deadlineAt: null, onDeadline: null },
           },
           { settled: 1_200 },
         ),

@@ -6,7 +6,7 @@ import { READ_ROLES, Roles } from '../auth/roles.decorator';
 import { ProblemResponses, ZodQuery, ZodResponse } from '../http/openapi';
 import { ZodValidationPipe } from '../http/zod-validation.pipe';
 import { GATEWAY_PORTS, type GatewayPorts } from '../ports';
-import { badCursor } from '../workflows/workflows.service';
+import { badCursor, pendingApprovalView } from '../workflows/workflows.service';
 
 // Decorator metadata of a parameter typed by a name that is also a zod schema would carry the schema
 // object (Swagger then reads it as a class); these aliases carry plain Object.
@@ -47,7 +47,7 @@ export class ApprovalsController {
       }
       for (const record of page.items) {
         if (record.pendingApproval === null) continue;
-        items.push({ workflowId: record.workflowId, workflowType: record.workflowType, stateValue: record.stateValue, pendingApproval: record.pendingApproval, updatedAt: record.updatedAt });
+        items.push({ workflowId: record.workflowId, workflowType: record.workflowType, stateValue: record.stateValue, pendingApproval: pendingApprovalView(record.pendingApproval), updatedAt: record.updatedAt });
       }
       if (page.nextCursor === null) return { items, nextCursor: null };
       cursor = page.nextCursor;

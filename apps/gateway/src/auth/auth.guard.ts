@@ -1,8 +1,9 @@
-import { ForbiddenException, Inject, Injectable, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { ForbiddenException, Inject, Injectable, Optional, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
 import type { Role } from '@troupe/contracts';
 import { AUTHENTICATOR, Authenticator, CredentialRejectedError } from './authenticator';
+import { UNAUTHENTICATED_LIMITER, type UnauthenticatedLimiter } from '../http/rate-limit';
 import type { Principal } from './principal';
 import { API_KEY_IN_QUERY_KEY, PUBLIC_KEY, ROLES_KEY } from './roles.decorator';
 
@@ -14,13 +15,15 @@ export type AuthenticatedRequest = Request & { principal?: Principal };
  * `X-Api-Key`, `Authorization: Bearer <JWT>` or, on routes marked `@ApiKeyInQuery`, `?api_key=`;
  * then requires one of the route's `@Roles` (admins pass every check). `@Public` routes skip both.
  * 401 without a valid credential (with `WWW-Authenticate`), 403 for a role not allowed or a route
- * that declares no roles.
+ * that declares no roles. With an {@link UnauthenticatedLimiter}, a client address over its budget of
+ * 401s gets 429 (with `Retry-After`) before its credential is looked at.
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     @Inject(AUTHENTICATOR) private readonly authenticator: Authenticator,
+    @Optional() @Inject(UNAUTHENTICATED_LIMITER) private readonly limiter?: UnauthenticatedLimiter,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -43,6 +46,12 @@ export class AuthGuard implements CanActivate {
   }
 
   private async authenticate(request: Request, queryKeyAllowed: boolean, context: ExecutionContext): Promise<Principal> {
+    const address = String(request.ip ?? request.socket?.remoteAddress ?? 'unknown');
+    const refusal = this.limiter?.refusal(address);
+    if (refusal) {
+      context.switchToHttp().getResponse<Response>().setHeader('Retry-After', String(refusal.retryAfterSeconds));
+      throw refusal.exception;
+    }
     const apiKey = request.header('x-api-key');
     const authorization = request.header('authorization');
     const queryKey = queryKeyAllowed && typeof request.query.api_key === 'string' ? request.query.api_key : undefined;
@@ -57,6 +66,7 @@ export class AuthGuard implements CanActivate {
       throw new CredentialRejectedError(`no credential: send X-Api-Key or Authorization: Bearer <JWT>${queryKeyAllowed ? ' (or ?api_key=)' : ''}`);
     } catch (error) {
       if (!(error instanceof CredentialRejectedError)) throw error;
+      this.limiter?.recordRefused(address);
       context.switchToHttp().getResponse<Response>().setHeader('WWW-Authenticate', 'Bearer, ApiKey header="X-Api-Key"');
       throw new UnauthorizedException({ title: 'Unauthorized', message: error.message });
     }

@@ -1,11 +1,81 @@
 import { HttpException, HttpStatus, Injectable, type ExecutionContext } from '@nestjs/common';
 import { ThrottlerGuard, type ThrottlerLimitDetail } from '@nestjs/throttler';
+import { LRUCache } from 'lru-cache';
 import type { AuthenticatedRequest } from '../auth/auth.guard';
 
-/** The gateway's HTTP rate limit: at most `limit` requests per `windowMs` per caller; `limit` 0 turns it off. */
+/**
+ * The gateway's HTTP rate limits: at most `limit` requests per `windowMs` per authenticated caller, and
+ * at most `unauthenticatedLimit` requests without a valid credential per `windowMs` per client address;
+ * 0 turns either off.
+ */
 export interface RateLimitSettings {
   limit: number;
   windowMs: number;
+  unauthenticatedLimit?: number;
+}
+
+/** Injection token of the {@link UnauthenticatedLimiter} the `AuthGuard` consults. */
+export const UNAUTHENTICATED_LIMITER = Symbol('UNAUTHENTICATED_LIMITER');
+
+/**
+ * Counts requests refused by authentication (401) per client address in fixed windows of `windowMs`:
+ * once an address has had `limit` of them in its window, every further request from it is refused with
+ * 429 until the window ends, before its credential is looked at, so a flood of bad keys or tokens never
+ * reaches the authenticator (JWT verification, JWKS fetches). That includes a valid credential sent
+ * from the same address meanwhile. Counts live in this process's memory, at most `maxAddresses`
+ * addresses (the least recently seen are forgotten first).
+ */
+export class UnauthenticatedLimiter {
+  private readonly windows: LRUCache<string, { refused: number; endsAtMs: number }>;
+
+  /**
+   * @param limit refused requests allowed per address and window (at least 1).
+   * @param windowMs window length, ms.
+   * @param now the clock, ms since the epoch.
+   */
+  constructor(
+    readonly limit: number,
+    readonly windowMs: number,
+    private readonly now: () => number = Date.now,
+    maxAddresses = 100_000,
+  ) {
+    this.windows = new LRUCache({ max: maxAddresses });
+  }
+
+  /** Ms until `address` may try again; 0 when it may now. */
+  retryAfterMs(address: string): number {
+    const window = this.windows.get(address);
+    if (window === undefined || window.refused < this.limit) return 0;
+    return Math.max(0, window.endsAtMs - this.now());
+  }
+
+  /** Counts one request from `address` that authentication refused. */
+  recordRefused(address: string): void {
+    const now = this.now();
+    const window = this.windows.get(address);
+    if (window === undefined || window.endsAtMs <= now) this.windows.set(address, { refused: 1, endsAtMs: now + this.windowMs });
+    else window.refused += 1;
+  }
+
+  /**
+   * The 429 for `address` when it is over its limit, else null: problem+json through the filter, with
+   * `Retry-After` in whole seconds (RFC 9110 §10.2.3) for the caller to set.
+   */
+  refusal(address: string): { exception: HttpException; retryAfterSeconds: number } | null {
+    const waitMs = this.retryAfterMs(address);
+    if (waitMs === 0) return null;
+    const retryAfterSeconds = Math.max(1, Math.ceil(waitMs / 1_000));
+    return {
+      retryAfterSeconds,
+      exception: new HttpException(
+        {
+          title: 'Too Many Requests',
+          message: `ip:${address} made more than ${this.limit} requests without a valid credential in ${this.windowMs} ms; retry after ${retryAfterSeconds} s`,
+        },
+        HttpStatus.TOO_MANY_REQUESTS,
+      ),
+    };
+  }
 }
 
 /**

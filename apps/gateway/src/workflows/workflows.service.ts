@@ -13,6 +13,7 @@ import {
   type Envelope,
   type JournalEntry,
   type ListWorkflowsQuery,
+  type PendingApproval,
   type SendEventBody,
   type StartWorkflowBody,
   type WorkflowCancelRequested,
@@ -33,6 +34,14 @@ const IDENTITY_EVENTS: Record<string, string> = {
   [WORKFLOW_CANCEL_REQUESTED]: 'POST /workflows/:id/cancel',
 };
 
+/**
+ * A stored pending approval as the API shows it: a record written before gates had deadlines holds no
+ * `deadlineAt` / `onDeadline`, which read as null (no deadline known).
+ */
+export function pendingApprovalView(pending: PendingApproval): PendingApproval {
+  return { ...pending, deadlineAt: pending.deadlineAt ?? null, onDeadline: pending.onDeadline ?? null };
+}
+
 /** The list view of a record. */
 export function summaryOf(record: WorkflowRecord): WorkflowSummary {
   return {
@@ -43,7 +52,7 @@ export function summaryOf(record: WorkflowRecord): WorkflowSummary {
     statePaths: record.statePaths,
     version: record.version,
     tags: record.tags,
-    pendingApproval: record.pendingApproval,
+    pendingApproval: record.pendingApproval === null ? null : pendingApprovalView(record.pendingApproval),
     machineVersion: record.machineVersion,
     updatedAt: record.updatedAt,
     /** The workflow's OpenTelemetry trace id (null when tracing was off); look it up in Jaeger. */

@@ -120,13 +120,13 @@ describe('email-triage v3 -> v4 on the embedded store (real NATS)', () => {
       machineVersion: '4',
       stateValue: 'awaitingApproval',
       tags: { agentFailed: 'drafter', label: 'ham' },
-      pendingApproval: { gateId: triageGateId(running, 'reply-approval'), gate: 'reply-approval', proposed: null },
+      pendingApproval: { gateId: triageGateId(running, 'reply-approval', 1), gate: 'reply-approval', proposed: null },
     });
     const approver = { id: 'alice', roles: ['approver'] };
-    const approve = event(running, APPROVAL_DECIDED, { gateId: triageGateId(running, 'reply-approval'), decision: 'approved', approver, comment: null, editedText: null });
+    const approve = event(running, APPROVAL_DECIDED, { gateId: triageGateId(running, 'reply-approval', 1), decision: 'approved', approver, comment: null, editedText: null });
     expect(await deliver(after, approve)).toMatchObject({ kind: 'rejected', reason: expect.stringContaining('no enabled transition') });
     await deliver(after, 
-      event(running, APPROVAL_DECIDED, { gateId: triageGateId(running, 'reply-approval'), decision: 'edited', approver, comment: 'drafter down', editedText: 'Yes, see you at noon.' }),
+      event(running, APPROVAL_DECIDED, { gateId: triageGateId(running, 'reply-approval', 1), decision: 'edited', approver, comment: 'drafter down', editedText: 'Yes, see you at noon.' }),
     );
     const send = outbox.filter((m) => m.envelope.workflowId === running && m.envelope.type === REPLY_SEND_REQUESTED).at(-1);
     expect(send?.envelope.payload).toMatchObject({ to: email.from, subject: 'Re: Lunch on Friday?', body: 'Yes, see you at noon.' });

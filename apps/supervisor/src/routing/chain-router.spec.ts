@@ -29,7 +29,13 @@ describe('ChainRouter', () => {
     const model = new MockLanguageModelV3({
       doGenerate: async () => ({ content: [{ type: 'text', text: '{"route":"draft_reply","confidence":0.8,"reason":"a question"}' }], finishReason: { unified: 'stop', raw: 'stop' }, usage, warnings: [] }),
     });
-    expect(await router(model).route(listMail)).toEqual({ route: 'draft_reply', confidence: 0.8, reason: 'a question', router: 'chain/mock-provider/mock-model-id' });
+    expect(await router(model).route(listMail)).toEqual({
+      route: 'draft_reply',
+      confidence: 0.8,
+      reason: 'a question',
+      router: 'chain/mock-provider/mock-model-id',
+      usage: { model: 'mock-provider/mock-model-id', inputTokens: 10, outputTokens: 5, latencyMs: expect.any(Number), costUsd: 0 },
+    });
   });
 
   it('falls back to the header rules when the model is down, and when its answer is invalid', async () => {

@@ -16,6 +16,7 @@ import {
   type RouteDecided,
 } from '@troupe/contracts';
 import type { JetStreamClient } from 'nats';
+import { recordModelCallUsage, type WorkflowUsageLedger } from '@troupe/agent-kit';
 import type { TriageRouter } from '../routing/triage-router';
 import type { SupervisionStarter } from '../supervision/supervision-starter';
 
@@ -25,11 +26,15 @@ export const TRIAGE_ROUTER = Symbol('TRIAGE_ROUTER');
 export const JETSTREAM = Symbol('JETSTREAM');
 /** Injection token of the {@link SupervisionStarter}. */
 export const SUPERVISION_STARTER = Symbol('SUPERVISION_STARTER');
+/** Injection token of the per-workflow usage ledger (null when the router calls no model). */
+export const WORKFLOW_USAGE = Symbol('WORKFLOW_USAGE');
 
 /**
  * The supervisor's work queue. A workflow's routing task (`email.route`) and a fan-out task
  * (`task.fan_out`) each start a supervisor-routing actor (hosted by the orchestrator); that actor asks
- * back here for the decision (`route.decide`), which the router answers as `route.decided`.
+ * back here for the decision (`route.decide`), which the router answers as `route.decided`. The
+ * tokens and cost of the router's model call are added to the spend of the workflow the supervision
+ * works for (`workflowId` of the task input) in the per-workflow budget, once per task effect id.
  */
 @Controller()
 export class RouteTaskController {
@@ -37,6 +42,7 @@ export class RouteTaskController {
     @Inject(TRIAGE_ROUTER) private readonly router: TriageRouter,
     @Inject(JETSTREAM) private readonly js: JetStreamClient,
     @Inject(SUPERVISION_STARTER) private readonly supervisions: SupervisionStarter,
+    @Inject(WORKFLOW_USAGE) private readonly usage: WorkflowUsageLedger | null,
   ) {}
 
   @EventPattern(agentTaskSubject(TRIAGE_AGENTS.supervisor.agent))
@@ -53,6 +59,9 @@ export class RouteTaskController {
         const { email } = parseOrThrow(EmailTaskInput, request.input, `${task.task} input.input`);
         return runEffect(this.js, { envelope, context, effectId: task.effectId, kind: 'agent.task', source: 'supervisor' }, async () => {
           const decision = await this.router.route(email);
+          if (decision.usage !== undefined && request.workflowId !== undefined && this.usage !== null) {
+            await recordModelCallUsage(this.usage, request.workflowId, task.effectId, decision.usage);
+          }
           const payload: RouteDecided = { route: decision.route, confidence: decision.confidence, reason: decision.reason, router: decision.router };
           return { type: ROUTE_DECIDED, payload };
         });
