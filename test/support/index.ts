@@ -5,3 +5,4 @@ export { startNatsServer, freePort, waitForPort, type NatsServerHandle } from '.
 export { startTroupeStack, publishEmails, readDeadLetters, pollJson, readJournalAtVersion, type TroupeStack } from './troupe-stack';
 export { readSpanRecords, readLatestMetrics, pollUntil } from './telemetry-files';
 export { deliverRetryingConflicts } from './actor-runtime';
+export { startLeastPrivilegeStack, PERMISSIONS_CONFIG, NATS_USERS, passwordVariable, type LeastPrivilegeStack, type NatsUser } from './least-privilege-stack';

@@ -12,6 +12,8 @@ export interface NatsServerHandle {
   process: ChildProcess;
   /** The last 64 KiB the server wrote to stderr (its log: permission violations, errors). */
   log(): string;
+  /** Every log line reporting a permissions violation since the start (kept whole, unlike `log()`). */
+  violations(): string[];
   /** Stops the server (SIGTERM, then SIGKILL after 5 s) and removes the store dir. */
   stop(): Promise<void>;
 }
@@ -72,8 +74,14 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     env: { ...process.env, ...options.env },
   });
   let stderr = '';
+  let partialLine = '';
+  const violations: string[] = [];
   child.stderr?.on('data', (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString()).slice(-65_536);
+    const text = chunk.toString();
+    stderr = (stderr + text).slice(-65_536);
+    const lines = (partialLine + text).split('\n');
+    partialLine = lines.pop() ?? '';
+    violations.push(...lines.filter((line) => line.includes('Violation')));
   });
   const exited = new Promise<never>((_, reject) =>
     child.once('exit', (code) => reject(new Error(`nats-server exited early (${code}): ${stderr}`))),
@@ -86,6 +94,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     storeDir,
     process: child,
     log: () => stderr,
+    violations: () => [...violations, ...(partialLine.includes('Violation') ? [partialLine] : [])],
     async stop() {
       if (child.exitCode === null) {
         const done = new Promise((r) => child.once('exit', r));
