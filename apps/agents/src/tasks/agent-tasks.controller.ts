@@ -12,6 +12,7 @@ import {
   TRIAGE_AGENTS,
   agentTaskSubject,
   parseOrThrow,
+  taskBudgetWorkflowId,
   type Envelope,
 } from '@troupe/contracts';
 import type { JetStreamClient } from 'nats';
@@ -53,7 +54,7 @@ export class AgentTasksController {
   classify(@Payload() envelope: Envelope, @Ctx() context: JetStreamContext): Promise<string> {
     return handleEmailTask(this.js, envelope, context, `agents/${TRIAGE_AGENTS.classifier.agent}`, async (email, task) => {
       const { usage, ...classified } = await this.specialists.classifier.classify(email);
-      if (usage !== undefined && this.usage !== null) await recordModelCallUsage(this.usage, envelope.workflowId, task.effectId, usage);
+      if (usage !== undefined && this.usage !== null) await recordModelCallUsage(this.usage, taskBudgetWorkflowId(envelope, task), task.effectId, usage);
       return { type: EMAIL_CLASSIFIED, payload: classified };
     });
   }

@@ -136,11 +136,21 @@ describe('the agents work queues', () => {
     expect((await usage.spent('triage-cls-1')).tokens).toBe(128);
   });
 
+  it("counts a fanned-out classifier task against the supervised workflow's budget, not the supervision's", async () => {
+    const task = classifyTask('sup-triage-cls-6_1_0', 1);
+    const payload = { ...(task.payload as object), budgetWorkflowId: 'triage-cls-6' };
+    await publishEnvelope(connection.jetstream(), agentTaskSubject(TRIAGE_AGENTS.classifier.agent), { ...task, payload });
+    await handled(3);
+    expect(await classified('sup-triage-cls-6_1_0')).toMatchObject({ label: 'ham' });
+    expect(await usage.spent('triage-cls-6')).toMatchObject({ tokens: 128, runIds: ['sup-triage-cls-6_1_0:1:0'] });
+    expect((await usage.spent('sup-triage-cls-6_1_0')).tokens).toBe(0);
+  });
+
   it('falls back to the offline classifier when the model cannot be reached, spending nothing', async () => {
     modelDown = true;
     try {
       await publishEnvelope(connection.jetstream(), agentTaskSubject(TRIAGE_AGENTS.classifier.agent), classifyTask('triage-cls-2', 1));
-      await handled(3);
+      await handled(4);
       expect(await classified('triage-cls-2')).toEqual({ label: 'spam', confidence: 0.8, classifier: 'chain/fallback/naive-bayes/test' });
       expect((await usage.spent('triage-cls-2')).tokens).toBe(0);
     } finally {
@@ -154,7 +164,7 @@ describe('the agents work queues', () => {
     await publishEnvelope(js, effectSubject(REPLY_SEND), classifyTask('triage-cls-3', 1));
     await publishEnvelope(js, agentTaskSubject(TRIAGE_AGENTS.classifier.agent), classifyTask('triage-cls-4', 1, { type: REPLY_SEND_REQUESTED }));
     await publishEnvelope(js, agentTaskSubject(TRIAGE_AGENTS.classifier.agent), classifyTask('triage-cls-5', 1));
-    await handled(6);
+    await handled(7);
     expect(server.counters.deadLettered).toBe(2);
     const letters = await listDeadLetters(connection);
     expect(letters.map((letter) => [letter.subject, letter.deadLetter.errorCode, letter.deadLetter.reason])).toEqual(

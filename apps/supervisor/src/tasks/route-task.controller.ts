@@ -59,8 +59,10 @@ export class RouteTaskController {
         const { email } = parseOrThrow(EmailTaskInput, request.input, `${task.task} input.input`);
         return runEffect(this.js, { envelope, context, effectId: task.effectId, kind: 'agent.task', source: 'supervisor' }, async () => {
           const decision = await this.router.route(email);
-          if (decision.usage !== undefined && request.workflowId !== undefined && this.usage !== null) {
-            await recordModelCallUsage(this.usage, request.workflowId, task.effectId, decision.usage);
+          // The supervised workflow: the task's budgetWorkflowId (the input's workflowId in tasks emitted before it).
+          const budgetWorkflowId = task.budgetWorkflowId ?? request.workflowId;
+          if (decision.usage !== undefined && budgetWorkflowId !== undefined && this.usage !== null) {
+            await recordModelCallUsage(this.usage, budgetWorkflowId, task.effectId, decision.usage);
           }
           const payload: RouteDecided = { route: decision.route, confidence: decision.confidence, reason: decision.reason, router: decision.router };
           return { type: ROUTE_DECIDED, payload };

@@ -44,17 +44,19 @@ let server: JetStreamServer;
 let usage: KvWorkflowUsage;
 let modelCalls = 0;
 
-function routeTask(n: number, overrides: Partial<Envelope> = {}, workflowId: string | undefined = 'triage-budget-1'): Envelope {
-  const supervision = `sup-${workflowId ?? 'none'}_0_1`;
+/** A router task for the supervision of `workflowId`; `legacy` names the workflow in the input, as tasks emitted before `budgetWorkflowId` did. */
+function routeTask(n: number, overrides: Partial<Envelope> = {}, workflowId = 'triage-budget-1', legacy = false): Envelope {
+  const supervision = `sup-${workflowId}_0_1`;
+  const input = { input: { email }, candidates, ...(legacy ? { workflowId } : {}) };
   return {
     id: `task-${n}`,
     type: AGENT_TASK_REQUESTED,
     workflowId: supervision,
-    correlationId: workflowId ?? supervision,
+    correlationId: workflowId,
     causationId: null,
     occurredAt: new Date().toISOString(),
     source: 'route-task.int-spec',
-    payload: { effectId: `${supervision}:1:0`, agent: TRIAGE_AGENTS.supervisor.agent, task: ROUTE_DECIDE_TASK, input: { input: { email }, candidates, workflowId } },
+    payload: { effectId: `${supervision}:1:0`, agent: TRIAGE_AGENTS.supervisor.agent, task: ROUTE_DECIDE_TASK, input, ...(legacy ? {} : { budgetWorkflowId: workflowId }) },
     ...overrides,
   };
 }
@@ -123,8 +125,9 @@ describe('the supervisor task queue', () => {
     expect(spent.costUsd).toBeCloseTo(0.01 + 0.0008, 10);
     expect(spent.runIds).toEqual(['run-earlier', 'sup-triage-budget-1_0_1:1:0']);
 
-    // The same task redelivered (a new message, same effect id): the model answers again, counted once.
-    await publishEnvelope(js, agentTaskSubject(TRIAGE_AGENTS.supervisor.agent), routeTask(2));
+    // The same task redelivered (a new message, same effect id), in the form emitted before budgetWorkflowId
+    // (the workflow named in the input): the model answers again, counted once.
+    await publishEnvelope(js, agentTaskSubject(TRIAGE_AGENTS.supervisor.agent), routeTask(2, {}, 'triage-budget-1', true));
     await handled(2);
     expect(modelCalls).toBe(2);
     expect((await usage.spent('triage-budget-1')).tokens).toBe(1_320);
