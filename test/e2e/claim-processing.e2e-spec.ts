@@ -168,14 +168,19 @@ describe('claim agents through a configured model (the scripted test double)', (
   let stack: TroupeStack;
   const claims = generateSyntheticClaims({ seed: 8, count: 7 });
   const answer = (value: unknown, inputTokens: number) => [{ text: JSON.stringify(value), inputTokens, outputTokens: 10 }];
-  // Answers per structured-output schema name; the model, not the form, decides here (the form says otherwise).
+  // Answers per agent, told apart by its system prompt (the model chain asks in plain text); the model, not
+  // the form, decides here (the form says otherwise).
   const SCRIPT = {
-    answers: {
-      claim_details: answer({ policyNumber: 'POL-MODEL', claimType: 'property', incidentDate: '2026-04-05', amountUsd: 4_000, injuries: false, policeReport: false, description: 'Burst pipe.' }, 300),
-      claim_severity: answer({ severity: 'medium', reason: 'a larger covered loss' }, 200),
-      claim_review: answer({ outcome: 'approved', approvedAmountUsd: 5_000, reason: 'covered' }, 250),
-      claim_letter: answer({ subject: 'Your claim', body: 'Dear claimant, we will pay.' }, 150),
-    },
+    answers: {},
+    answersBySystemPrompt: [
+      {
+        contains: 'You read insurance claim forms',
+        answers: answer({ policyNumber: 'POL-MODEL', claimType: 'property', incidentDate: '2026-04-05', amountUsd: 4_000, injuries: false, policeReport: false, description: 'Burst pipe.' }, 300),
+      },
+      { contains: 'You triage insurance claims', answers: answer({ severity: 'medium', reason: 'a larger covered loss' }, 200) },
+      { contains: 'You are a senior claims adjuster', answers: answer({ outcome: 'approved', approvedAmountUsd: 5_000, reason: 'covered' }, 250) },
+      { contains: 'You write the response letter', answers: answer({ subject: 'Your claim', body: 'Dear claimant, we will pay.' }, 150) },
+    ],
   };
 
   beforeAll(async () => {
@@ -202,8 +207,8 @@ describe('claim agents through a configured model (the scripted test double)', (
       context: { details: { policyNumber: string }; extractor: string; decision: { approvedAmountUsd: number }; letter: { writer: string } };
     };
     expect(detail.context.details.policyNumber).toBe('POL-MODEL');
-    expect(detail.context.extractor).toMatch(/^model\/scripted/);
+    expect(detail.context.extractor).toBe('chain/scripted/scripted-model');
     expect(detail.context.decision.approvedAmountUsd).toBe(4_000);
-    expect(detail.context.letter.writer).toMatch(/^model\//);
+    expect(detail.context.letter.writer).toBe('chain/scripted/scripted-model');
   });
 });

@@ -109,6 +109,8 @@ export const ModelAttemptOutcome = z.enum([
   'connection_failed',
   'circuit_open',
   'rejected',
+  /** Not called: the workflow's budget is spent (the non-LLM fallback answers). */
+  'budget_exhausted',
   'fallback',
 ]);
 export type ModelAttemptOutcome = z.infer<typeof ModelAttemptOutcome>;
