@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KvWorkflowUsage } from '@troupe/agent-kit';
 import { listKvKeys, publishEnvelope } from '@troupe/bus';
 import { generateSyntheticClaims, type ClaimScenario, type LabelledClaim } from '@troupe/claims-corpus';
 import { CLAIM_BUCKETS, claimSubmittedEnvelope, workflowEventSubject, type JournalEntry } from '@troupe/contracts';
@@ -210,5 +211,9 @@ describe('claim agents through a configured model (the scripted test double)', (
     expect(detail.context.extractor).toBe('chain/scripted/scripted-model');
     expect(detail.context.decision.approvedAmountUsd).toBe(4_000);
     expect(detail.context.letter.writer).toBe('chain/scripted/scripted-model');
+    // The four model calls count in the workflow's budget, one entry per task.
+    const spent = await (await KvWorkflowUsage.open(stack.connection.jetstream())).spent(workflowId);
+    expect(spent.tokens).toBe(900 + 40);
+    expect(spent.runIds).toHaveLength(4);
   });
 });
