@@ -71,10 +71,10 @@ const [alert] = detectAlerts(loadSuthaharanReadings()).alerts;
 const diagnosis = { severity: 'critical', cause: 'kettle near mote', transient: false, proposedFix: { action: 'inspect-enclosure', description: 'remove it' }, confidence: 0.7 };
 const claimDetails = { policyNumber: 'POL-1', claimType: 'property', incidentDate: '2026-01-02', amountUsd: 100, injuries: false, policeReport: false, description: 'A small dent.' };
 
-/** An agent task of `agent` for `workflowId` (effect `<workflowId>:1:0`). */
-function task(agent: { agent: string; task: string }, workflowId: string, input: unknown): Envelope {
+/** An agent task of `agent` for `workflowId` (effect `<workflowId>:1:0`; `n` tells redeliveries apart). */
+function task(agent: { agent: string; task: string }, workflowId: string, input: unknown, n = 1, overrides: Partial<Envelope> = {}): Envelope {
   return {
-    id: `task-${workflowId}-${agent.agent}`,
+    id: `task-${workflowId}-${agent.agent}-${n}`,
     type: AGENT_TASK_REQUESTED,
     workflowId,
     correlationId: workflowId,
@@ -82,6 +82,7 @@ function task(agent: { agent: string; task: string }, workflowId: string, input:
     occurredAt: new Date().toISOString(),
     source: 'agent-tasks.int-spec',
     payload: { effectId: `${workflowId}:1:0`, agent: agent.agent, task: agent.task, input },
+    ...overrides,
   };
 }
 
@@ -97,17 +98,7 @@ async function lastEvent(workflowId: string, type: string): Promise<unknown> {
 }
 
 function classifyTask(workflowId: string, n: number, overrides: Partial<Envelope> = {}): Envelope {
-  return {
-    id: `task-${workflowId}-${n}`,
-    type: AGENT_TASK_REQUESTED,
-    workflowId,
-    correlationId: workflowId,
-    causationId: null,
-    occurredAt: new Date().toISOString(),
-    source: 'agent-tasks.int-spec',
-    payload: { effectId: `${workflowId}:1:0`, agent: TRIAGE_AGENTS.classifier.agent, task: TRIAGE_AGENTS.classifier.task, input: { email } },
-    ...overrides,
-  };
+  return task(TRIAGE_AGENTS.classifier, workflowId, { email }, n, overrides);
 }
 
 async function handled(count: number): Promise<void> {

@@ -40,6 +40,7 @@ import {
   taskBudgetWorkflowId,
   workflowEventSubject,
   type Envelope,
+  type RouteCandidate,
   type SupervisionRequested,
 } from '@troupe/contracts';
 import { createPersistence, type Persistence } from '@troupe/persistence';
@@ -195,35 +196,39 @@ function publish(envelope: Envelope) {
   return publishEnvelope(connection.jetstream(), workflowEventSubject(envelope.workflowId), envelope, { msgId: envelope.id });
 }
 
+/** Starts a parent and its fan-out supervision to `candidates`, and returns the join the parent received once done. */
+async function fanOut(parentId: string, supervisionId: string, candidates: RouteCandidate[], input: unknown, joinTimeoutMs: number): Promise<SupervisionCompleted> {
+  const meta = { correlationId: parentId, causationId: null, occurredAt: new Date().toISOString(), source: 'test' };
+  await publish({ ...meta, id: `${parentId}:started`, type: 'parent.started', workflowId: parentId, payload: {} });
+  const request: SupervisionRequested = {
+    parent: { workflowId: parentId, effectId: `${parentId}:fan-out`, task: 'task.fan_out' },
+    input,
+    candidates,
+    mode: 'fan_out',
+    fanOut: candidates.map((c) => c.route),
+    confidenceThreshold: 0,
+    joinTimeoutMs,
+    router: { agent: 'supervisor', task: 'route.decide' },
+    resultEventType: SUPERVISION_COMPLETED,
+  };
+  await publish({ ...meta, id: `${supervisionId}:requested`, type: SUPERVISION_REQUESTED, workflowId: supervisionId, payload: request });
+  const parent = await eventually(async () => {
+    const record = await persistence.snapshots.load(parentId);
+    return record?.status === 'done' ? record : null;
+  });
+  return (parent.snapshot as { context: { result: SupervisionCompleted } }).context.result;
+}
+
 describe('supervisor fan-out on NATS JetStream', () => {
   it('sends one task to three specialists in parallel and, at the durable join timeout, says which answered', async () => {
-    const parentId = 'fan-out-parent-1';
-    const meta = { correlationId: parentId, causationId: null, occurredAt: new Date().toISOString(), source: 'test' };
-    await publish({ ...meta, id: `${parentId}:started`, type: 'parent.started', workflowId: parentId, payload: {} });
     const supervisionId = 'sup-fan-out-1';
-    const candidates = [
+    const candidates: RouteCandidate[] = [
       { route: 'summariser', specialist: 'summariser', task: 'email.summarise', description: 's', resultEventType: EMAIL_SUMMARISED },
       { route: 'drafter', specialist: 'drafter', task: 'reply.draft', description: 'd', resultEventType: REPLY_DRAFTED },
       { route: 'classifier', specialist: 'classifier', task: 'email.classify', description: 'c', resultEventType: EMAIL_CLASSIFIED },
     ];
-    const request: SupervisionRequested = {
-      parent: { workflowId: parentId, effectId: `${parentId}:fan-out`, task: 'task.fan_out' },
-      input: { email: { messageId: '<1@x>', from: 'ann@example.org', to: 'me@example.org', subject: 'x', date: null, text: 'hello', headers: {}, origin: {} } },
-      candidates,
-      mode: 'fan_out',
-      fanOut: ['summariser', 'drafter', 'classifier'],
-      confidenceThreshold: 0,
-      joinTimeoutMs: 1_500,
-      router: { agent: 'supervisor', task: 'route.decide' },
-      resultEventType: SUPERVISION_COMPLETED,
-    };
-    await publish({ ...meta, id: `${supervisionId}:requested`, type: SUPERVISION_REQUESTED, workflowId: supervisionId, payload: request });
-
-    const parent = await eventually(async () => {
-      const record = await persistence.snapshots.load(parentId);
-      return record?.status === 'done' ? record : null;
-    });
-    const result = (parent.snapshot as { context: { result: SupervisionCompleted } }).context.result;
+    const email = { messageId: '<1@x>', from: 'ann@example.org', to: 'me@example.org', subject: 'x', date: null, text: 'hello', headers: {}, origin: {} };
+    const result = await fanOut('fan-out-parent-1', supervisionId, candidates, { email }, 1_500);
     expect(result.timedOut).toBe(true);
     expect(result.answered.map((a) => [a.specialist, a.type])).toEqual([
       ['summariser', EMAIL_SUMMARISED],
@@ -245,30 +250,17 @@ describe('supervisor fan-out on NATS JetStream', () => {
 
   it("counts the fanned-out specialists' model calls, a ReAct run's included, against the supervised workflow's budget", async () => {
     const parentId = 'fan-out-parent-2';
-    const meta = { correlationId: parentId, causationId: null, occurredAt: new Date().toISOString(), source: 'test' };
-    await publish({ ...meta, id: `${parentId}:started`, type: 'parent.started', workflowId: parentId, payload: {} });
     const supervisionId = 'sup-fan-out-2';
-    const request: SupervisionRequested = {
-      parent: { workflowId: parentId, effectId: `${parentId}:fan-out`, task: 'task.fan_out' },
-      input: { email: 'ann' },
-      candidates: [
+    const result = await fanOut(
+      parentId,
+      supervisionId,
+      [
         { route: 'note-run', specialist: 'note-run', task: 'note.write', description: 'r', resultEventType: NOTE_WRITTEN },
         { route: 'note-step', specialist: 'note-step', task: 'note.write', description: 's', resultEventType: NOTE_WRITTEN },
       ],
-      mode: 'fan_out',
-      fanOut: ['note-run', 'note-step'],
-      confidenceThreshold: 0,
-      joinTimeoutMs: 60_000,
-      router: { agent: 'supervisor', task: 'route.decide' },
-      resultEventType: SUPERVISION_COMPLETED,
-    };
-    await publish({ ...meta, id: `${supervisionId}:requested`, type: SUPERVISION_REQUESTED, workflowId: supervisionId, payload: request });
-
-    const parent = await eventually(async () => {
-      const record = await persistence.snapshots.load(parentId);
-      return record?.status === 'done' ? record : null;
-    });
-    const result = (parent.snapshot as { context: { result: SupervisionCompleted } }).context.result;
+      { email: 'ann' },
+      60_000,
+    );
     expect(result.answered.map((a) => a.specialist).sort()).toEqual(['note-run', 'note-step']);
     // The run's 120 tokens and the one-step call's 35, both under the parent; nothing under the supervision or the run.
     const spent = await eventually(async () => {
