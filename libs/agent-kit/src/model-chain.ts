@@ -148,7 +148,9 @@ export interface ModelChainOptions {
  * `maxRetryAfterMs`, an open circuit) the chain moves to the next hop; every attempt is recorded, and
  * every hop is reported to the breakers' {@link ModelFallbackReporter} (counter
  * `troupe.model.fallbacks`, a `troupe.model.fallback` span event, a rate-limited warning). The active
- * span gets `troupe.model.served_by`, the hop that answered.
+ * span gets `troupe.model.served_by`, the hop that answered. A call made for a workflow whose budget is
+ * spent ({@link ModelCallOptions}) asks no model: the fallback answers, the skip reported as a hop with
+ * reason `budget_exhausted`.
  */
 export class ModelChain {
   private readonly resilience: ResilienceOptions;
