@@ -49,7 +49,7 @@ describe('supervisor-routing machine', () => {
   it('asks the router for a decision among the candidates', () => {
     const { snapshot, effects } = run({});
     expect(snapshot.value).toBe('deciding');
-    expect(effects[0]).toEqual([{ kind: 'agent.task', agent: 'supervisor', task: 'route.decide', input: { input: { email: 'ann' }, candidates, workflowId: 'wf-1' } }]);
+    expect(effects[0]).toEqual([{ kind: 'agent.task', agent: 'supervisor', task: 'route.decide', input: { input: { email: 'ann' }, candidates }, budgetWorkflowId: 'wf-1' }]);
   });
 
   it('answers the parent with a confident decision', () => {
@@ -101,6 +101,12 @@ describe('supervisor-routing machine', () => {
     expect(failed.snapshot.context.failure).toBe('the router failed: down');
   });
 
+  it('keeps counting against the budget workflow of a supervision started by a supervision', () => {
+    const nested = run({ parent: { workflowId: 'sup-outer', effectId: 'sup-outer:1:0', task: 'task.fan_out', budgetWorkflowId: 'wf-root' }, mode: 'fan_out', fanOut: ['summarise'] });
+    expect(nested.effects[0]).toEqual([{ kind: 'agent.task', agent: 'summariser', task: 'email.summarise', input: { email: 'ann' }, budgetWorkflowId: 'wf-root' }]);
+    expect(run({ parent: { workflowId: 'sup-outer', effectId: 'sup-outer:1:0', task: 'email.route', budgetWorkflowId: 'wf-root' } }).effects[0]).toMatchObject([{ budgetWorkflowId: 'wf-root' }]);
+  });
+
   it('fans out to several specialists at once and joins their answers', () => {
     const fanOut = { mode: 'fan_out' as const, fanOut: ['summarise', 'draft_reply', 'classify'], resultEventType: 'supervision.completed' };
     const r = run(fanOut, [
@@ -110,6 +116,8 @@ describe('supervisor-routing machine', () => {
       { type: 'email.classified', payload: { label: 'ham' } },
     ]);
     expect(r.effects[0].map((e) => e.kind === 'agent.task' && e.agent)).toEqual(['summariser', 'drafter', 'classifier']);
+    // Every specialist's model calls count against the supervised workflow's budget, not the supervision's.
+    expect(r.effects[0].map((e) => e.kind === 'agent.task' && e.budgetWorkflowId)).toEqual(['wf-1', 'wf-1', 'wf-1']);
     expect(r.accepted).toEqual([true, false, true, true]);
     expect(r.snapshot.value).toBe('done');
     expect(r.effects.at(-1)).toEqual([

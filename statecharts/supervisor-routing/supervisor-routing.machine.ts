@@ -24,7 +24,9 @@ import type {
  * The decision comes from the router agent as `route.decided` `{ route, confidence, reason, router }`;
  * fanned-out tasks leave together as `agent.task` effects and their answers (each specialist's own
  * result event type, as advertised) are joined. The parent is answered with one `workflow.event` effect
- * (a failure as `effect.failed`). Pure: imports only xstate and contract types.
+ * (a failure as `effect.failed`). The router's and the specialists' tasks carry `budgetWorkflowId`, the
+ * parent workflow, so every model call made for it counts against its budget. Pure: imports only xstate
+ * and contract types.
  */
 
 /** Version of this definition, stored with every snapshot. */
@@ -74,6 +76,11 @@ export function routeReviewGateId(supervisionId: string): string {
 function effectIndex(effectId: string): number | null {
   const last = effectId.slice(effectId.lastIndexOf(':') + 1);
   return /^\d+$/.test(last) ? Number(last) : null;
+}
+
+/** The workflow whose budget the supervision's tasks count against: its parent's (or the parent's own budget workflow, for a nested supervision). */
+function budgetWorkflowId(context: SupervisorRoutingContext): string {
+  return context.request.parent.budgetWorkflowId ?? context.request.parent.workflowId;
 }
 
 function candidate(context: SupervisorRoutingContext, route: string): RouteCandidate | undefined {
@@ -181,8 +188,9 @@ export const supervisorRoutingMachine = setup({
           kind: 'agent.task',
           agent: context.request.router.agent,
           task: context.request.router.task,
-          // The parent's id: the router's model call counts against that workflow's budget.
-          input: { input: context.request.input, candidates: context.request.candidates, workflowId: context.request.parent.workflowId },
+          input: { input: context.request.input, candidates: context.request.candidates },
+          // The router's model call counts against the budget of the workflow the supervision works for.
+          budgetWorkflowId: budgetWorkflowId(context),
         }),
       },
       on: {
@@ -248,7 +256,11 @@ export const supervisorRoutingMachine = setup({
         enqueueActions(({ context, enqueue }) => {
           for (const task of context.dispatched) {
             const target = candidate(context, task.route);
-            enqueue({ type: 'requestEffect', params: { kind: 'agent.task', agent: task.specialist, task: target?.task ?? '', input: context.request.input } });
+            // Each specialist's model calls (its run's included) count against the supervised workflow's budget.
+            enqueue({
+              type: 'requestEffect',
+              params: { kind: 'agent.task', agent: task.specialist, task: target?.task ?? '', input: context.request.input, budgetWorkflowId: budgetWorkflowId(context) },
+            });
           }
         }),
       ],

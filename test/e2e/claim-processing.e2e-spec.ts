@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KvWorkflowUsage } from '@troupe/agent-kit';
 import { listKvKeys, publishEnvelope } from '@troupe/bus';
 import { generateSyntheticClaims, type ClaimScenario, type LabelledClaim } from '@troupe/claims-corpus';
 import { CLAIM_BUCKETS, claimSubmittedEnvelope, workflowEventSubject, type JournalEntry } from '@troupe/contracts';
@@ -168,14 +169,19 @@ describe('claim agents through a configured model (the scripted test double)', (
   let stack: TroupeStack;
   const claims = generateSyntheticClaims({ seed: 8, count: 7 });
   const answer = (value: unknown, inputTokens: number) => [{ text: JSON.stringify(value), inputTokens, outputTokens: 10 }];
-  // Answers per structured-output schema name; the model, not the form, decides here (the form says otherwise).
+  // Answers per agent, told apart by its system prompt (the model chain asks in plain text); the model, not
+  // the form, decides here (the form says otherwise).
   const SCRIPT = {
-    answers: {
-      claim_details: answer({ policyNumber: 'POL-MODEL', claimType: 'property', incidentDate: '2026-04-05', amountUsd: 4_000, injuries: false, policeReport: false, description: 'Burst pipe.' }, 300),
-      claim_severity: answer({ severity: 'medium', reason: 'a larger covered loss' }, 200),
-      claim_review: answer({ outcome: 'approved', approvedAmountUsd: 5_000, reason: 'covered' }, 250),
-      claim_letter: answer({ subject: 'Your claim', body: 'Dear claimant, we will pay.' }, 150),
-    },
+    answers: {},
+    answersBySystemPrompt: [
+      {
+        contains: 'You read insurance claim forms',
+        answers: answer({ policyNumber: 'POL-MODEL', claimType: 'property', incidentDate: '2026-04-05', amountUsd: 4_000, injuries: false, policeReport: false, description: 'Burst pipe.' }, 300),
+      },
+      { contains: 'You triage insurance claims', answers: answer({ severity: 'medium', reason: 'a larger covered loss' }, 200) },
+      { contains: 'You are a senior claims adjuster', answers: answer({ outcome: 'approved', approvedAmountUsd: 5_000, reason: 'covered' }, 250) },
+      { contains: 'You write the response letter', answers: answer({ subject: 'Your claim', body: 'Dear claimant, we will pay.' }, 150) },
+    ],
   };
 
   beforeAll(async () => {
@@ -202,8 +208,12 @@ describe('claim agents through a configured model (the scripted test double)', (
       context: { details: { policyNumber: string }; extractor: string; decision: { approvedAmountUsd: number }; letter: { writer: string } };
     };
     expect(detail.context.details.policyNumber).toBe('POL-MODEL');
-    expect(detail.context.extractor).toMatch(/^model\/scripted/);
+    expect(detail.context.extractor).toBe('chain/scripted/scripted-model');
     expect(detail.context.decision.approvedAmountUsd).toBe(4_000);
-    expect(detail.context.letter.writer).toMatch(/^model\//);
+    expect(detail.context.letter.writer).toBe('chain/scripted/scripted-model');
+    // The four model calls count in the workflow's budget, one entry per task.
+    const spent = await (await KvWorkflowUsage.open(stack.connection.jetstream())).spent(workflowId);
+    expect(spent.tokens).toBe(900 + 40);
+    expect(spent.runIds).toHaveLength(4);
   });
 });

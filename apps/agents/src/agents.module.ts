@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import type { AgentHost, WorkflowUsageLedger } from '@troupe/agent-kit';
+import type { AgentHost, WorkflowCallBudget } from '@troupe/agent-kit';
 import type { SentMailLedger } from '@troupe/persistence';
 import type { JetStreamClient } from 'nats';
 import type { IncidentAgents } from './incidents/incident-agents';
@@ -9,7 +9,7 @@ import type { ClaimLedgers } from './claims/claim-ledgers';
 import { CLAIM_AGENT_SET, CLAIM_CLOCK, CLAIM_LEDGERS, ClaimTasksController } from './claims/claim-tasks.controller';
 import { ReplySendController, SENT_MAIL_LEDGER } from './mail/reply-send.controller';
 import { AGENT_HOST, AgentRunsController } from './runs/agent-runs.controller';
-import { AgentTasksController, JETSTREAM, TRIAGE_SPECIALISTS, WORKFLOW_USAGE, type TriageSpecialists } from './tasks/agent-tasks.controller';
+import { AgentTasksController, JETSTREAM, TRIAGE_SPECIALISTS, WORKFLOW_BUDGET, type TriageSpecialists } from './tasks/agent-tasks.controller';
 
 /** Wires the agents app: the specialists' task handlers, the agent-run effects, the reply-send effect and the claim agents. */
 @Module({})
@@ -21,8 +21,8 @@ export class AgentsModule {
     agentHost: AgentHost | null;
     incidents: IncidentAgents;
     claims: { agents: ClaimAgents; ledgers: ClaimLedgers; now?: () => Date };
-    /** Where the model classifier's calls are counted per workflow (null or absent: not counted). */
-    usage?: WorkflowUsageLedger | null;
+    /** The per-workflow budget of the one-step model calls (classifier, incident diagnoser, claim agents); null or absent: neither checked nor counted. */
+    budget?: WorkflowCallBudget | null;
   }): DynamicModule {
     return {
       module: AgentsModule,
@@ -32,7 +32,7 @@ export class AgentsModule {
         { provide: SENT_MAIL_LEDGER, useValue: deps.sentMail },
         { provide: JETSTREAM, useValue: deps.js },
         { provide: AGENT_HOST, useValue: deps.agentHost },
-        { provide: WORKFLOW_USAGE, useValue: deps.usage ?? null },
+        { provide: WORKFLOW_BUDGET, useValue: deps.budget ?? null },
         { provide: INCIDENT_AGENTS_TOKEN, useValue: deps.incidents },
         { provide: CLAIM_AGENT_SET, useValue: deps.claims.agents },
         { provide: CLAIM_LEDGERS, useValue: deps.claims.ledgers },

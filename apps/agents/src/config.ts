@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BaseEnvironment } from '@troupe/contracts';
+import { BaseEnvironment, WorkflowBudgetEnvironment } from '@troupe/contracts';
 
 /** Agents configuration, parsed once at boot (plus the `TROUPE_MODEL_*` keys of agent-kit). */
 export const AgentsEnvironment = BaseEnvironment.extend({
@@ -19,9 +19,8 @@ export const AgentsEnvironment = BaseEnvironment.extend({
   TROUPE_AGENT_MAX_ITERATIONS: z.coerce.number().int().positive().max(1_000).default(8),
   TROUPE_AGENT_MAX_TOKENS: z.coerce.number().int().positive().default(50_000),
   TROUPE_AGENT_MAX_COST_USD: z.coerce.number().positive().default(0.5),
-  /** Hard limits over every agent run of one workflow: tokens and cost in USD. */
-  TROUPE_WORKFLOW_MAX_TOKENS: z.coerce.number().int().positive().default(200_000),
-  TROUPE_WORKFLOW_MAX_COST_USD: z.coerce.number().positive().default(2),
+  /** Hard limits over every model call of one workflow (its runs and one-step calls): tokens and cost in USD. */
+  ...WorkflowBudgetEnvironment.shape,
   /** Per model attempt (ms), attempts per model, and consecutive failures that open a provider's circuit. */
   TROUPE_MODEL_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
   TROUPE_MODEL_ATTEMPTS: z.coerce.number().int().positive().max(10).default(3),

@@ -1,7 +1,7 @@
 import './instrumentation';
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import { KvWorkflowUsage, ProviderBreakers, advertiseAgents, modelConfigFromEnv } from '@troupe/agent-kit';
+import { KvWorkflowUsage, ProviderBreakers, WorkflowCallBudget, advertiseAgents, modelConfigFromEnv } from '@troupe/agent-kit';
 import { connectToNats, natsSettingsFromEnvironment, createJetStreamMicroservice, provisionStreams, runApp, shutdownOnSignal } from '@troupe/bus';
 import { AGENT_EFFECT_KINDS, CLAIM_AGENTS, REPLY_SEND, TRIAGE_AGENTS, agentConsumer, effectConsumer, logLevelsFrom, parseEnvironment } from '@troupe/contracts';
 import { createPersistence } from '@troupe/persistence';
@@ -12,25 +12,31 @@ import { AgentsEnvironment } from './config';
 import { triageAdvertisements } from './runs/advertisements';
 import { createAgentHost } from './runs/agent-runs';
 import { createIncidentAgents, incidentAgentConsumers } from './incidents/create-incident-agents';
+import { configuredChains } from './model-chains';
 import { createTriageSpecialists } from './specialists';
 
 /** Boots the agents app: the classifier, summariser, reply drafter and spam-quarantine agent, and the reply-send effect. */
 async function bootstrap(): Promise<void> {
   const env = parseEnvironment(AgentsEnvironment);
-  // One circuit breaker per provider for every model chain of the process (classifier and agent runs).
+  // One circuit breaker per provider for every model chain of the process (one-step agents and agent runs).
   const breakers = new ProviderBreakers({ breakerThreshold: env.TROUPE_MODEL_BREAKER_THRESHOLD, halfOpenAfterMs: 30_000 });
-  const specialists = await createTriageSpecialists(env, process.env, breakers);
-  const incidents = createIncidentAgents(process.env);
+  // The one-step agents' chains: the configured models, then each agent's non-LLM fallback.
+  const chains = configuredChains(env, process.env, breakers);
+  const specialists = await createTriageSpecialists(env, process.env, chains);
+  const incidents = createIncidentAgents(process.env, chains);
   const nats = await connectToNats(natsSettingsFromEnvironment(env, 'troupe-agents'));
   if (env.TROUPE_PROVISION_STREAMS) await provisionStreams(await nats.jetstreamManager(), undefined, { replicas: env.TROUPE_STREAM_REPLICAS });
   const persistence = await createPersistence({ nats, mongoUri: env.MONGODB_URI, mongoDbName: env.MONGODB_DB });
-  const claims = { agents: createClaimAgents(process.env), ledgers: await openClaimLedgers(nats) };
-  // Per-workflow usage (budgets): written by agent runs and the model classifier, when a model may be called.
-  const usage =
-    modelConfigFromEnv(process.env) !== null || env.TROUPE_REACT_LOOP === 'always' ? await KvWorkflowUsage.open(nats.jetstream(), { replicas: env.TROUPE_STREAM_REPLICAS }) : null;
+  const claims = { agents: createClaimAgents(process.env, chains), ledgers: await openClaimLedgers(nats) };
+  // Per-workflow usage (budgets): written by agent runs and the one-step model calls, when a model may be called.
+  const modelConfigured = modelConfigFromEnv(process.env) !== null;
+  const usage = modelConfigured || env.TROUPE_REACT_LOOP === 'always' ? await KvWorkflowUsage.open(nats.jetstream(), { replicas: env.TROUPE_STREAM_REPLICAS }) : null;
+  // The classifier, incident diagnoser and claim agents ask no model once their workflow's budget is spent.
+  const budget =
+    usage !== null && modelConfigured ? new WorkflowCallBudget(usage, { maxTokens: env.TROUPE_WORKFLOW_MAX_TOKENS, maxCostUsd: env.TROUPE_WORKFLOW_MAX_COST_USD }) : null;
   const agentHost = await createAgentHost(env, process.env, nats.jetstream(), { breakers, usage });
   const runConsumers = agentHost === null ? [] : Object.values(AGENT_EFFECT_KINDS).map((kind) => effectConsumer(kind));
-  const { app } = await createJetStreamMicroservice(AgentsModule.forRoot({ specialists, sentMail: persistence.sentMail, js: nats.jetstream(), agentHost, incidents, claims, usage }), {
+  const { app } = await createJetStreamMicroservice(AgentsModule.forRoot({ specialists, sentMail: persistence.sentMail, js: nats.jetstream(), agentHost, incidents, claims, budget }), {
     connection: nats,
     consumers: [
       agentConsumer(TRIAGE_AGENTS.classifier.agent),

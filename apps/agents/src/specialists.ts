@@ -1,18 +1,11 @@
 import path from 'node:path';
 import { Logger } from '@nestjs/common';
-import {
-  ModelChain,
-  chainModelsFromEnv,
-  createLanguageModel,
-  describeModelConfig,
-  modelConfigFromEnv,
-  priceTableFromEnv,
-  type ProviderBreakers,
-} from '@troupe/agent-kit';
+import { createLanguageModel, describeModelConfig, modelConfigFromEnv } from '@troupe/agent-kit';
 import { ModelSpamClassifier, classifierFallback } from './classifier/model-spam-classifier';
 import { trainNaiveBayesOnSpamAssassin } from './classifier/spamassassin-training';
 import type { SpamClassifier } from './classifier/spam-classifier';
 import type { AgentsEnvironment } from './config';
+import type { ChainFactory } from './model-chains';
 import { ModelReplyDrafter } from './drafter/model-reply-drafter';
 import { TemplateReplyDrafter } from './drafter/template-reply-drafter';
 import { RuleSpamQuarantiner } from './quarantine/spam-quarantiner';
@@ -25,13 +18,13 @@ import type { TriageSpecialists } from './tasks/agent-tasks.controller';
  * summariser (and the classifier with `TROUPE_CLASSIFIER=model`) use that model; otherwise the offline
  * defaults run: naive Bayes trained on the corpus's training split, the template drafter and the
  * extractive summariser. The model classifier is a model chain (primary → `TROUPE_SECONDARY_MODEL_*` →
- * naive Bayes as the non-LLM fallback) with the process's circuit `breakers` and the `TROUPE_MODEL_*`
- * resilience settings.
+ * naive Bayes as the non-LLM fallback) from `chains` (the process's circuit breakers and the
+ * `TROUPE_MODEL_*` resilience settings).
  *
  * @throws ModelConfigError when `TROUPE_MODEL_*` is set but incomplete; ConfigurationError when
  *   `TROUPE_CLASSIFIER=model` has no model configured.
  */
-export async function createTriageSpecialists(env: AgentsEnvironment, processEnv: NodeJS.ProcessEnv, breakers: ProviderBreakers): Promise<TriageSpecialists> {
+export async function createTriageSpecialists(env: AgentsEnvironment, processEnv: NodeJS.ProcessEnv, chains: ChainFactory): Promise<TriageSpecialists> {
   const log = new Logger('agents');
   const modelConfig = modelConfigFromEnv(processEnv);
   const model = modelConfig === null ? null : createLanguageModel(modelConfig);
@@ -47,14 +40,8 @@ export async function createTriageSpecialists(env: AgentsEnvironment, processEnv
   );
   let classifier: SpamClassifier = trained.classifier;
   if (env.TROUPE_CLASSIFIER === 'model' && model !== null) {
-    const chain = new ModelChain({
-      models: chainModelsFromEnv(processEnv),
-      fallback: classifierFallback(trained.classifier),
-      breakers,
-      prices: priceTableFromEnv(processEnv),
-      resilience: { timeoutMs: env.TROUPE_MODEL_TIMEOUT_MS, attemptsPerModel: env.TROUPE_MODEL_ATTEMPTS, breakerThreshold: env.TROUPE_MODEL_BREAKER_THRESHOLD },
-    });
-    classifier = new ModelSpamClassifier(chain, trained.classifier);
+    const chain = chains(classifierFallback(trained.classifier));
+    classifier = new ModelSpamClassifier(chain);
     log.log(`classifier: a model chain ${chain.hops.join(' → ')}`);
   }
   return {

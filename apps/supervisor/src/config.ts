@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BaseEnvironment } from '@troupe/contracts';
+import { BaseEnvironment, WorkflowBudgetEnvironment } from '@troupe/contracts';
 
 /** Supervisor configuration, parsed once at boot (plus the `TROUPE_MODEL_*` keys of agent-kit). */
 export const SupervisorEnvironment = BaseEnvironment.extend({
@@ -7,5 +7,7 @@ export const SupervisorEnvironment = BaseEnvironment.extend({
   TROUPE_SUPERVISOR_CONFIDENCE_THRESHOLD: z.coerce.number().min(0).max(1).default(0),
   /** How long a fan-out waits for its specialists (ms, a durable timer) before it reports who is missing. */
   TROUPE_SUPERVISOR_JOIN_TIMEOUT_MS: z.coerce.number().int().positive().default(60_000),
+  /** The per-workflow budget the router's model calls count against (as the agents'); once spent, the header rules decide. */
+  ...WorkflowBudgetEnvironment.shape,
 });
 export type SupervisorEnvironment = z.infer<typeof SupervisorEnvironment>;

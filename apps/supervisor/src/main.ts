@@ -5,6 +5,7 @@ import {
   KvWorkflowUsage,
   ModelChain,
   ProviderBreakers,
+  WorkflowCallBudget,
   chainModelsFromEnv,
   describeModelConfig,
   modelConfigFromEnv,
@@ -41,7 +42,6 @@ async function bootstrap(): Promise<void> {
             breakers: new ProviderBreakers(),
             prices: priceTableFromEnv(process.env),
           }),
-          rules,
         );
   const nats = await connectToNats(natsSettingsFromEnvironment(env, 'troupe-supervisor'));
   if (env.TROUPE_PROVISION_STREAMS) await provisionStreams(await nats.jetstreamManager(), undefined, { replicas: env.TROUPE_STREAM_REPLICAS });
@@ -61,9 +61,16 @@ async function bootstrap(): Promise<void> {
     confidenceThreshold: env.TROUPE_SUPERVISOR_CONFIDENCE_THRESHOLD,
     joinTimeoutMs: env.TROUPE_SUPERVISOR_JOIN_TIMEOUT_MS,
   });
-  // With a model, the router's tokens and cost count in each workflow's budget (the agents' KV bucket).
-  const usage = modelConfig === null ? null : await KvWorkflowUsage.open(js, { replicas: env.TROUPE_STREAM_REPLICAS });
-  const { app } = await createJetStreamMicroservice(SupervisorModule.forRoot({ router, js, supervisions, usage }), {
+  // With a model, the router's tokens and cost count in each workflow's budget (the agents' KV bucket),
+  // and once that budget is spent the header rules decide without the model.
+  const budget =
+    modelConfig === null
+      ? null
+      : new WorkflowCallBudget(await KvWorkflowUsage.open(js, { replicas: env.TROUPE_STREAM_REPLICAS }), {
+          maxTokens: env.TROUPE_WORKFLOW_MAX_TOKENS,
+          maxCostUsd: env.TROUPE_WORKFLOW_MAX_COST_USD,
+        });
+  const { app } = await createJetStreamMicroservice(SupervisorModule.forRoot({ router, js, supervisions, budget }), {
     connection: nats,
     consumers: [agentConsumer(TRIAGE_AGENTS.supervisor.agent)],
     logger: logLevelsFrom(env.TROUPE_LOG_LEVEL),

@@ -499,7 +499,17 @@ export class ActorRuntime {
         return {
           id,
           subject: agentTaskSubject(effect.agent),
-          envelope: { ...base, type: AGENT_TASK_REQUESTED, payload: { effectId: id, agent: effect.agent, task: effect.task, input: effect.input } },
+          envelope: {
+            ...base,
+            type: AGENT_TASK_REQUESTED,
+            payload: {
+              effectId: id,
+              agent: effect.agent,
+              task: effect.task,
+              input: effect.input,
+              ...(effect.budgetWorkflowId === undefined ? {} : { budgetWorkflowId: effect.budgetWorkflowId }),
+            },
+          },
         };
       case 'approval.request': {
         const { kind: _kind, ...request } = effect;

@@ -11,9 +11,11 @@ import {
   ToolCallRequested,
   ToolResponded,
   agentRunId,
+  budgetWorkflowOf,
   effectResultEventId,
   formatIssues,
   parseOrThrow,
+  taskBudgetWorkflowId,
   workflowEventTypeSubject,
   type AgentRunRequested,
   type EffectFailed,
@@ -98,7 +100,7 @@ export function agentRunRequest(agent: AnyAgentDefinition, envelope: Envelope, w
   const runId = agentRunId(task.effectId);
   const payload: AgentRunRequested = {
     agent: agent.name,
-    parent: { workflowId: envelope.workflowId, effectId: task.effectId, task: task.task },
+    parent: { workflowId: envelope.workflowId, effectId: task.effectId, task: task.task, ...(task.budgetWorkflowId === undefined ? {} : { budgetWorkflowId: task.budgetWorkflowId }) },
     prompt: agent.prompt(input as never),
     input: task.input,
     budget: agent.budget,
@@ -188,10 +190,15 @@ export class AgentHost {
     },
   ) {}
 
-  /** Starts a run for an `agent.task` (publishes `agent.run_requested` into the run's subject). */
+  /**
+   * Starts a run for an `agent.task` (publishes `agent.run_requested` into the run's subject), with what
+   * the task's budget workflow ({@link taskBudgetWorkflowId}: the supervised workflow for a fan-out task)
+   * has spent so far.
+   */
   async startRun(agentName: string, envelope: Envelope): Promise<'started'> {
     const agent = agentOf(this.deps.agents, agentName);
-    const spent = await this.deps.usage.spent(envelope.workflowId);
+    const task = parseOrThrow(AgentTaskRequested, envelope.payload, `${envelope.type} payload`);
+    const spent = await this.deps.usage.spent(taskBudgetWorkflowId(envelope, task));
     const budget: WorkflowBudget = { ...this.deps.workflowLimits, spentTokens: spent.tokens, spentCostUsd: spent.costUsd };
     const request = agentRunRequest(agent, envelope, budget, this.deps.source, (this.deps.now ?? (() => new Date()))());
     await publishEnvelope(this.deps.js, workflowEventTypeSubject(request.workflowId, request.type), request, { msgId: request.id });
@@ -212,11 +219,14 @@ export class AgentHost {
     );
   }
 
-  /** Sends the run's outcome into the parent workflow (id `<parent effect id>:result`, deduplicated there). */
+  /**
+   * Sends the run's outcome into the parent workflow (id `<parent effect id>:result`, deduplicated there)
+   * and adds the run's usage to its budget workflow's spend ({@link budgetWorkflowOf}).
+   */
   async agentResult(envelope: Envelope): Promise<'completed'> {
     const request = parseOrThrow(AgentResultRequested, envelope.payload, `${envelope.type} payload`);
     const result = agentResultEvent(this.deps.agents, request);
-    await this.deps.usage.record(request.parent.workflowId, request.runId, request.usage);
+    await this.deps.usage.record(budgetWorkflowOf(request.parent), request.runId, request.usage);
     const id = effectResultEventId(request.parent.effectId);
     await publishEnvelope(
       this.deps.js,

@@ -30,6 +30,7 @@ export { type EmailPromptOptions, formatEmailForPrompt } from './email-prompt';
 export { type ScriptedAnswer, scriptedLanguageModel, SCRIPTED_TEST_PROVIDER, ModelScriptFile, scriptedLanguageModelFromFile } from './scripted-model';
 export { withModelTelemetry } from './model-telemetry';
 export { handleEmailTask } from './email-task';
+export { type OneStepQuestion, type OneStepAnswer, NoFallbackError, answerOneStep } from './one-step';
 export { type ModelPrice, type PriceTable, MODEL_PRICES_ENV_KEY, priceTableFromEnv, costOf } from './pricing';
 export { type ToolCallContext, type ToolDefinition, type AnyToolDefinition, type ToolCallOutcome, defineTool, callTool } from './tools';
 export { type ModelCallRequest, type ModelCallResult, ModelAttemptError, callModel, parseAnswer, toModelMessages, retryAfterMs, classifyModelError } from './model-call';
@@ -39,6 +40,7 @@ export {
   ProviderBreakers,
   type NonLlmFallback,
   type ModelChainResult,
+  type ModelCallOptions,
   ModelChainExhaustedError,
   type ModelChainOptions,
   ModelChain,
@@ -64,7 +66,18 @@ export {
   AgentHost,
 } from './agent-host';
 export { reactLoopWorkflow } from './react-loop.workflow';
-export { type WorkflowSpend, type WorkflowUsageLedger, InMemoryWorkflowUsage, KvWorkflowUsage, recordModelCallUsage } from './workflow-usage';
+export {
+  type WorkflowSpend,
+  type WorkflowUsageLedger,
+  type WorkflowLimits,
+  InMemoryWorkflowUsage,
+  KvWorkflowUsage,
+  type MeteredCall,
+  WorkflowCallBudget,
+  recordModelCallUsage,
+  withWorkflowBudget,
+  workflowBudgetExhausted,
+} from './workflow-usage';
 export { supervisorRoutingWorkflow } from './supervisor-routing.workflow';
 export { advertiseAgents, readAgentAdvertisements, routeCandidates } from './advertisements';
 export { type ModelInvocation, invokeModel } from './invoke-model';

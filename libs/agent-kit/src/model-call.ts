@@ -36,7 +36,7 @@ export interface ModelCallResult {
  */
 export class ModelAttemptError extends AgentKitError {
   readonly model: string;
-  readonly outcome: Exclude<ModelAttemptOutcome, 'ok' | 'fallback' | 'circuit_open'>;
+  readonly outcome: Exclude<ModelAttemptOutcome, 'ok' | 'fallback' | 'circuit_open' | 'budget_exhausted'>;
   readonly status: number | null;
   readonly retryAfterMs: number | null;
   readonly transient: boolean;

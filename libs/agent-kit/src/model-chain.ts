@@ -100,6 +100,18 @@ export interface ModelChainResult {
   decision: ModelDecision;
   usage: ModelUsage;
   attempts: ModelAttempt[];
+  /** Why no model was asked (the `budgetExhausted` of the call's options), or null when the models were tried. */
+  budgetExhausted: string | null;
+}
+
+/** Per-call options of {@link ModelChain.call}. */
+export interface ModelCallOptions {
+  /**
+   * Set (to why, e.g. `workflow wf-1 has spent 200,400 of its 200,000 tokens`) when the workflow the call
+   * is made for has spent its budget: no model is called, the non-LLM fallback answers, and the skipped
+   * hop is reported like any other fallback with reason `budget_exhausted`.
+   */
+  budgetExhausted?: string | null;
 }
 
 /** Every model of a chain failed and there is no non-LLM fallback. `attempts` lists them all. */
@@ -136,7 +148,9 @@ export interface ModelChainOptions {
  * `maxRetryAfterMs`, an open circuit) the chain moves to the next hop; every attempt is recorded, and
  * every hop is reported to the breakers' {@link ModelFallbackReporter} (counter
  * `troupe.model.fallbacks`, a `troupe.model.fallback` span event, a rate-limited warning). The active
- * span gets `troupe.model.served_by`, the hop that answered.
+ * span gets `troupe.model.served_by`, the hop that answered. A call made for a workflow whose budget is
+ * spent ({@link ModelCallOptions}) asks no model: the fallback answers, the skip reported as a hop with
+ * reason `budget_exhausted`.
  */
 export class ModelChain {
   private readonly resilience: ResilienceOptions;
@@ -154,17 +168,31 @@ export class ModelChain {
     return [...this.options.models.map((model) => modelLabel(model)), ...(this.options.fallback === null ? [] : [`fallback/${this.options.fallback.name}`])];
   }
 
+  /** The chain's non-LLM fallback (its last hop), or null. */
+  get fallback(): NonLlmFallback | null {
+    return this.options.fallback;
+  }
+
   /**
    * Runs one model call over the chain.
    *
    * @param request the call without its model.
    * @param fallbackInput the run's task input, for the non-LLM fallback.
+   * @param options `budgetExhausted`: skip the models, the fallback answers (see {@link ModelCallOptions}).
    * @throws ModelChainExhaustedError when every hop failed (only without a fallback, or when it threw).
    */
-  async call(request: Omit<ModelCallRequest, 'model' | 'abortSignal'>, fallbackInput: unknown): Promise<ModelChainResult> {
+  async call(request: Omit<ModelCallRequest, 'model' | 'abortSignal'>, fallbackInput: unknown, options: ModelCallOptions = {}): Promise<ModelChainResult> {
     const attempts: ModelAttempt[] = [];
     const started = this.clock();
     const hops = this.hops;
+    const budgetExhausted = options.budgetExhausted ?? null;
+    const [primary] = this.options.models;
+    if (budgetExhausted !== null && primary !== undefined) {
+      // No model is asked: one skipped hop, reported and journaled like a model that gave up.
+      attempts.push({ ...this.attempt(0, modelLabel(primary), 1, 'budget_exhausted', started, null), error: budgetExhausted.slice(0, 2_000) });
+      this.options.breakers.fallbacks.report({ provider: primary.provider, model: primary.modelId, reason: 'budget_exhausted', to: hops[this.options.models.length] ?? 'none' });
+      return this.callFallback(request, fallbackInput, attempts, started, budgetExhausted);
+    }
     for (const [hop, model] of this.options.models.entries()) {
       const result = await this.callOneModel(hop, model, request, attempts);
       if (result === null) {
@@ -182,9 +210,21 @@ export class ModelChain {
           decision: result.decision,
           usage: { model: result.model, inputTokens: result.inputTokens, outputTokens: result.outputTokens, latencyMs: this.clock() - started, costUsd },
           attempts,
+          budgetExhausted: null,
         };
       }
     }
+    return this.callFallback(request, fallbackInput, attempts, started, null);
+  }
+
+  /** The last hop: the non-LLM fallback answers, or the chain is exhausted. */
+  private async callFallback(
+    request: Omit<ModelCallRequest, 'model' | 'abortSignal'>,
+    fallbackInput: unknown,
+    attempts: ModelAttempt[],
+    started: number,
+    budgetExhausted: string | null,
+  ): Promise<ModelChainResult> {
     const fallback = this.options.fallback;
     if (fallback === null) throw new ModelChainExhaustedError(attempts);
     const label = `fallback/${fallback.name}`;
@@ -197,6 +237,7 @@ export class ModelChain {
         decision: { kind: 'answer', value, text: JSON.stringify(value) ?? '' },
         usage: { model: label, inputTokens: 0, outputTokens: 0, latencyMs: this.clock() - started, costUsd: 0 },
         attempts,
+        budgetExhausted,
       };
     } catch (error) {
       attempts.push({ ...this.attempt(this.options.models.length, label, 1, 'rejected', fallbackStarted, null), error: String((error as Error)?.message ?? error).slice(0, 2_000) });

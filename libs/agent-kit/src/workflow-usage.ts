@@ -1,5 +1,7 @@
+import { Logger } from '@nestjs/common';
 import { BUCKETS, type ModelUsage, type RunUsage } from '@troupe/contracts';
 import type { JetStreamClient, KV } from 'nats';
+import type { ModelCallOptions } from './model-chain';
 
 /** Tokens and cost (USD) a workflow's agent runs have spent, and which runs were counted. */
 export interface WorkflowSpend {
@@ -91,4 +93,84 @@ export async function recordModelCallUsage(ledger: WorkflowUsageLedger, workflow
     costUsd: usage.costUsd,
     servedBy: [usage.model],
   });
+}
+
+/** The per-workflow limits (`TROUPE_WORKFLOW_MAX_TOKENS`, `TROUPE_WORKFLOW_MAX_COST_USD`): tokens (input + output) and USD. */
+export interface WorkflowLimits {
+  maxTokens: number;
+  maxCostUsd: number;
+}
+
+/** Why a workflow that has spent `spend` may not call a model any more under `limits`, or null when it may. */
+export function workflowBudgetExhausted(workflowId: string, spend: Pick<WorkflowSpend, 'tokens' | 'costUsd'>, limits: WorkflowLimits): string | null {
+  if (spend.tokens >= limits.maxTokens) return `workflow ${workflowId} has spent ${spend.tokens} of its ${limits.maxTokens} tokens`;
+  if (spend.costUsd >= limits.maxCostUsd) return `workflow ${workflowId} has spent ${spend.costUsd.toFixed(4)} of its ${limits.maxCostUsd} USD`;
+  return null;
+}
+
+/**
+ * The per-workflow budget of the model calls made for a workflow outside its agent runs (the
+ * supervisor's router, the model classifier, the incident diagnoser, the claim agents): before a call,
+ * {@link callOptions} reads what the workflow has spent and, when a limit is reached, tells the model
+ * chain not to ask a model (the non-LLM fallback answers, the hop is reported with reason
+ * `budget_exhausted`) and logs why; after it, {@link record} adds the call's tokens and cost once per
+ * call id ({@link recordModelCallUsage}).
+ */
+export class WorkflowCallBudget {
+  constructor(
+    private readonly ledger: WorkflowUsageLedger,
+    private readonly limits: WorkflowLimits,
+    private readonly logger: { log(message: string, ...fields: unknown[]): void } = new Logger('workflow-budget'),
+  ) {}
+
+  /**
+   * The chain options of a call made for `workflowId` by `caller` (named in the log line).
+   *
+   * @throws Error from the ledger (JetStream) when the spend cannot be read.
+   */
+  async callOptions(workflowId: string, caller: string): Promise<ModelCallOptions> {
+    const budgetExhausted = workflowBudgetExhausted(workflowId, await this.ledger.spent(workflowId), this.limits);
+    if (budgetExhausted !== null) {
+      this.logger.log(`${caller}: ${budgetExhausted}; the non-LLM fallback answers without a model`, { workflowId, caller, reason: 'budget_exhausted' });
+    }
+    return { budgetExhausted };
+  }
+
+  /**
+   * Adds one call's usage to `workflowId`'s spend, once per `callId` (nothing when `usage` is undefined).
+   *
+   * @throws Error from the ledger (JetStream) when the spend cannot be written.
+   */
+  async record(workflowId: string, callId: string, usage: ModelUsage | undefined): Promise<void> {
+    if (usage !== undefined) await recordModelCallUsage(this.ledger, workflowId, callId, usage);
+  }
+}
+
+/** Which call {@link withWorkflowBudget} meters: the workflow it is made for, its idempotency key, who makes it (for the log). */
+export interface MeteredCall {
+  workflowId: string;
+  /** The task's effect id: its usage is counted once per id. */
+  callId: string;
+  /** E.g. `agents/classifier`, `supervisor/router`. */
+  caller: string;
+}
+
+/**
+ * Runs one model call made for a workflow outside its agent runs within the workflow's budget: `work`
+ * gets the chain options from {@link WorkflowCallBudget.callOptions} (no model when the budget is spent),
+ * and the usage `usageOf` finds in its result is recorded. With `budget` null (no model configured)
+ * `work` runs with no options and nothing is recorded.
+ *
+ * @throws whatever `work` throws; Error from the ledger (JetStream) when the spend cannot be read or written.
+ */
+export async function withWorkflowBudget<T>(
+  budget: WorkflowCallBudget | null,
+  call: MeteredCall,
+  work: (options: ModelCallOptions) => Promise<T>,
+  usageOf: (result: T) => ModelUsage | undefined,
+): Promise<T> {
+  if (budget === null) return work({});
+  const result = await work(await budget.callOptions(call.workflowId, call.caller));
+  await budget.record(call.workflowId, call.callId, usageOf(result));
+  return result;
 }

@@ -69,8 +69,19 @@ export const RunParent = z.object({
   workflowId: WorkflowId,
   effectId: z.string().min(1).max(256),
   task: z.string().min(1).max(128),
+  /**
+   * The workflow whose per-workflow budget (KV bucket `troupe_workflow_usage`) the run's model calls
+   * count against, when it is not `workflowId`: a run started by a supervision's fan-out counts against
+   * the workflow the supervision works for. Absent: `workflowId`.
+   */
+  budgetWorkflowId: WorkflowId.optional(),
 });
 export type RunParent = z.infer<typeof RunParent>;
+
+/** The workflow whose budget a run (or a supervision) with this parent counts against: `budgetWorkflowId`, else the parent itself. */
+export function budgetWorkflowOf(parent: RunParent): string {
+  return parent.budgetWorkflowId ?? parent.workflowId;
+}
 
 /** `agent.run_requested`: starts a `react-loop` actor. */
 export const AGENT_RUN_REQUESTED = 'agent.run_requested';
@@ -98,6 +109,8 @@ export const ModelAttemptOutcome = z.enum([
   'connection_failed',
   'circuit_open',
   'rejected',
+  /** Not called: the workflow's budget is spent (the non-LLM fallback answers). */
+  'budget_exhausted',
   'fallback',
 ]);
 export type ModelAttemptOutcome = z.infer<typeof ModelAttemptOutcome>;

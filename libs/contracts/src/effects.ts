@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AgentResultEffect, ModelCallEffect, ToolCallEffect } from './agents';
+import { WorkflowId, type Envelope } from './envelope';
 import { WorkflowEventEffect } from './supervision';
 
 /**
@@ -14,6 +15,8 @@ export const AgentTaskEffect = z.object({
   agent: z.string().regex(/^[a-z][a-z0-9-]{0,63}$/),
   task: z.string().min(1).max(128),
   input: z.unknown(),
+  /** The workflow whose budget the task's model calls count against, when not the emitting one (see {@link AgentTaskRequested}). */
+  budgetWorkflowId: WorkflowId.optional(),
 });
 export type AgentTaskEffect = z.infer<typeof AgentTaskEffect>;
 
@@ -72,8 +75,19 @@ export const AgentTaskRequested = z.object({
   agent: z.string().min(1).max(64),
   task: z.string().min(1).max(128),
   input: z.unknown(),
+  /**
+   * The workflow whose per-workflow budget (KV bucket `troupe_workflow_usage`) the task's model calls
+   * count against, when it is not the envelope's: a supervision's router and fan-out tasks name the
+   * workflow the supervision works for. Absent: the envelope's `workflowId`.
+   */
+  budgetWorkflowId: WorkflowId.optional(),
 });
 export type AgentTaskRequested = z.infer<typeof AgentTaskRequested>;
+
+/** The workflow an agent task's model calls count against: the task's `budgetWorkflowId`, else the envelope's workflow. */
+export function taskBudgetWorkflowId(envelope: Pick<Envelope, 'workflowId'>, task: AgentTaskRequested): string {
+  return task.budgetWorkflowId ?? envelope.workflowId;
+}
 
 /** The message type of a reply-send effect on the bus. */
 export const REPLY_SEND_REQUESTED = 'reply.send_requested';

@@ -35,6 +35,15 @@ export const BaseEnvironment = z.object({
 export type BaseEnvironment = z.infer<typeof BaseEnvironment>;
 
 /**
+ * The per-workflow budget, read by every process that calls models for workflows (agents, supervisor):
+ * hard limits over every model call made for one workflow, tokens (input + output) and cost in USD.
+ */
+export const WorkflowBudgetEnvironment = z.object({
+  TROUPE_WORKFLOW_MAX_TOKENS: z.coerce.number().int().positive().default(200_000),
+  TROUPE_WORKFLOW_MAX_COST_USD: z.coerce.number().positive().default(2),
+});
+
+/**
  * Parses the process environment with `schema` once at boot.
  *
  * @throws ConfigurationError listing every missing or malformed key.

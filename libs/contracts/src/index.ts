@@ -55,6 +55,7 @@ export {
   Effect,
   AGENT_TASK_REQUESTED,
   AgentTaskRequested,
+  taskBudgetWorkflowId,
   REPLY_SEND_REQUESTED,
   ReplySendRequested,
   APPROVAL_REQUESTED,
@@ -112,6 +113,7 @@ export {
   RunBudget,
   WorkflowBudget,
   RunParent,
+  budgetWorkflowOf,
   AGENT_RUN_REQUESTED,
   AgentRunRequested,
   ModelAttemptOutcome,
@@ -185,7 +187,7 @@ export {
   claimSubmittedEnvelope,
   CLAIM_BUCKETS,
 } from './claims';
-export { ConfigurationError, BaseEnvironment, parseEnvironment, logLevelsFrom } from './environment';
+export { ConfigurationError, BaseEnvironment, WorkflowBudgetEnvironment, parseEnvironment, logLevelsFrom } from './environment';
 export { DelayedEvent, TIMER_SCHEDULED, TimerScheduled, TIMER_FIRED, TimerFired, timerFiredEventId } from './timers';
 export {
   Problem,

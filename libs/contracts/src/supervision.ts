@@ -47,9 +47,9 @@ export const SupervisionRequested = z.object({
 export type SupervisionRequested = z.infer<typeof SupervisionRequested>;
 
 /**
- * The router's task: input and candidates, and the workflow the supervision works for (its parent),
- * whose per-workflow budget the router's model call is counted in (absent in tasks of supervisions
- * started before it was added: their router calls are not counted).
+ * The router's task: input and candidates. The workflow whose budget the router's model call counts
+ * against is the task's `budgetWorkflowId` ({@link AgentTaskRequested}); `workflowId` here names it in
+ * tasks emitted before that field existed (read, no longer written).
  */
 export const ROUTE_DECIDE_TASK = 'route.decide';
 export const RouteDecideInput = z.object({ input: z.unknown(), candidates: z.array(RouteCandidate).min(1), workflowId: WorkflowId.optional() });

@@ -179,7 +179,7 @@ export function recordModelUsage(usage: { inputTokens: number | null; outputToke
 /**
  * Counts one fallback hop of a model chain: `attributes` are `gen_ai.provider.name` and
  * `gen_ai.request.model` of the model that gave up, `error.type` (why: `timeout`, `rate_limited`,
- * `server_error`, `connection_failed`, `malformed_response`, `rejected`, `circuit_open`) and
+ * `server_error`, `connection_failed`, `malformed_response`, `rejected`, `circuit_open`, `budget_exhausted`: not asked, the workflow's budget is spent) and
  * `troupe.model.fallback.to` (the hop taken).
  */
 export function recordModelFallback(attributes: Attributes): void {

@@ -1,13 +1,14 @@
-import { createLanguageModel, modelConfigFromEnv } from '@troupe/agent-kit';
+import { modelConfigFromEnv } from '@troupe/agent-kit';
+import type { ChainFactory } from '../model-chains';
 import { modelClaimAgents, offlineClaimAgents, type ClaimAgents } from './claim-agents';
 
 /**
- * The claim agents from configuration: with `TROUPE_MODEL_*` set, the model agents; otherwise the
- * offline stand-ins (rules and a template).
+ * The claim agents from configuration: with `TROUPE_MODEL_*` set, the model agents over `chains` (the
+ * configured models, then each agent's offline stand-in); otherwise the offline stand-ins (rules and a
+ * template).
  *
  * @throws ModelConfigError when `TROUPE_MODEL_*` is set but incomplete.
  */
-export function createClaimAgents(processEnv: NodeJS.ProcessEnv): ClaimAgents {
-  const config = modelConfigFromEnv(processEnv);
-  return config === null ? offlineClaimAgents() : modelClaimAgents(createLanguageModel(config));
+export function createClaimAgents(processEnv: NodeJS.ProcessEnv, chains: ChainFactory): ClaimAgents {
+  return modelConfigFromEnv(processEnv) === null ? offlineClaimAgents() : modelClaimAgents(chains);
 }

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { APICallError } from 'ai';
 import { MockLanguageModelV3 } from 'ai/test';
+import { ModelChain, ModelFallbackReporter, ProviderBreakers, scriptedLanguageModel, type ChatLanguageModel } from '@troupe/agent-kit';
 import { CLAIM_SCENARIOS, generateSyntheticClaims } from '@troupe/claims-corpus';
 import type { Claim, ClaimDecision } from '@troupe/contracts';
+import type { ChainFactory } from '../model-chains';
 import { ClaimFormError, modelClaimAgents, offlineClaimAgents } from './claim-agents';
 
 const claims = generateSyntheticClaims({ seed: 8, count: 70 });
@@ -59,20 +62,56 @@ describe('synthetic claims', () => {
   });
 });
 
-describe('model claim agents', () => {
+function chainsOver(model: ChatLanguageModel, breakers = new ProviderBreakers({ breakerThreshold: 2, halfOpenAfterMs: 60_000 }, new ModelFallbackReporter({ logger: quiet }))): ChainFactory {
+  return (fallback) => new ModelChain({ models: [model], fallback, breakers, prices: {}, resilience: { attemptsPerModel: 2, initialDelayMs: 1, maxDelayMs: 1 } });
+}
+const quiet = { warn: () => undefined, log: () => undefined };
+const unavailable = () => new APICallError({ message: 'unavailable', url: 'u', requestBodyValues: {}, statusCode: 503 });
+
+describe('model claim agents over the model chain', () => {
+  const details = { policyNumber: 'POL-1', claimType: 'auto' as const, incidentDate: '2026-01-02', amountUsd: 10, injuries: false, policeReport: false, description: 'x' };
+
   it('extract through the configured model with the ClaimDetails schema', async () => {
-    const answer = { policyNumber: 'POL-1', claimType: 'auto', incidentDate: '2026-01-02', amountUsd: 10, injuries: false, policeReport: false, description: 'x' };
     const model = new MockLanguageModelV3({
       doGenerate: async () => ({
-        content: [{ type: 'text', text: JSON.stringify(answer) }],
+        content: [{ type: 'text', text: JSON.stringify(details) }],
         finishReason: { unified: 'stop', raw: 'stop' },
         usage: { inputTokens: { total: 10, noCache: 10, cacheRead: 0, cacheWrite: 0 }, outputTokens: { total: 5, text: 5, reasoning: 0 } },
         warnings: [],
       }),
     });
-    const extracted = await modelClaimAgents(model).extractor.extract(claims[0].claim);
-    expect(extracted.details).toEqual(answer);
-    expect(extracted.extractor).toMatch(/^model\//);
-    expect(extracted.usage).toMatchObject({ inputTokens: 10, outputTokens: 5 });
+    const extracted = await modelClaimAgents(chainsOver(model)).extractor.extract(claims[0].claim);
+    expect(extracted.details).toEqual(details);
+    expect(extracted.extractor).toBe('chain/mock-provider/mock-model-id');
+    expect(extracted.usage).toEqual({ model: 'mock-provider/mock-model-id', inputTokens: 10, outputTokens: 5 });
+    expect(extracted.modelUsage).toMatchObject({ inputTokens: 10, outputTokens: 5 });
+  });
+
+  it('retry a transient failure, then the offline stand-in answers; an open circuit skips the model for every agent', async () => {
+    const model = scriptedLanguageModel([unavailable()]);
+    const agents = modelClaimAgents(chainsOver(model));
+    const offline = offlineClaimAgents();
+    const extracted = await agents.extractor.extract(claims[0].claim);
+    expect(extracted).toMatchObject({ details: (await offline.extractor.extract(claims[0].claim)).details, extractor: 'chain/fallback/offline-rules/claims-extractor', usage: null });
+    expect(model.doGenerateCalls).toHaveLength(2);
+    // Two failures opened the provider's circuit (threshold 2): the assessor's chain shares the breakers.
+    expect(await agents.assessor.classify(details)).toMatchObject({ severity: 'low', classifier: 'chain/fallback/offline-rules/claims-assessor', usage: null });
+    expect(model.doGenerateCalls).toHaveLength(2);
+  });
+
+  it('let the offline stand-in decide when the answer is invalid', async () => {
+    const model = scriptedLanguageModel(['{"outcome":"maybe"}']);
+    const reviewed = await modelClaimAgents(chainsOver(model)).seniorReviewer.review(details);
+    expect(reviewed).toMatchObject({ outcome: 'approved', approvedAmountUsd: 10, reviewer: 'chain/fallback/offline-rules/claims-senior-reviewer (model answer invalid)' });
+    expect(reviewed.usage?.model).toBe('scripted/scripted-model');
+    expect(model.doGenerateCalls).toHaveLength(1);
+  });
+
+  it('ask no model when the workflow budget is spent', async () => {
+    const model = scriptedLanguageModel(['{"subject":"s","body":"b"}']);
+    const decision: ClaimDecision = { outcome: 'approved', approvedAmountUsd: 10, decidedBy: 'system:auto-approve', route: 'auto', reason: 'ok' };
+    const letter = await modelClaimAgents(chainsOver(model)).letterWriter.write(claims[0].claim, details, decision, { budgetExhausted: 'workflow c-1 has spent 9 of its 5 tokens' });
+    expect(letter).toMatchObject({ writer: 'chain/fallback/offline-template/claims-letter-writer (workflow budget exhausted)', usage: null });
+    expect(model.doGenerateCalls).toHaveLength(0);
   });
 });

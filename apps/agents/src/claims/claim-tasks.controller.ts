@@ -1,5 +1,6 @@
 import { Controller, Inject } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import { withWorkflowBudget, type ModelCallOptions, type WorkflowCallBudget } from '@troupe/agent-kit';
 import { JetStreamContext, runEffect, type EffectResult } from '@troupe/bus';
 import {
   AgentTaskRequested,
@@ -17,14 +18,15 @@ import {
   ClaimNotifyInput,
   agentTaskSubject,
   parseOrThrow,
+  taskBudgetWorkflowId,
   type ClaimAudited,
   type ClaimNotified,
   type Envelope,
 } from '@troupe/contracts';
 import type { JetStreamClient } from 'nats';
 import type { z } from 'zod';
-import { JETSTREAM } from '../tasks/agent-tasks.controller';
-import type { ClaimAgents } from './claim-agents';
+import { JETSTREAM, WORKFLOW_BUDGET } from '../tasks/agent-tasks.controller';
+import type { ClaimAgents, Metered } from './claim-agents';
 import type { ClaimLedgers } from './claim-ledgers';
 
 /** Injection token of the claim agents. */
@@ -38,7 +40,9 @@ export const CLAIM_CLOCK = Symbol('CLAIM_CLOCK');
  * Translates claim-processing task messages into calls on the claim agents and ledgers, and their
  * answers into workflow events. The task and its input are parsed at the edge (a failure is dead-lettered
  * by the transport). Notify and audit write at most one record per effect id (the idempotency key), so a
- * redelivered task answers with the first record instead of notifying or auditing twice.
+ * redelivered task answers with the first record instead of notifying or auditing twice. The four
+ * reasoning agents' model calls run within the workflow's budget and are counted there
+ * ({@link withWorkflowBudget}).
  */
 @Controller()
 export class ClaimTasksController {
@@ -47,34 +51,44 @@ export class ClaimTasksController {
     @Inject(CLAIM_LEDGERS) private readonly ledgers: ClaimLedgers,
     @Inject(JETSTREAM) private readonly js: JetStreamClient,
     @Inject(CLAIM_CLOCK) private readonly now: () => Date,
+    @Inject(WORKFLOW_BUDGET) private readonly budget: WorkflowCallBudget | null,
   ) {}
 
   @EventPattern(agentTaskSubject(CLAIM_AGENTS.extractor.agent))
   extract(@Payload() envelope: Envelope, @Ctx() context: JetStreamContext): Promise<string> {
-    return this.run(envelope, context, ClaimExtractInput, async ({ claim }) => ({ type: CLAIM_EXTRACTED, payload: await this.agents.extractor.extract(claim) }));
+    return this.run(envelope, context, ClaimExtractInput, async ({ claim }, task) => ({
+      type: CLAIM_EXTRACTED,
+      payload: await this.metered(envelope, task, (options) => this.agents.extractor.extract(claim, options)),
+    }));
   }
 
   @EventPattern(agentTaskSubject(CLAIM_AGENTS.assessor.agent))
   classify(@Payload() envelope: Envelope, @Ctx() context: JetStreamContext): Promise<string> {
-    return this.run(envelope, context, ClaimAssessInput, async ({ details }) => ({ type: CLAIM_CLASSIFIED, payload: await this.agents.assessor.classify(details) }));
+    return this.run(envelope, context, ClaimAssessInput, async ({ details }, task) => ({
+      type: CLAIM_CLASSIFIED,
+      payload: await this.metered(envelope, task, (options) => this.agents.assessor.classify(details, options)),
+    }));
   }
 
   @EventPattern(agentTaskSubject(CLAIM_AGENTS.seniorReviewer.agent))
   review(@Payload() envelope: Envelope, @Ctx() context: JetStreamContext): Promise<string> {
-    return this.run(envelope, context, ClaimAssessInput, async ({ details }) => ({ type: CLAIM_REVIEWED, payload: await this.agents.seniorReviewer.review(details) }));
+    return this.run(envelope, context, ClaimAssessInput, async ({ details }, task) => ({
+      type: CLAIM_REVIEWED,
+      payload: await this.metered(envelope, task, (options) => this.agents.seniorReviewer.review(details, options)),
+    }));
   }
 
   @EventPattern(agentTaskSubject(CLAIM_AGENTS.letterWriter.agent))
   letter(@Payload() envelope: Envelope, @Ctx() context: JetStreamContext): Promise<string> {
-    return this.run(envelope, context, ClaimLetterInput, async ({ claim, details, decision }) => ({
+    return this.run(envelope, context, ClaimLetterInput, async ({ claim, details, decision }, task) => ({
       type: CLAIM_LETTER_GENERATED,
-      payload: await this.agents.letterWriter.write(claim, details, decision),
+      payload: await this.metered(envelope, task, (options) => this.agents.letterWriter.write(claim, details, decision, options)),
     }));
   }
 
   @EventPattern(agentTaskSubject(CLAIM_AGENTS.notifier.agent))
   notify(@Payload() envelope: Envelope, @Ctx() context: JetStreamContext): Promise<string> {
-    return this.run(envelope, context, ClaimNotifyInput, async (input, effectId) => {
+    return this.run(envelope, context, ClaimNotifyInput, async (input, { effectId }) => {
       const { record, firstDelivery } = await this.ledgers.notifications.recordOnce({
         idempotencyKey: effectId,
         workflowId: envelope.workflowId,
@@ -88,7 +102,7 @@ export class ClaimTasksController {
 
   @EventPattern(agentTaskSubject(CLAIM_AGENTS.auditor.agent))
   audit(@Payload() envelope: Envelope, @Ctx() context: JetStreamContext): Promise<string> {
-    return this.run(envelope, context, ClaimAuditInput, async (input, effectId) => {
+    return this.run(envelope, context, ClaimAuditInput, async (input, { effectId }) => {
       const { record, firstDelivery } = await this.ledgers.auditRecords.recordOnce({
         idempotencyKey: effectId,
         workflowId: envelope.workflowId,
@@ -105,10 +119,17 @@ export class ClaimTasksController {
     envelope: Envelope,
     context: JetStreamContext,
     inputSchema: z.ZodType<T>,
-    work: (input: T, effectId: string) => Promise<EffectResult>,
+    work: (input: T, task: AgentTaskRequested) => Promise<EffectResult>,
   ): Promise<'completed' | 'failed'> {
     const task = parseOrThrow(AgentTaskRequested, envelope.payload, `${envelope.type} payload`);
     const input = parseOrThrow(inputSchema, task.input, `${task.agent} task input`);
-    return runEffect(this.js, { envelope, context, effectId: task.effectId, kind: 'agent.task', source: `agents/${task.agent}` }, () => work(input, task.effectId));
+    return runEffect(this.js, { envelope, context, effectId: task.effectId, kind: 'agent.task', source: `agents/${task.agent}` }, () => work(input, task));
+  }
+
+  /** Runs one reasoning agent within the task's budget workflow and returns its answer without the chain's usage. */
+  private async metered<T extends object>(envelope: Envelope, task: AgentTaskRequested, work: (options: ModelCallOptions) => Promise<Metered<T>>): Promise<Omit<Metered<T>, 'modelUsage'>> {
+    const call = { workflowId: taskBudgetWorkflowId(envelope, task), callId: task.effectId, caller: `agents/${task.agent}` };
+    const { modelUsage: _usage, ...payload } = await withWorkflowBudget(this.budget, call, work, (result) => result.modelUsage);
+    return payload;
   }
 }

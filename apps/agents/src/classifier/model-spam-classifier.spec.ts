@@ -22,7 +22,7 @@ const quiet = { warn: () => undefined, log: () => undefined };
 
 function classifier(model: ChatLanguageModel, breakers = new ProviderBreakers(undefined, new ModelFallbackReporter({ logger: quiet }))): ModelSpamClassifier {
   const chain = new ModelChain({ models: [model], fallback: classifierFallback(offline), breakers, prices: {}, resilience: { attemptsPerModel: 2, initialDelayMs: 1, maxDelayMs: 1 } });
-  return new ModelSpamClassifier(chain, offline);
+  return new ModelSpamClassifier(chain);
 }
 
 describe('ModelSpamClassifier (TROUPE_CLASSIFIER=model) over the model chain', () => {
@@ -61,5 +61,15 @@ describe('ModelSpamClassifier (TROUPE_CLASSIFIER=model) over the model chain', (
     const model = scriptedLanguageModel(['{"label":"junk","confidence":"high"}']);
     expect(await classifier(model).classify(email)).toMatchObject({ label: 'spam', classifier: 'chain/fallback/naive-bayes/test (model answer invalid)' });
     expect(model.doGenerateCalls).toHaveLength(1);
+  });
+
+  it('asks no model when the workflow budget is spent: naive Bayes answers, the skipped hop is reported', async () => {
+    const model = scriptedLanguageModel(['{"label":"ham","confidence":0.97}'], { provider: 'mock', modelId: 'judge-1' });
+    const warnings: string[] = [];
+    const breakers = new ProviderBreakers(undefined, new ModelFallbackReporter({ logger: { warn: (line) => warnings.push(line), log: () => undefined } }));
+    const answer = await classifier(model, breakers).classify(email, { budgetExhausted: 'workflow wf-1 has spent 10 of its 10 tokens' });
+    expect(answer).toMatchObject({ label: 'spam', classifier: 'chain/fallback/naive-bayes/test (workflow budget exhausted)', usage: { inputTokens: 0, costUsd: 0 } });
+    expect(model.doGenerateCalls).toHaveLength(0);
+    expect(warnings).toEqual(['model mock/judge-1 gave up (budget_exhausted), falling back to fallback/naive-bayes/test']);
   });
 });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { EmailTaskInput, SpamLabel, type Email } from '@troupe/contracts';
-import { formatEmailForPrompt, type ModelChain, type NonLlmFallback } from '@troupe/agent-kit';
+import { answerOneStep, formatEmailForPrompt, type ModelCallOptions, type ModelChain, type NonLlmFallback } from '@troupe/agent-kit';
 import type { Classification, SpamClassifier } from './spam-classifier';
 
 /** The answer a model must give: the label and its probability of being right (0–1). */
@@ -26,9 +26,10 @@ export interface ModelSpamClassifierOptions {
 
 /**
  * A spam classifier over a {@link ModelChain} (`TROUPE_CLASSIFIER=model`): the configured model(s)
- * behind cockatiel's timeout, retry and circuit breaker, then `fallback` (the naive Bayes classifier)
- * as the non-LLM hop, asked for a zod-validated `{ label, confidence }`. An answer that fails
- * {@link ModelSpamAnswer} is not asked again (classifying is one step): the fallback decides instead.
+ * behind cockatiel's timeout, retry and circuit breaker, then the chain's fallback (the naive Bayes
+ * classifier, {@link classifierFallback}) as the non-LLM hop, asked for a zod-validated
+ * `{ label, confidence }` ({@link answerOneStep}). An answer that fails {@link ModelSpamAnswer} is not
+ * asked again (classifying is one step): the fallback decides instead.
  * `classifier` says who served (`chain/<provider>/<model>`, `chain/fallback/<name>`), and `usage`
  * carries the chain's tokens and cost for the workflow's budget.
  *
@@ -39,27 +40,23 @@ export class ModelSpamClassifier implements SpamClassifier {
 
   constructor(
     private readonly chain: ModelChain,
-    private readonly fallback: SpamClassifier,
     private readonly options: ModelSpamClassifierOptions = {},
   ) {}
 
-  async classify(email: Email): Promise<Classification> {
-    const result = await this.chain.call(
+  /** `options.budgetExhausted`: the workflow's budget is spent, naive Bayes answers without asking the model. */
+  async classify(email: Email, options: ModelCallOptions = {}): Promise<Classification> {
+    const answer = await answerOneStep(
+      this.chain,
       {
         system: SYSTEM_PROMPT,
-        transcript: [{ role: 'user', content: formatEmailForPrompt(email, { maxTextChars: this.options.maxTextChars ?? 4_000 }) }],
-        tools: [],
+        prompt: formatEmailForPrompt(email, { maxTextChars: this.options.maxTextChars ?? 4_000 }),
         answerSchema: ModelSpamAnswer,
+        input: { email },
         temperature: 0,
       },
-      { email },
+      options,
     );
-    if (result.decision.kind === 'answer') {
-      const answer = ModelSpamAnswer.parse(result.decision.value);
-      return { label: answer.label, confidence: answer.confidence, classifier: `chain/${result.usage.model}`.slice(0, 256), usage: result.usage };
-    }
-    const fallback = await this.fallback.classify(email);
-    return { label: fallback.label, confidence: fallback.confidence, classifier: `chain/fallback/${this.fallback.name} (model answer invalid)`.slice(0, 256), usage: result.usage };
+    return { label: answer.value.label, confidence: answer.value.confidence, classifier: answer.servedBy, usage: answer.usage };
   }
 }
 

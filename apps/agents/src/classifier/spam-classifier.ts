@@ -1,3 +1,4 @@
+import type { ModelCallOptions } from '@troupe/agent-kit';
 import type { Email, EmailClassified, ModelUsage, SpamLabel } from '@troupe/contracts';
 
 /** A classification, and the usage of the model call behind it when a model was called (for the workflow's budget). */
@@ -10,7 +11,8 @@ export type Classification = EmailClassified & { usage?: ModelUsage };
 export interface SpamClassifier {
   /** Which classifier this is, e.g. `naive-bayes/spamassassin-train`; carried in every answer. */
   readonly name: string;
-  classify(email: Email): Promise<Classification>;
+  /** `options`: per-call model options (a classifier that calls no model ignores them). */
+  classify(email: Email, options?: ModelCallOptions): Promise<Classification>;
 }
 
 /**

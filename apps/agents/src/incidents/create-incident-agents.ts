@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { z } from 'zod';
-import { createLanguageModel, describeModelConfig, modelConfigFromEnv } from '@troupe/agent-kit';
-import { INCIDENT_AGENTS, agentConsumer, parseEnvironment, type ConsumerDefinition } from '@troupe/contracts';
+import { modelConfigFromEnv } from '@troupe/agent-kit';
+import { ConfigurationError, INCIDENT_AGENTS, agentConsumer, parseEnvironment, type ConsumerDefinition } from '@troupe/contracts';
 import { loadSuthaharanReadings } from '@troupe/sensor-data';
 import {
   DatasetCheckedRemediator,
@@ -13,7 +13,8 @@ import {
   TemplateIncidentReporter,
   type IncidentAgents,
 } from './incident-agents';
-import { ModelIncidentDiagnoser } from './model-incident-diagnoser';
+import type { ChainFactory } from '../model-chains';
+import { ModelIncidentDiagnoser, ruleDiagnosisFallback } from './model-incident-diagnoser';
 
 /** Incident agents' configuration (parsed once at boot). */
 export const IncidentAgentsEnvironment = z.object({
@@ -22,18 +23,22 @@ export const IncidentAgentsEnvironment = z.object({
 });
 
 /**
- * Builds the incident agents: the diagnoser asks the `TROUPE_MODEL_*` model when one is configured, the
- * offline rules otherwise; every other agent is a deterministic offline stand-in reading the sensor
- * data set (see `incident-agents.ts`).
+ * Builds the incident agents: with `TROUPE_MODEL_*` configured the diagnoser is a model chain (`chains`:
+ * the configured models, then the offline rules as the non-LLM fallback), the offline rules otherwise;
+ * every other agent is a deterministic offline stand-in reading the sensor data set (see
+ * `incident-agents.ts`).
  *
- * @throws ConfigurationError for a bad `TROUPE_INCIDENT_ONCALL`; ModelConfigError when `TROUPE_MODEL_*` is incomplete.
+ * @throws ConfigurationError for a bad `TROUPE_INCIDENT_ONCALL`, or when a model is configured and `chains`
+ *   is null; ModelConfigError when `TROUPE_MODEL_*` is incomplete.
  */
-export function createIncidentAgents(processEnv: NodeJS.ProcessEnv, now: () => Date = () => new Date()): IncidentAgents {
+export function createIncidentAgents(processEnv: NodeJS.ProcessEnv, chains: ChainFactory | null, now: () => Date = () => new Date()): IncidentAgents {
   const env = parseEnvironment(IncidentAgentsEnvironment, processEnv);
   const modelConfig = modelConfigFromEnv(processEnv);
   const readings = loadSuthaharanReadings();
-  const diagnoser = modelConfig === null ? new RuleIncidentDiagnoser() : new ModelIncidentDiagnoser(createLanguageModel(modelConfig));
-  if (modelConfig !== null) new Logger('agents').log(`incident diagnoser: ${describeModelConfig(modelConfig)}`);
+  const rules = new RuleIncidentDiagnoser();
+  if (modelConfig !== null && chains === null) throw new ConfigurationError(['TROUPE_MODEL_PROVIDER: a model is configured but the incident agents were given no model chain']);
+  const diagnoser = modelConfig === null || chains === null ? rules : new ModelIncidentDiagnoser(chains(ruleDiagnosisFallback(rules)));
+  if (diagnoser instanceof ModelIncidentDiagnoser) new Logger('agents').log(`incident diagnoser: a model chain ending in fallback/${rules.name}`);
   return {
     enricher: new DatasetHistoryEnricher(readings),
     diagnoser,

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { scriptedLanguageModel } from '@troupe/agent-kit';
 import { IncidentTaskInput } from '@troupe/contracts';
 import { detectAlerts, loadSuthaharanReadings } from '@troupe/sensor-data';
 import { incidentTaskInput, incidentResponseMachine } from '@troupe/statecharts';
@@ -11,7 +10,6 @@ import {
   RuleIncidentDiagnoser,
   TemplateIncidentReporter,
 } from './incident-agents';
-import { ModelIncidentDiagnoser } from './model-incident-diagnoser';
 
 const readings = loadSuthaharanReadings();
 const [alert] = detectAlerts(readings).alerts;
@@ -57,14 +55,5 @@ describe('offline incident agents', () => {
     expect(report.title).toBe('[critical] mote 1 humidity+temperature anomaly: escalated');
     expect(report.body).toContain('rejected by alice: no');
     expect(report.body.split('\n')).toHaveLength(8);
-  });
-
-  it('asks a model for a zod-validated diagnosis when one is configured', async () => {
-    const model = scriptedLanguageModel([
-      JSON.stringify({ severity: 'critical', cause: 'kettle near mote', transient: false, proposedFix: { action: 'inspect-enclosure', description: 'remove it' }, confidence: 0.7 }),
-    ]);
-    const diagnosis = await new ModelIncidentDiagnoser(model).diagnose(base());
-    expect(diagnosis).toMatchObject({ cause: 'kettle near mote', diagnoser: 'model/scripted/scripted-model' });
-    expect(model.doGenerateCalls).toHaveLength(1);
   });
 });

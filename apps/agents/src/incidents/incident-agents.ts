@@ -12,24 +12,30 @@ import {
   type IncidentEscalated,
   type IncidentReported,
   type IncidentTaskInput,
+  type ModelUsage,
   type OncallPaged,
   type SafeActionApplied,
 } from '@troupe/contracts';
+import type { ModelCallOptions } from '@troupe/agent-kit';
 import { DEFAULT_ROBUST_Z_OPTIONS, detectAlerts, readingsByMote, robustBaseline, type SensorReading } from '@troupe/sensor-data';
 
 /**
  * The agents of incident response, one interface each. The defaults here are deterministic offline
  * stand-ins: they read the sensor data set and record what they would do (a page, a safe action, a work
  * order, a ticket) instead of calling a pager, a device or a ticketing system, and their names say so
- * (`offline/...`). Only the diagnoser has a model path ({@link ModelIncidentDiagnoser}).
+ * (`offline/...`). Only the diagnoser has a model path ({@link ModelIncidentDiagnoser}, a model chain
+ * with these rules as its non-LLM fallback).
  */
 export interface IncidentEnricher {
   readonly name: string;
   enrich(input: IncidentTaskInput): Promise<IncidentEnriched>;
 }
+/** A diagnosis, and the usage of the model call behind it when a model chain was asked (for the workflow's budget). */
+export type MeteredDiagnosis = IncidentDiagnosed & { modelUsage?: ModelUsage };
 export interface IncidentDiagnoser {
   readonly name: string;
-  diagnose(input: IncidentTaskInput): Promise<IncidentDiagnosed>;
+  /** `options`: per-call model options (the offline rules ignore them). */
+  diagnose(input: IncidentTaskInput, options?: ModelCallOptions): Promise<MeteredDiagnosis>;
 }
 export interface OncallPager {
   readonly name: string;

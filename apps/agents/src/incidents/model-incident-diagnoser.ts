@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { IncidentSeverity, ProposedFix, type IncidentDiagnosed, type IncidentTaskInput } from '@troupe/contracts';
-import { generateStructured, modelLabel, type ChatLanguageModel } from '@troupe/agent-kit';
-import type { IncidentDiagnoser } from './incident-agents';
+import { IncidentSeverity, IncidentTaskInput, ProposedFix, type IncidentDiagnosed } from '@troupe/contracts';
+import { answerOneStep, type ModelCallOptions, type ModelChain, type NonLlmFallback } from '@troupe/agent-kit';
+import type { IncidentDiagnoser, MeteredDiagnosis } from './incident-agents';
 
 /** The answer a model must give. */
 export const ModelDiagnosisAnswer = z.object({
@@ -20,27 +20,51 @@ const SYSTEM_PROMPT = [
 ].join(' ');
 
 /**
- * A diagnoser that asks a language model for a zod-validated diagnosis (agent-kit `generateStructured`).
- * Its name is `model/<provider>/<modelId>`; token counts are reported in the result.
+ * A diagnoser over a {@link ModelChain}: the configured model(s) behind cockatiel's timeout, retry and
+ * circuit breaker, then the offline rules ({@link ruleDiagnosisFallback}) as the non-LLM hop, asked for
+ * a zod-validated diagnosis ({@link answerOneStep}: an invalid answer is not asked again, the rules
+ * decide). `diagnoser` names who served (`chain/<provider>/<model>`, `chain/fallback/offline/rules`,
+ * with why when it was not the models giving up); the tokens are in the result, and `modelUsage`
+ * (tokens, cost) is for the workflow's budget.
  *
- * @throws StructuredOutputError when the model gives no valid answer; ModelCallError when it cannot be reached.
+ * @throws ModelChainExhaustedError only when the rules themselves threw.
  */
 export class ModelIncidentDiagnoser implements IncidentDiagnoser {
-  readonly name: string;
+  readonly name = 'chain';
 
-  constructor(private readonly model: ChatLanguageModel) {
-    this.name = `model/${modelLabel(model)}`.slice(0, 256);
-  }
+  constructor(private readonly chain: ModelChain) {}
 
-  async diagnose({ alert, enrichment }: IncidentTaskInput): Promise<IncidentDiagnosed> {
-    const answer = await generateStructured({
-      model: this.model,
-      schema: ModelDiagnosisAnswer,
-      schemaName: 'incident_diagnosis',
-      system: SYSTEM_PROMPT,
-      prompt: JSON.stringify({ alert, deviceHistory: enrichment }, null, 2),
-      maxOutputTokens: 800,
-    });
-    return { ...answer.value, diagnoser: this.name, inputTokens: answer.inputTokens, outputTokens: answer.outputTokens };
+  /** `options.budgetExhausted`: the workflow's budget is spent, the rules diagnose without asking the model. */
+  async diagnose(input: IncidentTaskInput, options: ModelCallOptions = {}): Promise<MeteredDiagnosis> {
+    const answer = await answerOneStep(
+      this.chain,
+      {
+        system: SYSTEM_PROMPT,
+        prompt: JSON.stringify({ alert: input.alert, deviceHistory: input.enrichment }, null, 2),
+        answerSchema: ModelDiagnosisAnswer,
+        input,
+        maxOutputTokens: 800,
+      },
+      options,
+    );
+    const modelAsked = !answer.usage.model.startsWith('fallback/');
+    return {
+      ...answer.value,
+      diagnoser: answer.servedBy,
+      inputTokens: modelAsked ? answer.usage.inputTokens : null,
+      outputTokens: modelAsked ? answer.usage.outputTokens : null,
+      modelUsage: answer.usage,
+    };
   }
+}
+
+/** A diagnoser (the offline rules) as a model chain's non-LLM fallback: the diagnosis without who made it, from the task input. */
+export function ruleDiagnosisFallback(rules: IncidentDiagnoser): NonLlmFallback {
+  return {
+    name: rules.name,
+    answer: async (input: unknown) => {
+      const { severity, cause, transient, proposedFix, confidence }: IncidentDiagnosed = await rules.diagnose(IncidentTaskInput.parse(input));
+      return { severity, cause, transient, proposedFix, confidence };
+    },
+  };
 }

@@ -14,6 +14,7 @@ import {
 import { loadSpamAssassinCorpus, parseCorpusEmail } from '@troupe/email-corpus';
 import type { JetStreamClient } from 'nats';
 import type { AgentsEnvironment } from '../config';
+import { chainResilience } from '../model-chains';
 import { lazyMailbox } from './corpus-tools';
 import { createTriageAgents } from './triage-agents';
 
@@ -49,7 +50,7 @@ export async function createAgentHost(
     models,
     prices,
     breakers: shared.breakers,
-    resilience: { timeoutMs: env.TROUPE_MODEL_TIMEOUT_MS, attemptsPerModel: env.TROUPE_MODEL_ATTEMPTS, breakerThreshold: env.TROUPE_MODEL_BREAKER_THRESHOLD },
+    resilience: chainResilience(env),
     budget: { maxIterations: env.TROUPE_AGENT_MAX_ITERATIONS, maxTokens: env.TROUPE_AGENT_MAX_TOKENS, maxCostUsd: env.TROUPE_AGENT_MAX_COST_USD },
     mailbox: lazyMailbox(async () => {
       const started = Date.now();

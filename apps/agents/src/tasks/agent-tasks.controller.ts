@@ -1,6 +1,6 @@
 import { Controller, Inject } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import { handleEmailTask, recordModelCallUsage, type AgentHost, type WorkflowUsageLedger } from '@troupe/agent-kit';
+import { handleEmailTask, withWorkflowBudget, type AgentHost, type WorkflowCallBudget } from '@troupe/agent-kit';
 import { JetStreamContext, runEffect } from '@troupe/bus';
 import {
   AgentTaskRequested,
@@ -12,6 +12,7 @@ import {
   TRIAGE_AGENTS,
   agentTaskSubject,
   parseOrThrow,
+  taskBudgetWorkflowId,
   type Envelope,
 } from '@troupe/contracts';
 import type { JetStreamClient } from 'nats';
@@ -25,8 +26,8 @@ import type { EmailSummariser } from '../summariser/email-summariser';
 export const TRIAGE_SPECIALISTS = Symbol('TRIAGE_SPECIALISTS');
 /** Injection token of the JetStream client. */
 export const JETSTREAM = Symbol('JETSTREAM');
-/** Injection token of the per-workflow usage ledger (null when no model is configured). */
-export const WORKFLOW_USAGE = Symbol('WORKFLOW_USAGE');
+/** Injection token of the per-workflow budget of one-step model calls ({@link WorkflowCallBudget}; null when no model is configured). */
+export const WORKFLOW_BUDGET = Symbol('WORKFLOW_BUDGET');
 
 /** The specialists of inbox triage. */
 export interface TriageSpecialists {
@@ -38,7 +39,9 @@ export interface TriageSpecialists {
 
 /**
  * Translates agent task messages into calls on the specialists, and their answers into workflow events.
- * The model classifier's tokens and cost are added to the workflow's budget, once per task effect id.
+ * The model classifier runs within the workflow's budget ({@link withWorkflowBudget}: the task's budget
+ * workflow, naive Bayes without the model once it is spent) and its tokens and cost are added there,
+ * once per task effect id.
  */
 @Controller()
 export class AgentTasksController {
@@ -46,14 +49,14 @@ export class AgentTasksController {
     @Inject(TRIAGE_SPECIALISTS) private readonly specialists: TriageSpecialists,
     @Inject(JETSTREAM) private readonly js: JetStreamClient,
     @Inject(AGENT_HOST) private readonly runs: AgentHost | null,
-    @Inject(WORKFLOW_USAGE) private readonly usage: WorkflowUsageLedger | null,
+    @Inject(WORKFLOW_BUDGET) private readonly budget: WorkflowCallBudget | null,
   ) {}
 
   @EventPattern(agentTaskSubject(TRIAGE_AGENTS.classifier.agent))
   classify(@Payload() envelope: Envelope, @Ctx() context: JetStreamContext): Promise<string> {
     return handleEmailTask(this.js, envelope, context, `agents/${TRIAGE_AGENTS.classifier.agent}`, async (email, task) => {
-      const { usage, ...classified } = await this.specialists.classifier.classify(email);
-      if (usage !== undefined && this.usage !== null) await recordModelCallUsage(this.usage, envelope.workflowId, task.effectId, usage);
+      const call = { workflowId: taskBudgetWorkflowId(envelope, task), callId: task.effectId, caller: `agents/${TRIAGE_AGENTS.classifier.agent}` };
+      const { usage: _usage, ...classified } = await withWorkflowBudget(this.budget, call, (options) => this.specialists.classifier.classify(email, options), (result) => result.usage);
       return { type: EMAIL_CLASSIFIED, payload: classified };
     });
   }

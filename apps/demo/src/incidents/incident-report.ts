@@ -21,10 +21,10 @@ export interface IncidentRun {
 /** Prices of `TROUPE_MODEL_PRICES`, per model id. */
 export type ModelPrices = Record<string, { inputUsdPerMillionTokens: number; outputUsdPerMillionTokens: number }>;
 
-/** The model id of a diagnoser name `model/<provider>/<modelId>`, or null for an offline one. */
+/** The model id of a diagnoser name `chain/<provider>/<modelId>` (a model chain's model answered), or null for an offline one or a fallback. */
 function modelIdOf(diagnoser: string | null): string | null {
-  if (diagnoser === null || !diagnoser.startsWith('model/')) return null;
-  return diagnoser.split('/').slice(2).join('/');
+  if (diagnoser === null || !diagnoser.startsWith('chain/') || diagnoser.startsWith('chain/fallback/')) return null;
+  return diagnoser.split(' ')[0].split('/').slice(2).join('/');
 }
 
 /** Cost of one run in USD: 0 for offline agents, null for a model without a price. */

@@ -3,9 +3,23 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assign, setup } from 'xstate';
 import { z } from 'zod';
 import { ActorRuntime, defineWorkflow } from '@troupe/actor-runtime';
-import { supervisorRoutingWorkflow } from '@troupe/agent-kit';
+import { MockLanguageModelV3 } from 'ai/test';
+import {
+  AgentHost,
+  AgentRegistry,
+  InMemoryToolResultStore,
+  KvWorkflowUsage,
+  ModelChain,
+  ModelFallbackReporter,
+  ProviderBreakers,
+  defineAgent,
+  reactLoopWorkflow,
+  recordModelCallUsage,
+  supervisorRoutingWorkflow,
+} from '@troupe/agent-kit';
 import { JetStreamServer, provisionStreams, publishEnvelope, runEffect, type JetStreamContext } from '@troupe/bus';
 import {
+  AGENT_EFFECT_KINDS,
   ALL_TIMERS,
   AgentTaskRequested,
   EMAIL_CLASSIFIED,
@@ -21,8 +35,12 @@ import {
   TIMER_CONSUMER,
   agentConsumer,
   agentTaskSubject,
+  effectConsumer,
+  effectSubject,
+  taskBudgetWorkflowId,
   workflowEventSubject,
   type Envelope,
+  type RouteCandidate,
   type SupervisionRequested,
 } from '@troupe/contracts';
 import { createPersistence, type Persistence } from '@troupe/persistence';
@@ -30,7 +48,17 @@ import { startNatsServer, type NatsServerHandle } from '@troupe/testing';
 import { TimersController } from '../timers/timers.controller';
 
 // The supervisor's fan-out on real NATS: the supervision actor in the ActorRuntime with the orchestrator's
-// durable timer service, three specialists answering over their work queues, one slower than the join timeout.
+// durable timer service, three specialists answering over their work queues, one slower than the join timeout;
+// and a fan-out whose specialists call models (a ReAct run hosted by AgentHost, a one-step task) counting
+// their tokens against the supervised workflow's budget, not the supervision's.
+
+/** The result event of the two model-calling specialists of the budget test. */
+const NOTE_WRITTEN = 'note.written';
+const NoteWritten = z.object({ note: z.string() });
+const tokens = (input: number, output: number) => ({
+  inputTokens: { total: input, noCache: undefined, cacheRead: undefined, cacheWrite: undefined },
+  outputTokens: { total: output, text: undefined, reasoning: undefined },
+});
 
 /** A parent that waits for the join. */
 const parentMachine = setup({
@@ -56,6 +84,7 @@ let connection: NatsConnection;
 let persistence: Persistence;
 const servers: JetStreamServer[] = [];
 let releaseSlow: () => void = () => undefined;
+let usage: KvWorkflowUsage;
 
 async function listen(server: JetStreamServer): Promise<void> {
   await new Promise<void>((resolve, reject) => server.listen((error?: unknown) => (error ? reject(error as Error) : resolve())));
@@ -69,7 +98,11 @@ beforeAll(async () => {
   persistence = await createPersistence({ nats: connection });
   const js = connection.jetstream();
   const runtime = new ActorRuntime({
-    definitions: [parentWorkflow, supervisorRoutingWorkflow({ [EMAIL_CLASSIFIED]: EmailClassified, [EMAIL_SUMMARISED]: EmailSummarised, [REPLY_DRAFTED]: ReplyDrafted })],
+    definitions: [
+      parentWorkflow,
+      reactLoopWorkflow(),
+      supervisorRoutingWorkflow({ [EMAIL_CLASSIFIED]: EmailClassified, [EMAIL_SUMMARISED]: EmailSummarised, [REPLY_DRAFTED]: ReplyDrafted, [NOTE_WRITTEN]: NoteWritten }),
+    ],
     store: persistence.snapshots,
     journal: persistence.journal,
     publish: async (message) => {
@@ -101,6 +134,46 @@ beforeAll(async () => {
     true,
   );
   await listen(specialists);
+
+  // The budget test's specialists: `note-run` is a ReAct run (AgentHost, as the agents app hosts runs) over a
+  // model reporting 100 + 20 tokens; `note-step` makes one model call of 30 + 5 tokens and records it as the
+  // agents' one-step tasks do (recordModelCallUsage under the task's budget workflow).
+  usage = await KvWorkflowUsage.open(js);
+  const model = new MockLanguageModelV3({
+    provider: 'judge',
+    modelId: 'judge-1',
+    doGenerate: async () => ({ content: [{ type: 'text', text: '{"note":"from the run"}' }], finishReason: { unified: 'stop', raw: 'stop' }, usage: tokens(100, 20), warnings: [] }),
+  });
+  const noteRun = defineAgent({
+    name: 'note-run',
+    description: 'Writes a note.',
+    task: 'note.write',
+    resultEventType: NOTE_WRITTEN,
+    inputSchema: z.object({ email: z.unknown() }),
+    answerSchema: NoteWritten,
+    system: 'Write a note.',
+    tools: [],
+    prompt: () => 'Write a note about the email.',
+    toResult: (answer) => answer,
+    chain: new ModelChain({ models: [model], fallback: null, breakers: new ProviderBreakers(undefined, new ModelFallbackReporter({ logger: { warn: () => undefined, log: () => undefined } })), prices: {} }),
+    budget: { maxIterations: 3, maxTokens: 10_000, maxCostUsd: 1 },
+  });
+  const host = new AgentHost({ js, agents: new AgentRegistry([noteRun as never]), toolResults: new InMemoryToolResultStore(), source: 'agents/test', usage, workflowLimits: { maxTokens: 100_000, maxCostUsd: 10 } });
+  const agents = new JetStreamServer({
+    connection,
+    consumers: [agentConsumer('note-run'), agentConsumer('note-step'), effectConsumer(AGENT_EFFECT_KINDS.modelCall), effectConsumer(AGENT_EFFECT_KINDS.agentResult)],
+  });
+  agents.addHandler(agentTaskSubject('note-run'), (envelope: Envelope) => host.startRun('note-run', envelope), true);
+  agents.addHandler(effectSubject(AGENT_EFFECT_KINDS.modelCall), (envelope: Envelope, context: JetStreamContext) => host.modelCall(envelope, context), true);
+  agents.addHandler(effectSubject(AGENT_EFFECT_KINDS.agentResult), (envelope: Envelope) => host.agentResult(envelope), true);
+  agents.addHandler(agentTaskSubject('note-step'), (envelope: Envelope, context: JetStreamContext) => {
+    const task = AgentTaskRequested.parse(envelope.payload);
+    return runEffect(js, { envelope, context, effectId: task.effectId, kind: 'agent.task', source: 'test' }, async () => {
+      await recordModelCallUsage(usage, taskBudgetWorkflowId(envelope, task), task.effectId, { model: 'judge/judge-1', inputTokens: 30, outputTokens: 5, latencyMs: 1, costUsd: 0 });
+      return { type: NOTE_WRITTEN, payload: { note: 'from one step' } };
+    });
+  }, true);
+  await listen(agents);
 });
 
 afterAll(async () => {
@@ -123,35 +196,39 @@ function publish(envelope: Envelope) {
   return publishEnvelope(connection.jetstream(), workflowEventSubject(envelope.workflowId), envelope, { msgId: envelope.id });
 }
 
+/** Starts a parent and its fan-out supervision to `candidates`, and returns the join the parent received once done. */
+async function fanOut(parentId: string, supervisionId: string, candidates: RouteCandidate[], input: unknown, joinTimeoutMs: number): Promise<SupervisionCompleted> {
+  const meta = { correlationId: parentId, causationId: null, occurredAt: new Date().toISOString(), source: 'test' };
+  await publish({ ...meta, id: `${parentId}:started`, type: 'parent.started', workflowId: parentId, payload: {} });
+  const request: SupervisionRequested = {
+    parent: { workflowId: parentId, effectId: `${parentId}:fan-out`, task: 'task.fan_out' },
+    input,
+    candidates,
+    mode: 'fan_out',
+    fanOut: candidates.map((c) => c.route),
+    confidenceThreshold: 0,
+    joinTimeoutMs,
+    router: { agent: 'supervisor', task: 'route.decide' },
+    resultEventType: SUPERVISION_COMPLETED,
+  };
+  await publish({ ...meta, id: `${supervisionId}:requested`, type: SUPERVISION_REQUESTED, workflowId: supervisionId, payload: request });
+  const parent = await eventually(async () => {
+    const record = await persistence.snapshots.load(parentId);
+    return record?.status === 'done' ? record : null;
+  });
+  return (parent.snapshot as { context: { result: SupervisionCompleted } }).context.result;
+}
+
 describe('supervisor fan-out on NATS JetStream', () => {
   it('sends one task to three specialists in parallel and, at the durable join timeout, says which answered', async () => {
-    const parentId = 'fan-out-parent-1';
-    const meta = { correlationId: parentId, causationId: null, occurredAt: new Date().toISOString(), source: 'test' };
-    await publish({ ...meta, id: `${parentId}:started`, type: 'parent.started', workflowId: parentId, payload: {} });
     const supervisionId = 'sup-fan-out-1';
-    const candidates = [
+    const candidates: RouteCandidate[] = [
       { route: 'summariser', specialist: 'summariser', task: 'email.summarise', description: 's', resultEventType: EMAIL_SUMMARISED },
       { route: 'drafter', specialist: 'drafter', task: 'reply.draft', description: 'd', resultEventType: REPLY_DRAFTED },
       { route: 'classifier', specialist: 'classifier', task: 'email.classify', description: 'c', resultEventType: EMAIL_CLASSIFIED },
     ];
-    const request: SupervisionRequested = {
-      parent: { workflowId: parentId, effectId: `${parentId}:fan-out`, task: 'task.fan_out' },
-      input: { email: { messageId: '<1@x>', from: 'ann@example.org', to: 'me@example.org', subject: 'x', date: null, text: 'hello', headers: {}, origin: {} } },
-      candidates,
-      mode: 'fan_out',
-      fanOut: ['summariser', 'drafter', 'classifier'],
-      confidenceThreshold: 0,
-      joinTimeoutMs: 1_500,
-      router: { agent: 'supervisor', task: 'route.decide' },
-      resultEventType: SUPERVISION_COMPLETED,
-    };
-    await publish({ ...meta, id: `${supervisionId}:requested`, type: SUPERVISION_REQUESTED, workflowId: supervisionId, payload: request });
-
-    const parent = await eventually(async () => {
-      const record = await persistence.snapshots.load(parentId);
-      return record?.status === 'done' ? record : null;
-    });
-    const result = (parent.snapshot as { context: { result: SupervisionCompleted } }).context.result;
+    const email = { messageId: '<1@x>', from: 'ann@example.org', to: 'me@example.org', subject: 'x', date: null, text: 'hello', headers: {}, origin: {} };
+    const result = await fanOut('fan-out-parent-1', supervisionId, candidates, { email }, 1_500);
     expect(result.timedOut).toBe(true);
     expect(result.answered.map((a) => [a.specialist, a.type])).toEqual([
       ['summariser', EMAIL_SUMMARISED],
@@ -169,5 +246,30 @@ describe('supervisor fan-out on NATS JetStream', () => {
     releaseSlow();
     const late = await eventually(async () => (await persistence.journal.read(supervisionId)).find((entry) => entry.eventType === REPLY_DRAFTED));
     expect(late.rejection).toMatch(/workflow is done/);
+  });
+
+  it("counts the fanned-out specialists' model calls, a ReAct run's included, against the supervised workflow's budget", async () => {
+    const parentId = 'fan-out-parent-2';
+    const supervisionId = 'sup-fan-out-2';
+    const result = await fanOut(
+      parentId,
+      supervisionId,
+      [
+        { route: 'note-run', specialist: 'note-run', task: 'note.write', description: 'r', resultEventType: NOTE_WRITTEN },
+        { route: 'note-step', specialist: 'note-step', task: 'note.write', description: 's', resultEventType: NOTE_WRITTEN },
+      ],
+      { email: 'ann' },
+      60_000,
+    );
+    expect(result.answered.map((a) => a.specialist).sort()).toEqual(['note-run', 'note-step']);
+    // The run's 120 tokens and the one-step call's 35, both under the parent; nothing under the supervision or the run.
+    const spent = await eventually(async () => {
+      const spend = await usage.spent(parentId);
+      return spend.runIds.length === 2 ? spend : null;
+    });
+    expect(spent.tokens).toBe(155);
+    expect(spent.runIds.sort()).toEqual([`run-${supervisionId}_1_0`, `${supervisionId}:1:1`]);
+    expect((await usage.spent(supervisionId)).tokens).toBe(0);
+    expect((await usage.spent(`run-${supervisionId}_1_0`)).tokens).toBe(0);
   });
 });

@@ -1,9 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EmailRouted, type Email } from '@troupe/contracts';
-import { scriptedLanguageModel, StructuredOutputError } from '@troupe/agent-kit';
 import { loadSpamAssassinCorpus, parseCorpusEmail } from '@troupe/email-corpus';
 import { HeaderRuleRouter } from './header-rule-router';
-import { ModelRouter } from './model-router';
 
 const personal: Email = {
   messageId: '<9@example.org>',
@@ -67,21 +65,5 @@ describe('HeaderRuleRouter', () => {
       expect(routes.summarise / ham.length).toBeGreaterThan(0.7);
       expect(routes.draft_reply).toBeGreaterThan(0);
     });
-  });
-});
-
-describe('ModelRouter', () => {
-  it('returns the model decision under the model name', async () => {
-    const model = scriptedLanguageModel(['{"route":"draft_reply","confidence":0.82,"reason":"A friend asks a personal question."}'], { provider: 'mock', modelId: 'supervisor' });
-    const decision = await new ModelRouter(model).route(personal);
-    expect(decision).toEqual({ route: 'draft_reply', confidence: 0.82, reason: 'A friend asks a personal question.', router: 'model/mock/supervisor' });
-    expect(JSON.stringify(model.doGenerateCalls[0].prompt)).toContain('draft_reply');
-  });
-
-  it('fails with StructuredOutputError on a route that does not exist', async () => {
-    const model = scriptedLanguageModel(['{"route":"archive","confidence":0.9,"reason":"old"}']);
-    const failure = await new ModelRouter(model).route(personal).catch((error: unknown) => error);
-    expect(failure).toBeInstanceOf(StructuredOutputError);
-    expect((failure as StructuredOutputError).issues.join('\n')).toMatch(/^route:/m);
   });
 });

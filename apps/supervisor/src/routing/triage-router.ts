@@ -1,3 +1,4 @@
+import type { ModelCallOptions } from '@troupe/agent-kit';
 import type { Email, EmailRouted, ModelUsage } from '@troupe/contracts';
 
 /** A routing decision, and the usage of the model call behind it when a model was called. */
@@ -13,5 +14,6 @@ export type RoutingDecision = EmailRouted & { usage?: ModelUsage };
 export interface TriageRouter {
   /** Which router this is, e.g. `header-rules (non-LLM)`; carried in every decision. */
   readonly name: string;
-  route(email: Email): Promise<RoutingDecision>;
+  /** `options`: per-call model options (a router that calls no model ignores them). */
+  route(email: Email, options?: ModelCallOptions): Promise<RoutingDecision>;
 }

@@ -61,6 +61,19 @@ describe('SupervisionStarter', () => {
     });
   });
 
+  it("keeps a task's budget workflow in the supervision's parent, so a supervision started by a supervision counts against the root", async () => {
+    const { js, published } = recordingJetStream();
+    const starter = new SupervisionStarter({ js, advertisements: async () => advertised, confidenceThreshold: 0, joinTimeoutMs: 1_000 });
+    const task: AgentTaskRequested = { effectId: 'wf-1:3:0', agent: 'supervisor', task: 'task.fan_out', input: { input: { email }, routes: ['summariser'] }, budgetWorkflowId: 'wf-root' };
+    await starter.startFanOut(envelope(task), task);
+    const plain: AgentTaskRequested = { effectId: 'wf-1:4:0', agent: 'supervisor', task: 'email.route', input: { email } };
+    await starter.startRouting(envelope(plain), plain);
+    expect(published.map((p) => (p.envelope.payload as { parent: unknown }).parent)).toEqual([
+      { workflowId: 'wf-1', effectId: 'wf-1:3:0', task: 'task.fan_out', budgetWorkflowId: 'wf-root' },
+      { workflowId: 'wf-1', effectId: 'wf-1:4:0', task: 'email.route' },
+    ]);
+  });
+
   it('waits (a retryable error) while a needed specialist has not advertised itself', async () => {
     const { js } = recordingJetStream();
     const starter = new SupervisionStarter({ js, advertisements: async () => [advertised[0]], confidenceThreshold: 0, joinTimeoutMs: 1_000 });

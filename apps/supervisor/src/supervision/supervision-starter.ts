@@ -90,7 +90,8 @@ export class SupervisionStarter {
     const id = supervisionId(task.effectId);
     const payload: SupervisionRequested = {
       ...request,
-      parent: { workflowId: envelope.workflowId, effectId: task.effectId, task: task.task },
+      // A task that counts against another workflow (a supervision started by a supervision) keeps counting there.
+      parent: { workflowId: envelope.workflowId, effectId: task.effectId, task: task.task, ...(task.budgetWorkflowId === undefined ? {} : { budgetWorkflowId: task.budgetWorkflowId }) },
       confidenceThreshold: this.options.confidenceThreshold,
       router: { agent: TRIAGE_AGENTS.supervisor.agent, task: ROUTE_DECIDE_TASK },
     };

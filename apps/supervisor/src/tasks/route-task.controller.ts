@@ -16,7 +16,7 @@ import {
   type RouteDecided,
 } from '@troupe/contracts';
 import type { JetStreamClient } from 'nats';
-import { recordModelCallUsage, type WorkflowUsageLedger } from '@troupe/agent-kit';
+import { withWorkflowBudget, type WorkflowCallBudget } from '@troupe/agent-kit';
 import type { TriageRouter } from '../routing/triage-router';
 import type { SupervisionStarter } from '../supervision/supervision-starter';
 
@@ -26,15 +26,17 @@ export const TRIAGE_ROUTER = Symbol('TRIAGE_ROUTER');
 export const JETSTREAM = Symbol('JETSTREAM');
 /** Injection token of the {@link SupervisionStarter}. */
 export const SUPERVISION_STARTER = Symbol('SUPERVISION_STARTER');
-/** Injection token of the per-workflow usage ledger (null when the router calls no model). */
-export const WORKFLOW_USAGE = Symbol('WORKFLOW_USAGE');
+/** Injection token of the per-workflow budget of the router's model calls ({@link WorkflowCallBudget}; null when the router calls no model). */
+export const WORKFLOW_BUDGET = Symbol('WORKFLOW_BUDGET');
 
 /**
  * The supervisor's work queue. A workflow's routing task (`email.route`) and a fan-out task
  * (`task.fan_out`) each start a supervisor-routing actor (hosted by the orchestrator); that actor asks
  * back here for the decision (`route.decide`), which the router answers as `route.decided`. The
- * tokens and cost of the router's model call are added to the spend of the workflow the supervision
- * works for (`workflowId` of the task input) in the per-workflow budget, once per task effect id.
+ * router's model call is made within the budget of the workflow the supervision works for (the task's
+ * `budgetWorkflowId`): once that is spent the header rules decide without asking the model (the
+ * decision's reason says why; the supervision's confidence threshold still sends a weak rule decision
+ * to a human), and its tokens and cost are added there, once per task effect id.
  */
 @Controller()
 export class RouteTaskController {
@@ -42,7 +44,7 @@ export class RouteTaskController {
     @Inject(TRIAGE_ROUTER) private readonly router: TriageRouter,
     @Inject(JETSTREAM) private readonly js: JetStreamClient,
     @Inject(SUPERVISION_STARTER) private readonly supervisions: SupervisionStarter,
-    @Inject(WORKFLOW_USAGE) private readonly usage: WorkflowUsageLedger | null,
+    @Inject(WORKFLOW_BUDGET) private readonly budget: WorkflowCallBudget | null,
   ) {}
 
   @EventPattern(agentTaskSubject(TRIAGE_AGENTS.supervisor.agent))
@@ -58,10 +60,11 @@ export class RouteTaskController {
         const request = parseOrThrow(RouteDecideInput, task.input, `${task.task} input`);
         const { email } = parseOrThrow(EmailTaskInput, request.input, `${task.task} input.input`);
         return runEffect(this.js, { envelope, context, effectId: task.effectId, kind: 'agent.task', source: 'supervisor' }, async () => {
-          const decision = await this.router.route(email);
-          if (decision.usage !== undefined && request.workflowId !== undefined && this.usage !== null) {
-            await recordModelCallUsage(this.usage, request.workflowId, task.effectId, decision.usage);
-          }
+          // The supervised workflow: the task's budgetWorkflowId (the input's workflowId in tasks emitted before it).
+          const budgetWorkflowId = task.budgetWorkflowId ?? request.workflowId;
+          const budget = budgetWorkflowId === undefined ? null : this.budget;
+          const call = { workflowId: budgetWorkflowId ?? envelope.workflowId, callId: task.effectId, caller: 'supervisor/router' };
+          const decision = await withWorkflowBudget(budget, call, (options) => this.router.route(email, options), (result) => result.usage);
           const payload: RouteDecided = { route: decision.route, confidence: decision.confidence, reason: decision.reason, router: decision.router };
           return { type: ROUTE_DECIDED, payload };
         });
