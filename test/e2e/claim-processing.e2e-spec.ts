@@ -188,6 +188,15 @@ function temporaryFile(name: string, text: string): string {
   return file;
 }
 
+/** Submits `claim` as workflow `workflowId`, waits until it is done (60 s) and returns the gateway's view of it. */
+async function runToDone<T>(stack: TroupeStack, workflowId: string, claim: LabelledClaim['claim']): Promise<T> {
+  stack.tracker.track([workflowId]);
+  const envelope = claimSubmittedEnvelope(workflowId, claim, { source: 'e2e', occurredAt: new Date().toISOString() });
+  await publishEnvelope(stack.connection.jetstream(), workflowEventSubject(workflowId), envelope, { msgId: envelope.id });
+  expect(await stack.tracker.waitFor(() => stack.tracker.workflows.get(workflowId)?.last?.status === 'done', 60_000)).toBe(true);
+  return (await (await fetch(`${stack.gatewayUrl}/workflows/${workflowId}`, { headers: stack.headers('viewer') })).json()) as T;
+}
+
 describe('claim agents through a configured model (the scripted test double)', () => {
   let stack: TroupeStack;
   const claims = generateSyntheticClaims({ seed: 8, count: 7 });
@@ -202,17 +211,15 @@ describe('claim agents through a configured model (the scripted test double)', (
 
   it('extracts, classifies, reviews and writes through the model, caps the payment at the claimed amount and tags the tokens', async () => {
     const workflowId = 'claim-model-medium';
-    stack.tracker.track([workflowId]);
-    const envelope = claimSubmittedEnvelope(workflowId, claims[0].claim, { source: 'e2e', occurredAt: new Date().toISOString() });
-    await publishEnvelope(stack.connection.jetstream(), workflowEventSubject(workflowId), envelope, { msgId: envelope.id });
-    expect(await stack.tracker.waitFor(() => stack.tracker.workflows.get(workflowId)?.last?.status === 'done', 60_000)).toBe(true);
+    const detail = await runToDone<{ context: { details: { policyNumber: string }; extractor: string; decision: { approvedAmountUsd: number }; letter: { writer: string } } }>(
+      stack,
+      workflowId,
+      claims[0].claim,
+    );
     expect(stack.tracker.workflows.get(workflowId)?.last).toMatchObject({
       stateValue: 'closed',
       tags: { severity: 'medium', route: 'senior-agent', outcome: 'approved', modelCalls: '4', inputTokens: '900', outputTokens: '40' },
     });
-    const detail = (await (await fetch(`${stack.gatewayUrl}/workflows/${workflowId}`, { headers: stack.headers('viewer') })).json()) as {
-      context: { details: { policyNumber: string }; extractor: string; decision: { approvedAmountUsd: number }; letter: { writer: string } };
-    };
     expect(detail.context.details.policyNumber).toBe('POL-MODEL');
     expect(detail.context.extractor).toBe('chain/scripted/scripted-model');
     expect(detail.context.decision.approvedAmountUsd).toBe(4_000);
@@ -248,17 +255,11 @@ describe('the declared claim workflow\u2019s budget, enforced by the agents (the
 
   it('lets the model extract and classify, then the offline stand-ins review and write the letter (budget_exhausted)', async () => {
     const workflowId = 'claim-declared-budget';
-    stack.tracker.track([workflowId]);
-    const envelope = claimSubmittedEnvelope(workflowId, claims[0].claim, { source: 'e2e', occurredAt: new Date().toISOString() });
-    await publishEnvelope(stack.connection.jetstream(), workflowEventSubject(workflowId), envelope, { msgId: envelope.id });
-    expect(await stack.tracker.waitFor(() => stack.tracker.workflows.get(workflowId)?.last?.status === 'done', 60_000)).toBe(true);
+    const detail = await runToDone<{ context: { extractor: string; seniorReview: { reviewer: string }; letter: { writer: string } } }>(stack, workflowId, claims[0].claim);
     expect(stack.tracker.workflows.get(workflowId)?.last).toMatchObject({
       stateValue: 'closed',
       tags: { severity: 'medium', route: 'senior-agent', outcome: 'approved', modelCalls: '2', inputTokens: '500', outputTokens: '20' },
     });
-    const detail = (await (await fetch(`${stack.gatewayUrl}/workflows/${workflowId}`, { headers: stack.headers('viewer') })).json()) as {
-      context: { extractor: string; seniorReview: { reviewer: string }; letter: { writer: string } };
-    };
     expect(detail.context.extractor).toBe('chain/scripted/scripted-model');
     expect(detail.context.seniorReview.reviewer).toBe('chain/fallback/offline-rules/claims-senior-reviewer (workflow budget exhausted)');
     expect(detail.context.letter.writer).toBe('chain/fallback/offline-template/claims-letter-writer (workflow budget exhausted)');

@@ -8,17 +8,14 @@ import {
   CLAIM_AGENTS,
   CLAIM_CLASSIFIED,
   CLAIM_EXTRACTED,
-  STREAMS,
   agentConsumer,
   agentTaskSubject,
-  decodeEnvelope,
-  workflowEventTypeSubject,
   type AgentTaskLimits,
   type Claim,
   type Envelope,
 } from '@troupe/contracts';
 import { createPersistence, type Persistence } from '@troupe/persistence';
-import { pollUntil, startNatsServer, type NatsServerHandle } from '@troupe/testing';
+import { lastWorkflowEventPayload, pollUntil, startNatsServer, type NatsServerHandle } from '@troupe/testing';
 import { AgentsModule } from '../agents.module';
 import { RuleSpamQuarantiner } from '../quarantine/spam-quarantiner';
 import { TemplateReplyDrafter } from '../drafter/template-reply-drafter';
@@ -65,11 +62,7 @@ function claimTask(agent: { agent: string; task: string }, workflowId: string, n
   };
 }
 
-async function lastEvent(workflowId: string, type: string): Promise<unknown> {
-  const jsm = await connection.jetstreamManager();
-  const message = await jsm.streams.getMessage(STREAMS.workflowEvents.name, { last_by_subj: workflowEventTypeSubject(workflowId, type) }).catch(() => null);
-  return message === null ? null : decodeEnvelope(message.data).payload;
-}
+const lastEvent = (workflowId: string, type: string) => lastWorkflowEventPayload(connection, workflowId, type);
 
 async function handled(count: number): Promise<void> {
   await pollUntil(() => server.counters.acked + server.counters.deadLettered, (n) => n >= count);
