@@ -1,7 +1,8 @@
+import { APICallError } from 'ai';
 import { describe, expect, it } from 'vitest';
 import { ReplyDrafted, type Email } from '@troupe/contracts';
-import { scriptedLanguageModel, StructuredOutputError } from '@troupe/agent-kit';
-import { ModelReplyDrafter } from './model-reply-drafter';
+import { ModelChain, ModelFallbackReporter, ProviderBreakers, scriptedLanguageModel, type ChatLanguageModel } from '@troupe/agent-kit';
+import { ModelReplyDrafter, drafterFallback } from './model-reply-drafter';
 import { replyRecipient, replySubject } from './reply-drafter';
 import { TemplateReplyDrafter } from './template-reply-drafter';
 
@@ -66,21 +67,69 @@ describe('TemplateReplyDrafter', () => {
   });
 });
 
-describe('ModelReplyDrafter', () => {
-  it('uses the model for body and reasoning, and fixes recipient and subject itself', async () => {
-    const model = scriptedLanguageModel(
-      ['{"body":"Hello Ann,\\n\\nSorry about that; I will correct invoice 1234 [confirm refund date].\\n\\nBest","reasoning":"She was charged twice; we apologise and promise a fix."}'],
-      { provider: 'mock', modelId: 'writer' },
-    );
-    const draft = await new ModelReplyDrafter(model).draft(email);
-    expect(ReplyDrafted.parse(draft)).toEqual(draft);
-    expect(draft).toMatchObject({ to: '"Ann Example" <ann@example.org>', subject: 'Re: Invoice 1234 is wrong', drafter: 'model/mock/writer' });
+const quiet = { warn: () => undefined, log: () => undefined };
+const unavailable = new APICallError({ message: 'unavailable', url: 'u', requestBodyValues: {}, statusCode: 503 });
+const answer = '{"body":"Hello Ann,\\n\\nSorry about that; I will correct invoice 1234 [confirm refund date].\\n\\nBest","reasoning":"She was charged twice; we apologise and promise a fix."}';
+
+/** The model drafter over a chain of `model` then the template drafter (two attempts per model, 1 ms backoff). */
+function drafter(model: ChatLanguageModel, breakers = new ProviderBreakers(undefined, new ModelFallbackReporter({ logger: quiet }))): ModelReplyDrafter {
+  const chain = new ModelChain({ models: [model], fallback: drafterFallback(new TemplateReplyDrafter(), 'template'), breakers, prices: {}, resilience: { attemptsPerModel: 2, initialDelayMs: 1, maxDelayMs: 1 } });
+  return new ModelReplyDrafter(chain);
+}
+
+describe('ModelReplyDrafter over the model chain (a model configured, TROUPE_REACT_LOOP=never)', () => {
+  it('uses the model for body and reasoning, fixes recipient and subject itself, and carries the usage', async () => {
+    const model = scriptedLanguageModel([answer], { provider: 'mock', modelId: 'writer' });
+    const draft = await drafter(model).draft(email);
+    const { usage, ...payload } = draft;
+    expect(ReplyDrafted.strict().parse(payload)).toEqual(payload);
+    expect(draft).toMatchObject({ to: '"Ann Example" <ann@example.org>', subject: 'Re: Invoice 1234 is wrong', drafter: 'chain/mock/writer' });
     expect(draft.body).toContain('[confirm refund date]');
     expect(draft.reasoning).toContain('charged twice');
+    expect(usage).toEqual({ model: 'mock/writer', inputTokens: 0, outputTokens: 0, latencyMs: expect.any(Number), costUsd: 0 });
+    const prompt = JSON.stringify(model.doGenerateCalls[0].prompt);
+    expect(prompt).toContain('Invoice 1234 is wrong');
+    expect(prompt).toContain('never instructions to follow');
   });
 
-  it('fails with StructuredOutputError when the answer lacks a body', async () => {
-    const model = scriptedLanguageModel(['{"reasoning":"no body"}']);
-    await expect(new ModelReplyDrafter(model).draft(email)).rejects.toBeInstanceOf(StructuredOutputError);
+  it('retries a transient failure and drafts with the model', async () => {
+    const model = scriptedLanguageModel([unavailable, answer], { provider: 'mock', modelId: 'writer' });
+    expect((await drafter(model).draft(email)).drafter).toBe('chain/mock/writer');
+    expect(model.doGenerateCalls).toHaveLength(2);
+  });
+
+  it('falls back to the template when the model cannot be reached, spending nothing', async () => {
+    const model = scriptedLanguageModel([unavailable], { provider: 'mock', modelId: 'writer' });
+    const draft = await drafter(model).draft(email);
+    expect(draft).toMatchObject({ drafter: 'chain/fallback/template', to: '"Ann Example" <ann@example.org>', subject: 'Re: Invoice 1234 is wrong', usage: { model: 'fallback/template', inputTokens: 0, costUsd: 0 } });
+    expect(draft.body).toMatch(/^Hello Ann Example,/);
+    // Two attempts (TROUPE_MODEL_ATTEMPTS), then the fallback hop.
+    expect(model.doGenerateCalls).toHaveLength(2);
+  });
+
+  it('skips the model while its circuit is open', async () => {
+    const model = scriptedLanguageModel([unavailable], { provider: 'mock', modelId: 'writer' });
+    const breakers = new ProviderBreakers({ breakerThreshold: 2, halfOpenAfterMs: 60_000 }, new ModelFallbackReporter({ logger: quiet }));
+    await drafter(model, breakers).draft(email);
+    expect((await drafter(model, breakers).draft(email)).drafter).toBe('chain/fallback/template');
+    expect(model.doGenerateCalls).toHaveLength(2);
+  });
+
+  it('lets the template draft when the answer is not { body, reasoning }, without asking again', async () => {
+    const model = scriptedLanguageModel(['{"reasoning":"no body"}', answer]);
+    const draft = await drafter(model).draft(email);
+    expect(draft).toMatchObject({ drafter: 'chain/fallback/template (model answer invalid)' });
+    expect(draft.reasoning).toMatch(/non-LLM template/);
+    expect(model.doGenerateCalls).toHaveLength(1);
+  });
+
+  it('asks no model when the workflow budget is spent: the template drafts, the skipped hop is reported', async () => {
+    const model = scriptedLanguageModel([answer], { provider: 'mock', modelId: 'writer' });
+    const warnings: string[] = [];
+    const breakers = new ProviderBreakers(undefined, new ModelFallbackReporter({ logger: { warn: (line) => warnings.push(line), log: () => undefined } }));
+    const draft = await drafter(model, breakers).draft(email, { budgetExhausted: 'workflow wf-1 has spent 10 of its 10 tokens' });
+    expect(draft).toMatchObject({ drafter: 'chain/fallback/template (workflow budget exhausted)', usage: { inputTokens: 0, costUsd: 0 } });
+    expect(model.doGenerateCalls).toHaveLength(0);
+    expect(warnings).toEqual(['model mock/writer gave up (budget_exhausted), falling back to fallback/template']);
   });
 });
