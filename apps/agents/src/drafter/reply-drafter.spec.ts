@@ -1,7 +1,8 @@
 import { APICallError } from 'ai';
 import { describe, expect, it } from 'vitest';
 import { ReplyDrafted, type Email } from '@troupe/contracts';
-import { ModelChain, ModelFallbackReporter, ProviderBreakers, scriptedLanguageModel, type ChatLanguageModel } from '@troupe/agent-kit';
+import { scriptedLanguageModel, type ChatLanguageModel } from '@troupe/agent-kit';
+import { specBreakers, specChain } from '../testing/one-step-chain';
 import { ModelReplyDrafter, drafterFallback } from './model-reply-drafter';
 import { replyRecipient, replySubject } from './reply-drafter';
 import { TemplateReplyDrafter } from './template-reply-drafter';
@@ -67,14 +68,12 @@ describe('TemplateReplyDrafter', () => {
   });
 });
 
-const quiet = { warn: () => undefined, log: () => undefined };
 const unavailable = new APICallError({ message: 'unavailable', url: 'u', requestBodyValues: {}, statusCode: 503 });
 const answer = '{"body":"Hello Ann,\\n\\nSorry about that; I will correct invoice 1234 [confirm refund date].\\n\\nBest","reasoning":"She was charged twice; we apologise and promise a fix."}';
 
 /** The model drafter over a chain of `model` then the template drafter (two attempts per model, 1 ms backoff). */
-function drafter(model: ChatLanguageModel, breakers = new ProviderBreakers(undefined, new ModelFallbackReporter({ logger: quiet }))): ModelReplyDrafter {
-  const chain = new ModelChain({ models: [model], fallback: drafterFallback(new TemplateReplyDrafter(), 'template'), breakers, prices: {}, resilience: { attemptsPerModel: 2, initialDelayMs: 1, maxDelayMs: 1 } });
-  return new ModelReplyDrafter(chain);
+function drafter(model: ChatLanguageModel, breakers = specBreakers()): ModelReplyDrafter {
+  return new ModelReplyDrafter(specChain(model, drafterFallback(new TemplateReplyDrafter(), 'template'), breakers));
 }
 
 describe('ModelReplyDrafter over the model chain (a model configured, TROUPE_REACT_LOOP=never)', () => {
@@ -109,7 +108,7 @@ describe('ModelReplyDrafter over the model chain (a model configured, TROUPE_REA
 
   it('skips the model while its circuit is open', async () => {
     const model = scriptedLanguageModel([unavailable], { provider: 'mock', modelId: 'writer' });
-    const breakers = new ProviderBreakers({ breakerThreshold: 2, halfOpenAfterMs: 60_000 }, new ModelFallbackReporter({ logger: quiet }));
+    const breakers = specBreakers({ breakerThreshold: 2, halfOpenAfterMs: 60_000 });
     await drafter(model, breakers).draft(email);
     expect((await drafter(model, breakers).draft(email)).drafter).toBe('chain/fallback/template');
     expect(model.doGenerateCalls).toHaveLength(2);
@@ -126,8 +125,7 @@ describe('ModelReplyDrafter over the model chain (a model configured, TROUPE_REA
   it('asks no model when the workflow budget is spent: the template drafts, the skipped hop is reported', async () => {
     const model = scriptedLanguageModel([answer], { provider: 'mock', modelId: 'writer' });
     const warnings: string[] = [];
-    const breakers = new ProviderBreakers(undefined, new ModelFallbackReporter({ logger: { warn: (line) => warnings.push(line), log: () => undefined } }));
-    const draft = await drafter(model, breakers).draft(email, { budgetExhausted: 'workflow wf-1 has spent 10 of its 10 tokens' });
+    const draft = await drafter(model, specBreakers(undefined, warnings)).draft(email, { budgetExhausted: 'workflow wf-1 has spent 10 of its 10 tokens' });
     expect(draft).toMatchObject({ drafter: 'chain/fallback/template (workflow budget exhausted)', usage: { inputTokens: 0, costUsd: 0 } });
     expect(model.doGenerateCalls).toHaveLength(0);
     expect(warnings).toEqual(['model mock/writer gave up (budget_exhausted), falling back to fallback/template']);

@@ -1,7 +1,8 @@
 import { APICallError } from 'ai';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EmailSummarised, type Email } from '@troupe/contracts';
-import { ModelChain, ModelFallbackReporter, ProviderBreakers, scriptedLanguageModel, type ChatLanguageModel } from '@troupe/agent-kit';
+import { scriptedLanguageModel, type ChatLanguageModel } from '@troupe/agent-kit';
+import { specBreakers, specChain } from '../testing/one-step-chain';
 import { loadSpamAssassinCorpus, parseCorpusEmail } from '@troupe/email-corpus';
 import { ExtractiveSummariser } from './extractive-summariser';
 import { ModelSummariser, summariserFallback } from './model-summariser';
@@ -71,15 +72,13 @@ describe('ExtractiveSummariser', () => {
   });
 });
 
-const quiet = { warn: () => undefined, log: () => undefined };
 const unavailable = new APICallError({ message: 'unavailable', url: 'u', requestBodyValues: {}, statusCode: 503 });
 const answer = '{"summary":"The new sequences window crashes on empty folders; a patch follows."}';
 const extractive = new ExtractiveSummariser();
 
 /** The model summariser over a chain of `model` then the extractive summariser (two attempts per model, 1 ms backoff). */
-function summariser(model: ChatLanguageModel, breakers = new ProviderBreakers(undefined, new ModelFallbackReporter({ logger: quiet }))): ModelSummariser {
-  const chain = new ModelChain({ models: [model], fallback: summariserFallback(extractive, 'extractive'), breakers, prices: {}, resilience: { attemptsPerModel: 2, initialDelayMs: 1, maxDelayMs: 1 } });
-  return new ModelSummariser(chain);
+function summariser(model: ChatLanguageModel, breakers = specBreakers()): ModelSummariser {
+  return new ModelSummariser(specChain(model, summariserFallback(extractive, 'extractive'), breakers));
 }
 
 describe('ModelSummariser over the model chain (a model configured, TROUPE_REACT_LOOP=never)', () => {
@@ -114,7 +113,7 @@ describe('ModelSummariser over the model chain (a model configured, TROUPE_REACT
 
   it('skips the model while its circuit is open', async () => {
     const model = scriptedLanguageModel([unavailable], { provider: 'mock', modelId: 'digest' });
-    const breakers = new ProviderBreakers({ breakerThreshold: 2, halfOpenAfterMs: 60_000 }, new ModelFallbackReporter({ logger: quiet }));
+    const breakers = specBreakers({ breakerThreshold: 2, halfOpenAfterMs: 60_000 });
     await summariser(model, breakers).summarise(listMail);
     expect((await summariser(model, breakers).summarise(listMail)).summariser).toBe('chain/fallback/extractive');
     expect(model.doGenerateCalls).toHaveLength(2);
@@ -132,8 +131,7 @@ describe('ModelSummariser over the model chain (a model configured, TROUPE_REACT
   it('asks no model when the workflow budget is spent: the extractive summariser answers, the skipped hop is reported', async () => {
     const model = scriptedLanguageModel([answer], { provider: 'mock', modelId: 'digest' });
     const warnings: string[] = [];
-    const breakers = new ProviderBreakers(undefined, new ModelFallbackReporter({ logger: { warn: (line) => warnings.push(line), log: () => undefined } }));
-    const result = await summariser(model, breakers).summarise(listMail, { budgetExhausted: 'workflow wf-1 has spent 10 of its 10 tokens' });
+    const result = await summariser(model, specBreakers(undefined, warnings)).summarise(listMail, { budgetExhausted: 'workflow wf-1 has spent 10 of its 10 tokens' });
     expect(result).toMatchObject({ summariser: 'chain/fallback/extractive (workflow budget exhausted)', usage: { inputTokens: 0, costUsd: 0 } });
     expect(model.doGenerateCalls).toHaveLength(0);
     expect(warnings).toEqual(['model mock/digest gave up (budget_exhausted), falling back to fallback/extractive']);

@@ -7,16 +7,8 @@ import { ConfigurationError, parseEnvironment, type Email } from '@troupe/contra
 import { SupervisorEnvironment } from '../config';
 import { configuredRouter } from './configured-router';
 
-const listMail: Email = {
-  messageId: '<1@x>',
-  from: 'list@example.org',
-  to: 'me@example.org',
-  subject: 'Weekly digest',
-  date: null,
-  text: 'News.',
-  headers: { 'list-id': '<news.example.org>' },
-  origin: {},
-};
+/** A mailing-list post: the header rules send it to the summariser. */
+const listMail: Email = { messageId: '<1@x>', from: 'list@example.org', to: 'me@example.org', subject: 'Weekly digest', date: null, text: 'News.', headers: { 'list-id': '<news.example.org>' }, origin: {} };
 
 /** The environment of a supervisor whose model is the scripted test double answering the router with `answers`. */
 function scriptedModelEnv(answers: unknown[]): NodeJS.ProcessEnv {
