@@ -27,6 +27,7 @@ describe('createTriageSpecialists', () => {
     );
     const processEnv = { TROUPE_MODEL_PROVIDER: SCRIPTED_TEST_PROVIDER, TROUPE_MODEL_SCRIPT_FILE: scriptFile, TROUPE_MODEL_ATTEMPTS: '1', TROUPE_REACT_LOOP: 'never', TROUPE_MODEL_CACHE_DIR: dir };
     const env = parseEnvironment(AgentsEnvironment, processEnv);
+    // Naive Bayes is trained into the empty cache directory first (about 5 s).
     const specialists = await createTriageSpecialists(env, processEnv, configuredChains(env, processEnv, specBreakers()));
     expect(await specialists.drafter.draft(email)).toMatchObject({
       body: 'Hello Ann, noon works.',
@@ -34,6 +35,5 @@ describe('createTriageSpecialists', () => {
       usage: { model: 'scripted/scripted-model', inputTokens: 50, outputTokens: 9 },
     });
     expect(await specialists.summariser.summarise(email)).toMatchObject({ summariser: 'chain/fallback/extractive', usage: { inputTokens: 0 } });
-    // Naive Bayes is trained into the empty cache directory first (about 5 s).
   }, 60_000);
 });
