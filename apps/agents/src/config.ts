@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BaseEnvironment, WorkflowBudgetEnvironment } from '@troupe/contracts';
+import { BaseEnvironment, ModelResilienceEnvironment, WorkflowBudgetEnvironment } from '@troupe/contracts';
 
 /** Agents configuration, parsed once at boot (plus the `TROUPE_MODEL_*` keys of agent-kit). */
 export const AgentsEnvironment = BaseEnvironment.extend({
@@ -21,9 +21,7 @@ export const AgentsEnvironment = BaseEnvironment.extend({
   TROUPE_AGENT_MAX_COST_USD: z.coerce.number().positive().default(0.5),
   /** Hard limits over every model call of one workflow (its runs and one-step calls): tokens and cost in USD. */
   ...WorkflowBudgetEnvironment.shape,
-  /** Per model attempt (ms), attempts per model, and consecutive failures that open a provider's circuit. */
-  TROUPE_MODEL_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
-  TROUPE_MODEL_ATTEMPTS: z.coerce.number().int().positive().max(10).default(3),
-  TROUPE_MODEL_BREAKER_THRESHOLD: z.coerce.number().int().positive().default(5),
+  /** Per model attempt (ms), attempts per model, and consecutive failures that open a provider's circuit (as the supervisor's). */
+  ...ModelResilienceEnvironment.shape,
 });
 export type AgentsEnvironment = z.infer<typeof AgentsEnvironment>;

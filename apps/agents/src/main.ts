@@ -1,7 +1,7 @@
 import './instrumentation';
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import { KvWorkflowUsage, ProviderBreakers, WorkflowCallBudget, advertiseAgents, modelConfigFromEnv } from '@troupe/agent-kit';
+import { KvWorkflowUsage, ProviderBreakers, WorkflowCallBudget, advertiseAgents, modelConfigFromEnv, resilienceFromEnvironment } from '@troupe/agent-kit';
 import { connectToNats, natsSettingsFromEnvironment, createJetStreamMicroservice, provisionStreams, runApp, shutdownOnSignal } from '@troupe/bus';
 import { AGENT_EFFECT_KINDS, CLAIM_AGENTS, REPLY_SEND, TRIAGE_AGENTS, agentConsumer, effectConsumer, logLevelsFrom, parseEnvironment } from '@troupe/contracts';
 import { createPersistence } from '@troupe/persistence';
@@ -19,7 +19,7 @@ import { createTriageSpecialists } from './specialists';
 async function bootstrap(): Promise<void> {
   const env = parseEnvironment(AgentsEnvironment);
   // One circuit breaker per provider for every model chain of the process (one-step agents and agent runs).
-  const breakers = new ProviderBreakers({ breakerThreshold: env.TROUPE_MODEL_BREAKER_THRESHOLD, halfOpenAfterMs: 30_000 });
+  const breakers = new ProviderBreakers(resilienceFromEnvironment(env));
   // The one-step agents' chains: the configured models, then each agent's non-LLM fallback.
   const chains = configuredChains(env, process.env, breakers);
   const specialists = await createTriageSpecialists(env, process.env, chains);

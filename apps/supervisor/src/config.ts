@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BaseEnvironment, WorkflowBudgetEnvironment } from '@troupe/contracts';
+import { BaseEnvironment, ModelResilienceEnvironment, WorkflowBudgetEnvironment } from '@troupe/contracts';
 
 /** Supervisor configuration, parsed once at boot (plus the `TROUPE_MODEL_*` keys of agent-kit). */
 export const SupervisorEnvironment = BaseEnvironment.extend({
@@ -9,5 +9,7 @@ export const SupervisorEnvironment = BaseEnvironment.extend({
   TROUPE_SUPERVISOR_JOIN_TIMEOUT_MS: z.coerce.number().int().positive().default(60_000),
   /** The per-workflow budget the router's model calls count against (as the agents'); once spent, the header rules decide. */
   ...WorkflowBudgetEnvironment.shape,
+  /** The router chain's per-attempt timeout (ms), attempts per model and breaker threshold (as the agents'). */
+  ...ModelResilienceEnvironment.shape,
 });
 export type SupervisorEnvironment = z.infer<typeof SupervisorEnvironment>;

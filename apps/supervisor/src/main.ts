@@ -1,22 +1,11 @@
 import './instrumentation';
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import {
-  KvWorkflowUsage,
-  ModelChain,
-  ProviderBreakers,
-  WorkflowCallBudget,
-  chainModelsFromEnv,
-  describeModelConfig,
-  modelConfigFromEnv,
-  priceTableFromEnv,
-  readAgentAdvertisements,
-} from '@troupe/agent-kit';
+import { KvWorkflowUsage, ProviderBreakers, WorkflowCallBudget, describeModelConfig, modelConfigFromEnv, readAgentAdvertisements, resilienceFromEnvironment } from '@troupe/agent-kit';
 import { connectToNats, natsSettingsFromEnvironment, createJetStreamMicroservice, provisionStreams, runApp, shutdownOnSignal } from '@troupe/bus';
 import { TRIAGE_AGENTS, agentConsumer, logLevelsFrom, parseEnvironment, type AgentAdvertisement } from '@troupe/contracts';
 import { SupervisorEnvironment } from './config';
-import { HeaderRuleRouter } from './routing/header-rule-router';
-import { ChainRouter, headerRuleFallback } from './routing/chain-router';
+import { configuredRouter } from './routing/configured-router';
 import { SupervisionStarter } from './supervision/supervision-starter';
 import { SupervisorModule } from './supervisor.module';
 
@@ -30,19 +19,9 @@ const ADVERTISEMENT_CACHE_MS = 5_000;
 async function bootstrap(): Promise<void> {
   const env = parseEnvironment(SupervisorEnvironment);
   const modelConfig = modelConfigFromEnv(process.env);
-  const rules = new HeaderRuleRouter();
-  // With a model: primary → secondary → header rules, behind cockatiel's policies (agent-kit ModelChain).
-  const router =
-    modelConfig === null
-      ? rules
-      : new ChainRouter(
-          new ModelChain({
-            models: chainModelsFromEnv(process.env),
-            fallback: headerRuleFallback(rules),
-            breakers: new ProviderBreakers(),
-            prices: priceTableFromEnv(process.env),
-          }),
-        );
+  // With a model: primary → secondary → header rules, behind cockatiel's policies (agent-kit ModelChain)
+  // with the TROUPE_MODEL_* resilience settings the agents use.
+  const router = configuredRouter(env, process.env, new ProviderBreakers(resilienceFromEnvironment(env)));
   const nats = await connectToNats(natsSettingsFromEnvironment(env, 'troupe-supervisor'));
   if (env.TROUPE_PROVISION_STREAMS) await provisionStreams(await nats.jetstreamManager(), undefined, { replicas: env.TROUPE_STREAM_REPLICAS });
   const js = nats.jetstream();

@@ -37,6 +37,7 @@ export { type ModelCallRequest, type ModelCallResult, ModelAttemptError, callMod
 export {
   type ResilienceOptions,
   DEFAULT_RESILIENCE,
+  resilienceFromEnvironment,
   ProviderBreakers,
   type NonLlmFallback,
   type ModelChainResult,

@@ -10,7 +10,7 @@ import {
   retry,
   timeout,
 } from 'cockatiel';
-import type { ModelAttempt, ModelCallSettings, ModelDecision, ModelUsage, TranscriptMessage } from '@troupe/contracts';
+import type { ModelAttempt, ModelCallSettings, ModelDecision, ModelResilienceEnvironment, ModelUsage, TranscriptMessage } from '@troupe/contracts';
 import { AgentKitError } from './errors';
 import { modelLabel, type ChatLanguageModel } from './language-model';
 import { ModelAttemptError, callModel, classifyModelError, type ModelCallRequest } from './model-call';
@@ -46,6 +46,16 @@ export const DEFAULT_RESILIENCE: ResilienceOptions = {
   breakerThreshold: 5,
   halfOpenAfterMs: 30_000,
 };
+
+/**
+ * The resilience of a process's model chains from the `TROUPE_MODEL_TIMEOUT_MS`, `TROUPE_MODEL_ATTEMPTS`
+ * and `TROUPE_MODEL_BREAKER_THRESHOLD` settings (`ModelResilienceEnvironment`, the same for the agents and
+ * the supervisor), the other options at their {@link DEFAULT_RESILIENCE}. Also what the process's
+ * {@link ProviderBreakers} are built with.
+ */
+export function resilienceFromEnvironment(env: ModelResilienceEnvironment): ResilienceOptions {
+  return { ...DEFAULT_RESILIENCE, timeoutMs: env.TROUPE_MODEL_TIMEOUT_MS, attemptsPerModel: env.TROUPE_MODEL_ATTEMPTS, breakerThreshold: env.TROUPE_MODEL_BREAKER_THRESHOLD };
+}
 
 const CIRCUIT_STATE_NAMES: Record<CircuitState, 'open' | 'half-open' | 'closed'> = {
   [CircuitState.Closed]: 'closed',

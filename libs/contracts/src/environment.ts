@@ -44,6 +44,18 @@ export const WorkflowBudgetEnvironment = z.object({
 });
 
 /**
+ * The resilience of the model chains, read by every process that calls models (agents, supervisor):
+ * the timeout of one model attempt (ms), attempts per model (the first included; only transient
+ * failures are retried) and the consecutive transient failures that open a provider's circuit breaker.
+ */
+export const ModelResilienceEnvironment = z.object({
+  TROUPE_MODEL_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
+  TROUPE_MODEL_ATTEMPTS: z.coerce.number().int().positive().max(10).default(3),
+  TROUPE_MODEL_BREAKER_THRESHOLD: z.coerce.number().int().positive().default(5),
+});
+export type ModelResilienceEnvironment = z.infer<typeof ModelResilienceEnvironment>;
+
+/**
  * Parses the process environment with `schema` once at boot.
  *
  * @throws ConfigurationError listing every missing or malformed key.

@@ -191,7 +191,7 @@ export {
   claimSubmittedEnvelope,
   CLAIM_BUCKETS,
 } from './claims';
-export { ConfigurationError, BaseEnvironment, WorkflowBudgetEnvironment, parseEnvironment, logLevelsFrom } from './environment';
+export { ConfigurationError, BaseEnvironment, WorkflowBudgetEnvironment, ModelResilienceEnvironment, parseEnvironment, logLevelsFrom } from './environment';
 export { DelayedEvent, TIMER_SCHEDULED, TimerScheduled, TIMER_FIRED, TimerFired, timerFiredEventId } from './timers';
 export {
   Problem,

@@ -1,7 +1,7 @@
 import type { INestMicroservice } from '@nestjs/common';
 import { connect, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KvWorkflowUsage, ModelChain, ModelFallbackReporter, ProviderBreakers, WorkflowCallBudget, scriptedLanguageModel } from '@troupe/agent-kit';
+import { KvWorkflowUsage, WorkflowCallBudget, scriptedLanguageModel } from '@troupe/agent-kit';
 import { createJetStreamMicroservice, provisionStreams, publishEnvelope, type JetStreamServer } from '@troupe/bus';
 import {
   AGENT_TASK_REQUESTED,
@@ -21,6 +21,8 @@ import { RuleSpamQuarantiner } from '../quarantine/spam-quarantiner';
 import { TemplateReplyDrafter } from '../drafter/template-reply-drafter';
 import { ExtractiveSummariser } from '../summariser/extractive-summariser';
 import { createIncidentAgents } from '../incidents/create-incident-agents';
+import type { ChainFactory } from '../model-chains';
+import { specBreakers, specChain } from '../testing/one-step-chain';
 import { openClaimLedgers } from './claim-ledgers';
 import { modelClaimAgents } from './claim-agents';
 
@@ -76,9 +78,8 @@ beforeAll(async () => {
   persistence = await createPersistence({ nats: connection });
   const js = connection.jetstream();
   usage = await KvWorkflowUsage.open(js);
-  const breakers = new ProviderBreakers({ breakerThreshold: 100, halfOpenAfterMs: 60_000 }, new ModelFallbackReporter({ logger: { warn: (message) => warnings.push(message), log: () => undefined } }));
-  const chains = (fallback: ConstructorParameters<typeof ModelChain>[0]['fallback']) =>
-    new ModelChain({ models: [model], fallback, breakers, prices: {}, resilience: { attemptsPerModel: 1, initialDelayMs: 1, maxDelayMs: 1 } });
+  const breakers = specBreakers({ breakerThreshold: 100, halfOpenAfterMs: 60_000 }, warnings);
+  const chains: ChainFactory = (fallback) => specChain(model, fallback, breakers);
   ({ app, server } = await createJetStreamMicroservice(
     AgentsModule.forRoot({
       specialists: { classifier: { name: 'unused', classify: () => Promise.reject(new Error('unused')) }, drafter: new TemplateReplyDrafter(), summariser: new ExtractiveSummariser(), quarantiner: new RuleSpamQuarantiner() },

@@ -1,7 +1,8 @@
 import { APICallError } from 'ai';
 import { describe, expect, it } from 'vitest';
 import type { Email } from '@troupe/contracts';
-import { ModelChain, ModelFallbackReporter, ProviderBreakers, scriptedLanguageModel, type ChatLanguageModel } from '@troupe/agent-kit';
+import { scriptedLanguageModel, type ChatLanguageModel } from '@troupe/agent-kit';
+import { specBreakers, specChain } from '../testing/one-step-chain';
 import { ModelSpamClassifier, classifierFallback } from './model-spam-classifier';
 import type { SpamClassifier } from './spam-classifier';
 
@@ -18,11 +19,8 @@ const email: Email = {
 
 /** The offline classifier standing in for naive Bayes as the chain's non-LLM fallback. */
 const offline: SpamClassifier = { name: 'naive-bayes/test', classify: async () => ({ label: 'spam', confidence: 0.9, classifier: 'naive-bayes/test' }) };
-const quiet = { warn: () => undefined, log: () => undefined };
-
-function classifier(model: ChatLanguageModel, breakers = new ProviderBreakers(undefined, new ModelFallbackReporter({ logger: quiet }))): ModelSpamClassifier {
-  const chain = new ModelChain({ models: [model], fallback: classifierFallback(offline), breakers, prices: {}, resilience: { attemptsPerModel: 2, initialDelayMs: 1, maxDelayMs: 1 } });
-  return new ModelSpamClassifier(chain);
+function classifier(model: ChatLanguageModel, breakers = specBreakers()): ModelSpamClassifier {
+  return new ModelSpamClassifier(specChain(model, classifierFallback(offline), breakers));
 }
 
 describe('ModelSpamClassifier (TROUPE_CLASSIFIER=model) over the model chain', () => {
@@ -51,7 +49,7 @@ describe('ModelSpamClassifier (TROUPE_CLASSIFIER=model) over the model chain', (
   it('skips the model while its circuit is open', async () => {
     const unavailable = new APICallError({ message: 'unavailable', url: 'u', requestBodyValues: {}, statusCode: 503 });
     const model = scriptedLanguageModel([unavailable], { provider: 'mock', modelId: 'judge-1' });
-    const breakers = new ProviderBreakers({ breakerThreshold: 2, halfOpenAfterMs: 60_000 }, new ModelFallbackReporter({ logger: quiet }));
+    const breakers = specBreakers({ breakerThreshold: 2, halfOpenAfterMs: 60_000 });
     await classifier(model, breakers).classify(email);
     expect((await classifier(model, breakers).classify(email)).classifier).toBe('chain/fallback/naive-bayes/test');
     expect(model.doGenerateCalls).toHaveLength(2);
@@ -66,8 +64,7 @@ describe('ModelSpamClassifier (TROUPE_CLASSIFIER=model) over the model chain', (
   it('asks no model when the workflow budget is spent: naive Bayes answers, the skipped hop is reported', async () => {
     const model = scriptedLanguageModel(['{"label":"ham","confidence":0.97}'], { provider: 'mock', modelId: 'judge-1' });
     const warnings: string[] = [];
-    const breakers = new ProviderBreakers(undefined, new ModelFallbackReporter({ logger: { warn: (line) => warnings.push(line), log: () => undefined } }));
-    const answer = await classifier(model, breakers).classify(email, { budgetExhausted: 'workflow wf-1 has spent 10 of its 10 tokens' });
+    const answer = await classifier(model, specBreakers(undefined, warnings)).classify(email, { budgetExhausted: 'workflow wf-1 has spent 10 of its 10 tokens' });
     expect(answer).toMatchObject({ label: 'spam', classifier: 'chain/fallback/naive-bayes/test (workflow budget exhausted)', usage: { inputTokens: 0, costUsd: 0 } });
     expect(model.doGenerateCalls).toHaveLength(0);
     expect(warnings).toEqual(['model mock/judge-1 gave up (budget_exhausted), falling back to fallback/naive-bayes/test']);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import type { Email, ReplyDrafted } from '@troupe/contracts';
-import { formatEmailForPrompt, generateStructured, modelLabel, type ChatLanguageModel } from '@troupe/agent-kit';
-import { replyRecipient, replySubject, type ReplyDrafter } from './reply-drafter';
+import { EmailTaskInput, type Email } from '@troupe/contracts';
+import { answerOneStep, formatEmailForPrompt, type ModelCallOptions, type ModelChain, type NonLlmFallback } from '@troupe/agent-kit';
+import { replyRecipient, replySubject, type MeteredDraft, type ReplyDrafter } from './reply-drafter';
 
 /** The answer a model must give: the reply's body and, for the human approver, why it says that. */
 export const ModelDraftAnswer = z.object({
@@ -22,42 +22,61 @@ const SYSTEM_PROMPT = [
 export interface ModelReplyDrafterOptions {
   /** Body characters of the original shown to the model (default 6,000). */
   maxTextChars?: number;
-  /** Attempts when the answer is invalid (default 2). */
-  maxAttempts?: number;
 }
 
 /**
- * A drafter that asks a language model for `{ body, reasoning }` (zod-validated). Recipient and subject
- * are not the model's to choose: `to` is Reply-To or From and the subject gets `Re:`, as in the template
- * drafter. Its name is `model/<provider>/<modelId>`.
+ * A drafter over a {@link ModelChain} (a model configured, `TROUPE_REACT_LOOP=never`): the configured
+ * model(s) behind cockatiel's timeout, retry and circuit breaker, then the template drafter
+ * ({@link drafterFallback}) as the non-LLM hop, asked for a zod-validated `{ body, reasoning }`
+ * ({@link answerOneStep}: an answer that fails {@link ModelDraftAnswer} is not asked again, the template
+ * drafts instead). Recipient and subject are not the model's to choose: `to` is Reply-To or From and the
+ * subject gets `Re:`, as in the template drafter. `drafter` says who served (`chain/<provider>/<model>`,
+ * `chain/fallback/template`, with why when it was not the models giving up), and `usage` carries the
+ * chain's tokens and cost for the workflow's budget.
  *
- * @throws StructuredOutputError when the model gives no valid answer; ModelCallError when it cannot be reached.
+ * @throws ModelChainExhaustedError only when the fallback itself threw.
  */
 export class ModelReplyDrafter implements ReplyDrafter {
-  readonly name: string;
+  readonly name = 'chain';
 
   constructor(
-    private readonly model: ChatLanguageModel,
+    private readonly chain: ModelChain,
     private readonly options: ModelReplyDrafterOptions = {},
-  ) {
-    this.name = `model/${modelLabel(model)}`.slice(0, 256);
-  }
+  ) {}
 
-  async draft(email: Email): Promise<ReplyDrafted> {
-    const answer = await generateStructured({
-      model: this.model,
-      schema: ModelDraftAnswer,
-      schemaName: 'reply_draft',
-      system: SYSTEM_PROMPT,
-      prompt: formatEmailForPrompt(email, { maxTextChars: this.options.maxTextChars ?? 6_000 }),
-      maxAttempts: this.options.maxAttempts,
-    });
+  /** `options.budgetExhausted`: the workflow's budget is spent, the template drafts without asking the model. */
+  async draft(email: Email, options: ModelCallOptions = {}): Promise<MeteredDraft> {
+    const answer = await answerOneStep(
+      this.chain,
+      {
+        system: SYSTEM_PROMPT,
+        prompt: formatEmailForPrompt(email, { maxTextChars: this.options.maxTextChars ?? 6_000 }),
+        answerSchema: ModelDraftAnswer,
+        input: { email },
+      },
+      options,
+    );
     return {
       to: replyRecipient(email),
       subject: replySubject(email.subject),
       body: answer.value.body,
       reasoning: answer.value.reasoning,
-      drafter: this.name,
+      drafter: answer.servedBy,
+      usage: answer.usage,
     };
   }
+}
+
+/**
+ * A drafter (the template) as a model chain's non-LLM fallback named `name` (`fallback/<name>`):
+ * `{ body, reasoning }` from the task input `{ email }`.
+ */
+export function drafterFallback(drafter: ReplyDrafter, name: string): NonLlmFallback {
+  return {
+    name,
+    answer: async (input: unknown) => {
+      const { body, reasoning } = await drafter.draft(EmailTaskInput.parse(input).email);
+      return { body, reasoning };
+    },
+  };
 }

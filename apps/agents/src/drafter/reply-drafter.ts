@@ -1,14 +1,19 @@
-import type { Email, ReplyDrafted } from '@troupe/contracts';
+import type { ModelCallOptions } from '@troupe/agent-kit';
+import type { Email, ModelUsage, ReplyDrafted } from '@troupe/contracts';
 import { firstMailbox } from '@troupe/email-corpus';
+
+/** A draft, and the usage of the model call behind it when a model was called (for the workflow's budget). */
+export type MeteredDraft = ReplyDrafted & { usage?: ModelUsage };
 
 /**
  * Proposes a reply to a legitimate email; a human approves, edits or rejects it before anything is sent.
- * `draft` answers `reply.drafted`'s payload with `drafter` = `name`.
+ * `draft` answers `reply.drafted`'s payload with `drafter` = `name` (for a model chain, the hop that served).
  */
 export interface ReplyDrafter {
   /** Which drafter this is, e.g. `template (non-LLM)`; carried in every draft. */
   readonly name: string;
-  draft(email: Email): Promise<ReplyDrafted>;
+  /** `options`: per-call model options (a drafter that calls no model ignores them). */
+  draft(email: Email, options?: ModelCallOptions): Promise<MeteredDraft>;
 }
 
 /** The longest recipient and subject a draft carries (the `ReplyDrafted` schema's limits). */

@@ -7,6 +7,7 @@ import {
   describeModelConfig,
   modelConfigFromEnv,
   priceTableFromEnv,
+  resilienceFromEnvironment,
   secondaryModelConfigFromEnv,
   type ProviderBreakers,
   type WorkflowUsageLedger,
@@ -14,7 +15,6 @@ import {
 import { loadSpamAssassinCorpus, parseCorpusEmail } from '@troupe/email-corpus';
 import type { JetStreamClient } from 'nats';
 import type { AgentsEnvironment } from '../config';
-import { chainResilience } from '../model-chains';
 import { lazyMailbox } from './corpus-tools';
 import { createTriageAgents } from './triage-agents';
 
@@ -50,7 +50,7 @@ export async function createAgentHost(
     models,
     prices,
     breakers: shared.breakers,
-    resilience: chainResilience(env),
+    resilience: resilienceFromEnvironment(env),
     budget: { maxIterations: env.TROUPE_AGENT_MAX_ITERATIONS, maxTokens: env.TROUPE_AGENT_MAX_TOKENS, maxCostUsd: env.TROUPE_AGENT_MAX_COST_USD },
     mailbox: lazyMailbox(async () => {
       const started = Date.now();

@@ -13,11 +13,12 @@ import {
   type RunUsage,
 } from '@troupe/contracts';
 import { AgentRegistry, ModelChain, defineAgent, formatEmailForPrompt, type ChatLanguageModel, type PriceTable, type ProviderBreakers, type ResilienceOptions } from '@troupe/agent-kit';
-import { ModelDraftAnswer } from '../drafter/model-reply-drafter';
+import { ModelDraftAnswer, drafterFallback } from '../drafter/model-reply-drafter';
 import { replyRecipient, replySubject } from '../drafter/reply-drafter';
 import { TemplateReplyDrafter } from '../drafter/template-reply-drafter';
 import { RuleSpamQuarantiner } from '../quarantine/spam-quarantiner';
 import { ExtractiveSummariser } from '../summariser/extractive-summariser';
+import { summariserFallback } from '../summariser/model-summariser';
 import { senderHistoryTool, threadLookupTool, type MailboxSource } from './corpus-tools';
 
 /** What the triage agents are built from. */
@@ -90,13 +91,7 @@ export function createTriageAgents(options: TriageAgentsOptions): AgentRegistry 
       reasoning: answer.reasoning,
       drafter: servedBy(usage),
     }),
-    chain: chain({
-      name: 'template',
-      answer: async (input) => {
-        const draft = await template.draft(EmailTaskInput.parse(input).email);
-        return { body: draft.body, reasoning: draft.reasoning };
-      },
-    }),
+    chain: chain(drafterFallback(template, 'template')),
     budget: options.budget,
   });
 
@@ -111,10 +106,7 @@ export function createTriageAgents(options: TriageAgentsOptions): AgentRegistry 
     tools: [],
     prompt: ({ email }) => `Summarise this email.\n\n${formatEmailForPrompt(email, { maxTextChars: 6_000 })}`,
     toResult: (answer, usage): EmailSummarised => ({ summary: answer.summary, summariser: servedBy(usage) }),
-    chain: chain({
-      name: 'extractive',
-      answer: async (input) => ({ summary: (await extractive.summarise(EmailTaskInput.parse(input).email)).summary }),
-    }),
+    chain: chain(summariserFallback(extractive, 'extractive')),
     budget: options.budget,
   });
 

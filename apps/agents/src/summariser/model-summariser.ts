@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import type { Email, EmailSummarised } from '@troupe/contracts';
-import { formatEmailForPrompt, generateStructured, modelLabel, type ChatLanguageModel } from '@troupe/agent-kit';
-import type { EmailSummariser } from './email-summariser';
+import { EmailTaskInput, type Email } from '@troupe/contracts';
+import { answerOneStep, formatEmailForPrompt, type ModelCallOptions, type ModelChain, type NonLlmFallback } from '@troupe/agent-kit';
+import type { EmailSummariser, MeteredSummary } from './email-summariser';
 
 /** The answer a model must give: a summary of at most 2,000 characters. */
 export const ModelSummaryAnswer = z.object({ summary: z.string().min(1).max(2_000) });
@@ -18,35 +18,50 @@ const SYSTEM_PROMPT = [
 export interface ModelSummariserOptions {
   /** Body characters shown to the model (default 8,000). */
   maxTextChars?: number;
-  /** Attempts when the answer is invalid (default 2). */
-  maxAttempts?: number;
 }
 
 /**
- * A summariser that asks a language model for `{ summary }` (zod-validated). Its name is
- * `model/<provider>/<modelId>`.
+ * A summariser over a {@link ModelChain} (a model configured, `TROUPE_REACT_LOOP=never`): the configured
+ * model(s) behind cockatiel's timeout, retry and circuit breaker, then the extractive summariser
+ * ({@link summariserFallback}) as the non-LLM hop, asked for a zod-validated `{ summary }`
+ * ({@link answerOneStep}: an answer that fails {@link ModelSummaryAnswer} is not asked again, the
+ * extractive summariser answers instead). `summariser` says who served (`chain/<provider>/<model>`,
+ * `chain/fallback/extractive`, with why when it was not the models giving up), and `usage` carries the
+ * chain's tokens and cost for the workflow's budget.
  *
- * @throws StructuredOutputError when the model gives no valid answer; ModelCallError when it cannot be reached.
+ * @throws ModelChainExhaustedError only when the fallback itself threw.
  */
 export class ModelSummariser implements EmailSummariser {
-  readonly name: string;
+  readonly name = 'chain';
 
   constructor(
-    private readonly model: ChatLanguageModel,
+    private readonly chain: ModelChain,
     private readonly options: ModelSummariserOptions = {},
-  ) {
-    this.name = `model/${modelLabel(model)}`.slice(0, 256);
-  }
+  ) {}
 
-  async summarise(email: Email): Promise<EmailSummarised> {
-    const answer = await generateStructured({
-      model: this.model,
-      schema: ModelSummaryAnswer,
-      schemaName: 'email_summary',
-      system: SYSTEM_PROMPT,
-      prompt: formatEmailForPrompt(email, { maxTextChars: this.options.maxTextChars ?? 8_000 }),
-      maxAttempts: this.options.maxAttempts,
-    });
-    return { summary: answer.value.summary, summariser: this.name };
+  /** `options.budgetExhausted`: the workflow's budget is spent, the extractive summariser answers without asking the model. */
+  async summarise(email: Email, options: ModelCallOptions = {}): Promise<MeteredSummary> {
+    const answer = await answerOneStep(
+      this.chain,
+      {
+        system: SYSTEM_PROMPT,
+        prompt: formatEmailForPrompt(email, { maxTextChars: this.options.maxTextChars ?? 8_000 }),
+        answerSchema: ModelSummaryAnswer,
+        input: { email },
+      },
+      options,
+    );
+    return { summary: answer.value.summary, summariser: answer.servedBy, usage: answer.usage };
   }
+}
+
+/**
+ * A summariser (the extractive one) as a model chain's non-LLM fallback named `name` (`fallback/<name>`):
+ * `{ summary }` from the task input `{ email }`.
+ */
+export function summariserFallback(summariser: EmailSummariser, name: string): NonLlmFallback {
+  return {
+    name,
+    answer: async (input: unknown) => ({ summary: (await summariser.summarise(EmailTaskInput.parse(input).email)).summary }),
+  };
 }

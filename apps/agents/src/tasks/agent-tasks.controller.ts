@@ -1,6 +1,6 @@
 import { Controller, Inject } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import { handleEmailTask, withWorkflowBudget, type AgentHost, type WorkflowCallBudget } from '@troupe/agent-kit';
+import { handleEmailTask, withWorkflowBudget, type AgentHost, type ModelCallOptions, type WorkflowCallBudget } from '@troupe/agent-kit';
 import { JetStreamContext, runEffect } from '@troupe/bus';
 import {
   AgentTaskRequested,
@@ -14,6 +14,7 @@ import {
   parseOrThrow,
   taskBudgetWorkflowId,
   type Envelope,
+  type ModelUsage,
 } from '@troupe/contracts';
 import type { JetStreamClient } from 'nats';
 import type { SpamClassifier } from '../classifier/spam-classifier';
@@ -39,9 +40,9 @@ export interface TriageSpecialists {
 
 /**
  * Translates agent task messages into calls on the specialists, and their answers into workflow events.
- * The model classifier runs within the workflow's budget ({@link withWorkflowBudget}: the task's budget
- * workflow, naive Bayes without the model once it is spent) and its tokens and cost are added there,
- * once per task effect id.
+ * The model classifier, and the model drafter and summariser when they are not ReAct runs, run within
+ * the workflow's budget ({@link withWorkflowBudget}: the task's budget workflow, their offline stand-in
+ * without the model once it is spent) and their tokens and cost are added there, once per task effect id.
  */
 @Controller()
 export class AgentTasksController {
@@ -54,29 +55,28 @@ export class AgentTasksController {
 
   @EventPattern(agentTaskSubject(TRIAGE_AGENTS.classifier.agent))
   classify(@Payload() envelope: Envelope, @Ctx() context: JetStreamContext): Promise<string> {
-    return handleEmailTask(this.js, envelope, context, `agents/${TRIAGE_AGENTS.classifier.agent}`, async (email, task) => {
-      const call = { workflowId: taskBudgetWorkflowId(envelope, task), callId: task.effectId, caller: `agents/${TRIAGE_AGENTS.classifier.agent}` };
-      const { usage: _usage, ...classified } = await withWorkflowBudget(this.budget, call, (options) => this.specialists.classifier.classify(email, options), (result) => result.usage);
-      return { type: EMAIL_CLASSIFIED, payload: classified };
-    });
+    return handleEmailTask(this.js, envelope, context, `agents/${TRIAGE_AGENTS.classifier.agent}`, async (email, task) => ({
+      type: EMAIL_CLASSIFIED,
+      payload: await this.withinBudget(envelope, task, TRIAGE_AGENTS.classifier.agent, (options) => this.specialists.classifier.classify(email, options)),
+    }));
   }
 
   @EventPattern(agentTaskSubject(TRIAGE_AGENTS.drafter.agent))
   draft(@Payload() envelope: Envelope, @Ctx() context: JetStreamContext): Promise<string> {
     // With agent runs on, the task starts a react-loop run; its result reaches the workflow later.
     if (this.runs !== null) return this.runs.startRun(TRIAGE_AGENTS.drafter.agent, envelope);
-    return handleEmailTask(this.js, envelope, context, `agents/${TRIAGE_AGENTS.drafter.agent}`, async (email) => ({
+    return handleEmailTask(this.js, envelope, context, `agents/${TRIAGE_AGENTS.drafter.agent}`, async (email, task) => ({
       type: REPLY_DRAFTED,
-      payload: await this.specialists.drafter.draft(email),
+      payload: await this.withinBudget(envelope, task, TRIAGE_AGENTS.drafter.agent, (options) => this.specialists.drafter.draft(email, options)),
     }));
   }
 
   @EventPattern(agentTaskSubject(TRIAGE_AGENTS.summariser.agent))
   summarise(@Payload() envelope: Envelope, @Ctx() context: JetStreamContext): Promise<string> {
     if (this.runs !== null) return this.runs.startRun(TRIAGE_AGENTS.summariser.agent, envelope);
-    return handleEmailTask(this.js, envelope, context, `agents/${TRIAGE_AGENTS.summariser.agent}`, async (email) => ({
+    return handleEmailTask(this.js, envelope, context, `agents/${TRIAGE_AGENTS.summariser.agent}`, async (email, task) => ({
       type: EMAIL_SUMMARISED,
-      payload: await this.specialists.summariser.summarise(email),
+      payload: await this.withinBudget(envelope, task, TRIAGE_AGENTS.summariser.agent, (options) => this.specialists.summariser.summarise(email, options)),
     }));
   }
 
@@ -90,5 +90,20 @@ export class AgentTasksController {
       type: EMAIL_QUARANTINED,
       payload: await this.specialists.quarantiner.quarantine(input),
     }));
+  }
+
+  /**
+   * Runs `agent`'s call for `task` within its workflow's budget ({@link withWorkflowBudget}, once per
+   * effect id) and answers the result without its usage (not part of the event's payload).
+   */
+  private async withinBudget<T extends { usage?: ModelUsage }>(
+    envelope: Envelope,
+    task: AgentTaskRequested,
+    agent: string,
+    work: (options: ModelCallOptions) => Promise<T>,
+  ): Promise<Omit<T, 'usage'>> {
+    const call = { workflowId: taskBudgetWorkflowId(envelope, task), callId: task.effectId, caller: `agents/${agent}` };
+    const { usage: _usage, ...result } = await withWorkflowBudget(this.budget, call, work, (answer) => answer.usage);
+    return result;
   }
 }

@@ -16,7 +16,11 @@ import {
   IncidentDiagnosed,
   IncidentTaskInput,
   EmailClassified,
+  EMAIL_SUMMARISED,
+  EmailSummarised,
+  REPLY_DRAFTED,
   REPLY_SEND,
+  ReplyDrafted,
   REPLY_SEND_REQUESTED,
   STREAMS,
   TRIAGE_AGENTS,
@@ -39,6 +43,7 @@ import { openClaimLedgers } from '../claims/claim-ledgers';
 import { modelClaimAgents } from '../claims/claim-agents';
 import { ModelSpamClassifier, classifierFallback } from '../classifier/model-spam-classifier';
 import type { SpamClassifier } from '../classifier/spam-classifier';
+import { ModelReplyDrafter, drafterFallback } from '../drafter/model-reply-drafter';
 import { TemplateReplyDrafter } from '../drafter/template-reply-drafter';
 import { createIncidentAgents } from '../incidents/create-incident-agents';
 import { RuleIncidentDiagnoser } from '../incidents/incident-agents';
@@ -46,9 +51,11 @@ import { ModelIncidentDiagnoser, ruleDiagnosisFallback } from '../incidents/mode
 import type { ChainFactory } from '../model-chains';
 import { RuleSpamQuarantiner } from '../quarantine/spam-quarantiner';
 import { ExtractiveSummariser } from '../summariser/extractive-summariser';
+import { ModelSummariser, summariserFallback } from '../summariser/model-summariser';
 
-// The agents' work queues on real NATS: the model classifier (TROUPE_CLASSIFIER=model), the incident
-// diagnoser and a claim agent answer through model chains sharing one set of breakers, counting their
+// The agents' work queues on real NATS: the model classifier (TROUPE_CLASSIFIER=model), the model drafter
+// and summariser (TROUPE_REACT_LOOP=never), the incident diagnoser and a claim agent answer through model
+// chains sharing one set of breakers, counting their
 // tokens in the workflow's budget, falling back to their offline stand-ins when the model is down or the
 // workflow's budget is spent; a task or effect whose envelope type does not belong on its queue is dead-lettered.
 
@@ -126,7 +133,15 @@ beforeAll(async () => {
       modelCalls += 1;
       if (modelDown) throw new APICallError({ message: 'connection refused', url: 'u', requestBodyValues: {} });
       const system = JSON.stringify(prompt.filter((message) => message.role === 'system'));
-      const text = system.includes('TelosB') ? JSON.stringify(diagnosis) : system.includes('insurance claims') ? '{"severity":"high","reason":"a fire"}' : '{"label":"ham","confidence":0.93}';
+      const text = system.includes('TelosB')
+        ? JSON.stringify(diagnosis)
+        : system.includes('insurance claims')
+          ? '{"severity":"high","reason":"a fire"}'
+          : system.includes('You draft email replies')
+            ? '{"body":"Hello, no prize for you. [confirm]","reasoning":"a polite no"}'
+            : system.includes('You summarise mailing-list')
+              ? '{"summary":"A prize claim."}'
+              : '{"label":"ham","confidence":0.93}';
       return { content: [{ type: 'text', text }], finishReason: { unified: 'stop', raw: 'stop' }, usage: tokens, warnings: [] };
     },
   });
@@ -143,8 +158,8 @@ beforeAll(async () => {
     });
   const specialists = {
     classifier: new ModelSpamClassifier(chains(classifierFallback(offline))),
-    drafter: new TemplateReplyDrafter(),
-    summariser: new ExtractiveSummariser(),
+    drafter: new ModelReplyDrafter(chains(drafterFallback(new TemplateReplyDrafter(), 'template'))),
+    summariser: new ModelSummariser(chains(summariserFallback(new ExtractiveSummariser(), 'extractive'))),
     quarantiner: new RuleSpamQuarantiner(),
   };
   ({ app, server } = await createJetStreamMicroservice(
@@ -160,7 +175,14 @@ beforeAll(async () => {
     }),
     {
       connection,
-      consumers: [agentConsumer(TRIAGE_AGENTS.classifier.agent), effectConsumer(REPLY_SEND), agentConsumer(INCIDENT_AGENTS.diagnoser.agent), agentConsumer(CLAIM_AGENTS.assessor.agent)],
+      consumers: [
+        agentConsumer(TRIAGE_AGENTS.classifier.agent),
+        agentConsumer(TRIAGE_AGENTS.drafter.agent),
+        agentConsumer(TRIAGE_AGENTS.summariser.agent),
+        effectConsumer(REPLY_SEND),
+        agentConsumer(INCIDENT_AGENTS.diagnoser.agent),
+        agentConsumer(CLAIM_AGENTS.assessor.agent),
+      ],
       logger: ['error'],
     },
   ));
@@ -278,5 +300,48 @@ describe('the agents work queues', () => {
       'agents/claims-assessor: workflow claim-spent-1 has spent 1000 of its 1000 tokens; the non-LLM fallback answers without a model',
     ]);
     expect(warnings).toContain('model judge/judge-1 gave up (budget_exhausted), falling back to fallback/naive-bayes/test');
+  });
+
+  it("drafts and summarises through the model chain (TROUPE_REACT_LOOP=never), counting the tokens in the workflow's budget; none once it is spent", async () => {
+    const js = connection.jetstream();
+    await publishEnvelope(js, agentTaskSubject(TRIAGE_AGENTS.drafter.agent), task(TRIAGE_AGENTS.drafter, 'triage-draft-1', { email }));
+    await publishEnvelope(js, agentTaskSubject(TRIAGE_AGENTS.summariser.agent), task(TRIAGE_AGENTS.summariser, 'triage-summary-1', { email }));
+    await handled(14);
+    // The payloads are the contracts' (strict: the chain's usage is not published).
+    expect(ReplyDrafted.strict().parse(await lastEvent('triage-draft-1', REPLY_DRAFTED))).toEqual({
+      to: 'promo@example.com',
+      subject: 'Re: You have WON',
+      body: 'Hello, no prize for you. [confirm]',
+      reasoning: 'a polite no',
+      drafter: 'chain/judge/judge-1',
+    });
+    expect(EmailSummarised.strict().parse(await lastEvent('triage-summary-1', EMAIL_SUMMARISED))).toEqual({ summary: 'A prize claim.', summariser: 'chain/judge/judge-1' });
+    for (const workflowId of ['triage-draft-1', 'triage-summary-1']) {
+      expect(await usage.spent(workflowId)).toMatchObject({ tokens: 128, runIds: [`${workflowId}:1:0`] });
+      expect((await usage.spent(workflowId)).costUsd).toBeCloseTo(0.0008, 10);
+    }
+
+    // A workflow that has spent its budget: the template and the extractive summariser answer, no model is asked.
+    for (const workflowId of ['triage-draft-spent', 'triage-summary-spent']) {
+      await usage.record(workflowId, 'run-earlier', { iterations: 3, inputTokens: 900, outputTokens: 100, costUsd: 0.01, servedBy: ['judge/judge-1'] });
+    }
+    const calls = modelCalls;
+    budgetLines.length = 0;
+    await publishEnvelope(js, agentTaskSubject(TRIAGE_AGENTS.drafter.agent), task(TRIAGE_AGENTS.drafter, 'triage-draft-spent', { email }));
+    await handled(15);
+    await publishEnvelope(js, agentTaskSubject(TRIAGE_AGENTS.summariser.agent), task(TRIAGE_AGENTS.summariser, 'triage-summary-spent', { email }));
+    await handled(16);
+    expect(modelCalls).toBe(calls);
+    expect(await lastEvent('triage-draft-spent', REPLY_DRAFTED)).toMatchObject({ drafter: 'chain/fallback/template (workflow budget exhausted)', to: 'promo@example.com' });
+    expect(await lastEvent('triage-summary-spent', EMAIL_SUMMARISED)).toMatchObject({ summariser: 'chain/fallback/extractive (workflow budget exhausted)' });
+    for (const workflowId of ['triage-draft-spent', 'triage-summary-spent']) {
+      expect(await usage.spent(workflowId)).toMatchObject({ tokens: 1_000, runIds: ['run-earlier'] });
+    }
+    expect(budgetLines).toEqual([
+      'agents/drafter: workflow triage-draft-spent has spent 1000 of its 1000 tokens; the non-LLM fallback answers without a model',
+      'agents/summariser: workflow triage-summary-spent has spent 1000 of its 1000 tokens; the non-LLM fallback answers without a model',
+    ]);
+    expect(warnings).toContain('model judge/judge-1 gave up (budget_exhausted), falling back to fallback/template');
+    expect(warnings).toContain('model judge/judge-1 gave up (budget_exhausted), falling back to fallback/extractive');
   });
 });
