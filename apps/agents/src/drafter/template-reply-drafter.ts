@@ -35,7 +35,7 @@ export class TemplateReplyDrafter implements ReplyDrafter {
       subject: replySubject(email.subject),
       body,
       reasoning:
-        `Template reply from the non-LLM template drafter (no language model configured): it acknowledges ` +
+        `Template reply from the non-LLM template drafter (no language model answered: none is configured, or the chain's models failed or were skipped; its journaled attempts say which): it acknowledges ` +
         `${name === '' ? 'the sender' : name} and the subject and quotes the first ${quoted.length} line(s) of the message. ` +
         'It does not answer the content; edit it before sending.',
       drafter: this.name,

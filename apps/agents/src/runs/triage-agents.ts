@@ -18,7 +18,7 @@ import { replyRecipient, replySubject } from '../drafter/reply-drafter';
 import { TemplateReplyDrafter } from '../drafter/template-reply-drafter';
 import { RuleSpamQuarantiner } from '../quarantine/spam-quarantiner';
 import { ExtractiveSummariser } from '../summariser/extractive-summariser';
-import { summariserFallback } from '../summariser/model-summariser';
+import { ModelSummaryAnswer, summariserFallback } from '../summariser/model-summariser';
 import { senderHistoryTool, threadLookupTool, type MailboxSource } from './corpus-tools';
 
 /** What the triage agents are built from. */
@@ -58,9 +58,6 @@ const QUARANTINE_SYSTEM = [
 
 /** The quarantine agent's answer. */
 export const ModelQuarantineAnswer = z.object({ reason: z.string().min(1).max(2_000), senderMessageCount: z.number().int().nonnegative().nullable() });
-
-/** The summariser's answer. */
-export const ModelSummaryAnswer = z.object({ summary: z.string().min(1).max(8_000) });
 
 /**
  * The triage specialists as ReAct agents (DESIGN.md "Agents"): the reply drafter (tools

@@ -3,8 +3,8 @@ import { EmailTaskInput, type Email } from '@troupe/contracts';
 import { answerOneStep, formatEmailForPrompt, type ModelCallOptions, type ModelChain, type NonLlmFallback } from '@troupe/agent-kit';
 import type { EmailSummariser, MeteredSummary } from './email-summariser';
 
-/** The answer a model must give: a summary of at most 2,000 characters. */
-export const ModelSummaryAnswer = z.object({ summary: z.string().min(1).max(2_000) });
+/** The answer a model must give, one-step or as a ReAct run: a summary of at most 8,000 characters (what `email.summarised` carries). */
+export const ModelSummaryAnswer = z.object({ summary: z.string().min(1).max(8_000) });
 export type ModelSummaryAnswer = z.infer<typeof ModelSummaryAnswer>;
 
 const SYSTEM_PROMPT = [
