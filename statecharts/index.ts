@@ -50,6 +50,9 @@ export {
   claimActions,
   claimDelays,
   claimProcessingTags,
+  CLAIM_PROCESSING_BUDGETS,
+  CLAIM_PROCESSING_MODELS,
+  claimTaskLimits,
 } from './claim-processing/claim-processing.implementations';
 export { claimProcessingMachine } from './claim-processing/claim-processing.machine';
 export { CLAIM_PROCESSING_REGISTRY } from './claim-processing/claim-processing.registry';
@@ -62,6 +65,7 @@ export {
   parseDeclaredWorkflow,
   compileDeclaredWorkflow,
   loadDeclaredWorkflow,
+  declaredTaskLimits,
 } from './declared/declared-workflow';
 export {
   NamedReference,

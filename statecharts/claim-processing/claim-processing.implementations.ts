@@ -15,7 +15,10 @@ import {
   type Effect,
   type EffectFailed,
   type ClaimModelUsage,
+  type AgentTaskLimits,
+  type ModelCallSettings,
   type Role,
+  type WorkflowBudgetLimits,
   type WorkflowCancelRequested,
 } from '@troupe/contracts';
 
@@ -28,6 +31,26 @@ import {
 
 /** Version of the claim-processing definition, stored with every snapshot (both forms). */
 export const CLAIM_PROCESSING_MACHINE_VERSION = '1';
+
+/**
+ * The claim workflow's budget per instance (USD, tokens, model calls) and the settings of its agents'
+ * models: what both forms declare, the YAML under `budgets` and `models`, the TypeScript machine through
+ * {@link claimTaskLimits}. Every agent task carries them and the agents enforce them.
+ */
+export const CLAIM_PROCESSING_BUDGETS: WorkflowBudgetLimits = { maxCostUsd: 0.05, maxTokens: 20_000, maxModelCalls: 8 };
+
+/** Per reasoning agent: temperature and output token cap (tokens) of its model call (the YAML's `models`). */
+export const CLAIM_PROCESSING_MODELS = {
+  extractor: { temperature: 0, maxOutputTokens: 600 },
+  assessor: { temperature: 0, maxOutputTokens: 300 },
+  seniorReviewer: { temperature: 0, maxOutputTokens: 400 },
+  letterWriter: { temperature: 0.3, maxOutputTokens: 1_200 },
+} satisfies Record<string, ModelCallSettings>;
+
+/** The limits of a claim agent task: the workflow's budget, and the settings of `model` when the task calls one. */
+export function claimTaskLimits(model?: keyof typeof CLAIM_PROCESSING_MODELS): AgentTaskLimits {
+  return model === undefined ? { budget: CLAIM_PROCESSING_BUDGETS } : { budget: CLAIM_PROCESSING_BUDGETS, model: CLAIM_PROCESSING_MODELS[model] };
+}
 
 /** Roles that may decide the claim review gate. */
 export const CLAIM_REVIEW_ROLES: Role[] = ['approver', 'admin'];

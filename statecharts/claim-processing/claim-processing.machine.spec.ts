@@ -11,6 +11,8 @@ const claim: Claim = {
 };
 const workflowId = 'claim-1';
 const input = { workflowId, claim, reviewThresholdUsd: 10_000, reviewTimeoutMs: 2_000, escalationTimeoutMs: 5_000 };
+/** The budget every task carries, as claim-processing.workflow.yaml declares it. */
+const budget = { maxCostUsd: 0.05, maxTokens: 20_000, maxModelCalls: 8 };
 
 type Action = { type: string; params?: unknown };
 let lastActions: Action[] = [];
@@ -63,14 +65,14 @@ describe('claim-processing machine', () => {
   it('starts extracting and asks the extractor agent for the claim details', () => {
     const { snapshot, effects } = run([]);
     expect(snapshot.value).toBe('extracting');
-    expect(effects[0]).toEqual([{ kind: 'agent.task', agent: 'claims-extractor', task: 'claim.extract', input: { claim } }]);
+    expect(effects[0]).toEqual([{ kind: 'agent.task', agent: 'claims-extractor', task: 'claim.extract', input: { claim }, limits: { budget, model: { temperature: 0, maxOutputTokens: 600 } } }]);
   });
 
   it('asks the assessor to classify the extracted details', () => {
     const { snapshot, context, effects } = run([extracted()]);
     expect(snapshot.value).toBe('classifying');
     expect(context.details?.amountUsd).toBe(1_200);
-    expect(effects[1]).toEqual([{ kind: 'agent.task', agent: 'claims-assessor', task: 'claim.classify', input: { claimId: 'CLM-1', details: details() } }]);
+    expect(effects[1]).toEqual([{ kind: 'agent.task', agent: 'claims-assessor', task: 'claim.classify', input: { claimId: 'CLM-1', details: details() }, limits: { budget, model: { temperature: 0, maxOutputTokens: 300 } } }]);
   });
 
   it('auto-approves a low-severity claim within the threshold, then writes the letter, notifies and audits', () => {
@@ -79,10 +81,10 @@ describe('claim-processing machine', () => {
     expect(snapshot.status).toBe('done');
     expect(context.decision).toMatchObject({ outcome: 'approved', approvedAmountUsd: 1_200, decidedBy: 'system:auto-approve', route: 'auto' });
     expect(effects[2]).toEqual([
-      { kind: 'agent.task', agent: 'claims-letter-writer', task: 'claim.letter', input: { claim, details: details(), decision: context.decision } },
+      { kind: 'agent.task', agent: 'claims-letter-writer', task: 'claim.letter', input: { claim, details: details(), decision: context.decision }, limits: { budget, model: { temperature: 0.3, maxOutputTokens: 1_200 } } },
     ]);
     expect(effects[3]).toEqual([
-      { kind: 'agent.task', agent: 'claims-notifier', task: 'claim.notify', input: { claimId: 'CLM-1', to: 'ann@example.org', subject: 'Your claim CLM-1', body: 'Dear Ann' } },
+      { kind: 'agent.task', agent: 'claims-notifier', task: 'claim.notify', input: { claimId: 'CLM-1', to: 'ann@example.org', subject: 'Your claim CLM-1', body: 'Dear Ann' }, limits: { budget } },
     ]);
     expect(effects[4]).toEqual([
       {
@@ -90,6 +92,7 @@ describe('claim-processing machine', () => {
         agent: 'claims-auditor',
         task: 'claim.audit',
         input: { claimId: 'CLM-1', severity: 'low', decision: context.decision, details: details(), notificationKey: 'n-1' },
+        limits: { budget },
       },
     ]);
     expect(context.audit?.idempotencyKey).toBe('a-1');
@@ -98,7 +101,7 @@ describe('claim-processing machine', () => {
   it('sends a medium-severity claim to the senior reviewer agent and follows its approval', () => {
     const { snapshot, context, effects } = run([extracted(), classified('medium')]);
     expect(snapshot.value).toBe('seniorReview');
-    expect(effects[2]).toEqual([{ kind: 'agent.task', agent: 'claims-senior-reviewer', task: 'claim.review', input: { claimId: 'CLM-1', details: details() } }]);
+    expect(effects[2]).toEqual([{ kind: 'agent.task', agent: 'claims-senior-reviewer', task: 'claim.review', input: { claimId: 'CLM-1', details: details() }, limits: { budget, model: { temperature: 0, maxOutputTokens: 400 } } }]);
     expect(context.decision).toBeNull();
     const after = run([extracted(), classified('medium'), reviewed('approved')]);
     expect(after.snapshot.value).toBe('generatingLetter');

@@ -1,5 +1,5 @@
 import { setup } from 'xstate';
-import type { Effect } from '@troupe/contracts';
+import { withAgentTaskLimits, type Effect } from '@troupe/contracts';
 import {
   CLAIM_MANAGER_ROLES,
   CLAIM_REVIEW_ROLES,
@@ -10,6 +10,8 @@ import {
   claimGateTexts,
   claimGuards,
   claimProcessingContext,
+  claimTaskLimits,
+  type CLAIM_PROCESSING_MODELS,
   type ClaimGate,
   type ClaimProcessingContext,
   type ClaimProcessingEvent,
@@ -29,7 +31,8 @@ import {
  *
  * Pure: it imports only xstate, contract types and the named pieces in `claim-processing.implementations`,
  * which the declared form (`claim-processing.workflow.yaml`) compiles against too. Effects leave as
- * `requestEffect` actions; delays are named and the actor runtime turns them into durable timers.
+ * `requestEffect` actions; delays are named and the actor runtime turns them into durable timers. Its
+ * agent tasks carry the budget and model settings the YAML declares ({@link claimTaskLimits}).
  */
 
 function approvalRequest(gate: ClaimGate, reason: 'reviewReason' | 'escalatedReviewReason') {
@@ -41,6 +44,14 @@ function approvalRequest(gate: ClaimGate, reason: 'reviewReason' | 'escalatedRev
     reason: claimGateTexts[reason](args),
     allowedRoles: gate === 'claim-review' ? CLAIM_REVIEW_ROLES : CLAIM_MANAGER_ROLES,
   });
+}
+
+/**
+ * An agent task of the workflow with its budget and, for a reasoning agent, its model's settings
+ * ({@link claimTaskLimits}): the limits the declared form's compiler attaches from its `budgets` and `models`.
+ */
+function limitedTask(build: (args: { context: ClaimProcessingContext; event: ClaimProcessingEvent }) => Effect, model?: keyof typeof CLAIM_PROCESSING_MODELS) {
+  return (args: { context: ClaimProcessingContext; event: ClaimProcessingEvent }): Effect => withAgentTaskLimits(build(args), claimTaskLimits(model));
 }
 
 /** The transitions of a review gate on `approval.decided` (the first gate and the escalated one). */
@@ -76,11 +87,11 @@ export const claimProcessingMachine = setup({
   },
   states: {
     extracting: {
-      entry: { type: 'requestEffect', params: claimEffects.requestExtraction },
+      entry: { type: 'requestEffect', params: limitedTask(claimEffects.requestExtraction, 'extractor') },
       on: { 'claim.extracted': { target: 'classifying', actions: 'recordDetails' } },
     },
     classifying: {
-      entry: { type: 'requestEffect', params: claimEffects.requestClassification },
+      entry: { type: 'requestEffect', params: limitedTask(claimEffects.requestClassification, 'assessor') },
       on: {
         'claim.classified': [
           { guard: 'needsHumanReview', target: 'humanReview', actions: 'recordClassification' },
@@ -90,7 +101,7 @@ export const claimProcessingMachine = setup({
       },
     },
     seniorReview: {
-      entry: { type: 'requestEffect', params: claimEffects.requestSeniorReview },
+      entry: { type: 'requestEffect', params: limitedTask(claimEffects.requestSeniorReview, 'seniorReviewer') },
       on: { 'claim.reviewed': { target: 'generatingLetter', actions: 'recordSeniorReview' } },
     },
     humanReview: {
@@ -106,15 +117,15 @@ export const claimProcessingMachine = setup({
       on: { 'approval.decided': reviewTransitions('claim-review-escalated', 'manager') },
     },
     generatingLetter: {
-      entry: { type: 'requestEffect', params: claimEffects.requestLetter },
+      entry: { type: 'requestEffect', params: limitedTask(claimEffects.requestLetter, 'letterWriter') },
       on: { 'claim.letter_generated': { target: 'notifying', actions: 'recordLetter' } },
     },
     notifying: {
-      entry: { type: 'requestEffect', params: claimEffects.requestNotification },
+      entry: { type: 'requestEffect', params: limitedTask(claimEffects.requestNotification) },
       on: { 'claim.notified': { target: 'auditing', actions: 'recordNotification' } },
     },
     auditing: {
-      entry: { type: 'requestEffect', params: claimEffects.requestAudit },
+      entry: { type: 'requestEffect', params: limitedTask(claimEffects.requestAudit) },
       on: { 'claim.audited': { target: 'closed', actions: 'recordAudit' } },
     },
     closed: { type: 'final' },

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Role } from '@troupe/contracts';
+import { ModelCallSettings, Role, WorkflowBudgetLimits } from '@troupe/contracts';
 
 /**
  * The shape of a workflow declared as data (YAML or JSON). Names (guards, actions, effects, delays, gate
@@ -75,19 +75,22 @@ export const DeclaredState = z.strictObject({
 });
 export type DeclaredState = z.infer<typeof DeclaredState>;
 
-/** Spending limits of one workflow instance (declared; the agents that call models enforce them). */
-export const DeclaredBudgets = z.strictObject({
-  maxCostUsd: z.number().nonnegative().optional(),
-  maxTokens: z.number().int().positive().optional(),
-  maxModelCalls: z.number().int().positive().optional(),
-});
+/**
+ * Spending limits of one workflow instance: USD, tokens (input + output), model calls. Every agent task
+ * the workflow asks for carries them (`limits.budget`); the agents enforce them, the stricter of these
+ * and their `TROUPE_WORKFLOW_MAX_*` ({@link WorkflowBudgetLimits}).
+ */
+export const DeclaredBudgets = z.strictObject(WorkflowBudgetLimits.shape);
 export type DeclaredBudgets = z.infer<typeof DeclaredBudgets>;
 
-/** A model a state's agent uses: what for and with which settings (the provider comes from `TROUPE_MODEL_*`). */
+/**
+ * A model a state's agent uses: what for and with which settings (the provider comes from `TROUPE_MODEL_*`).
+ * The task of a state naming it carries its temperature and output token cap (`limits.model`), and the
+ * agent's model call uses them ({@link ModelCallSettings}).
+ */
 export const DeclaredModel = z.strictObject({
   purpose: z.string().min(1).max(1_000),
-  temperature: z.number().min(0).max(2).optional(),
-  maxOutputTokens: z.number().int().positive().optional(),
+  ...ModelCallSettings.shape,
 });
 export type DeclaredModel = z.infer<typeof DeclaredModel>;
 

@@ -1,8 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { assign, initialTransition, transition, type AnyMachineSnapshot } from 'xstate';
 import { z } from 'zod';
-import type { Effect } from '@troupe/contracts';
-import { DeclaredWorkflowError, compileDeclaredWorkflow, loadDeclaredWorkflow, parseDeclaredWorkflow, type DeclaredWorkflowRegistry } from '@troupe/statecharts';
+import type { Email, Effect } from '@troupe/contracts';
+import {
+  DeclaredWorkflowError,
+  compileDeclaredWorkflow,
+  emailTriageMachine,
+  loadDeclaredWorkflow,
+  parseDeclaredWorkflow,
+  type DeclaredWorkflowRegistry,
+} from '@troupe/statecharts';
 
 type Context = { workflowId: string; note: string | null };
 
@@ -11,7 +18,10 @@ const registry = {
   actions: { recordNote: assign({ note: ({ event }: { event: { payload?: { note?: string } } }) => event.payload?.note ?? null }) },
   guards: { hasNote: ({ event }: { event: { payload?: { note?: string } } }) => (event.payload?.note ?? '') !== '' },
   delays: { waitLong: ({ context }: { context: Context }) => (context.workflowId.length > 0 ? 5_000 : 0) },
-  effects: { askWriter: ({ context }: { context: Context }): Effect => ({ kind: 'agent.task', agent: 'writer', task: 'note.write', input: { id: context.workflowId } }) },
+  effects: {
+    askWriter: ({ context }: { context: Context }): Effect => ({ kind: 'agent.task', agent: 'writer', task: 'note.write', input: { id: context.workflowId } }),
+    askFiler: ({ context }: { context: Context }): Effect => ({ kind: 'agent.task', agent: 'filer', task: 'note.file', input: { id: context.workflowId } }),
+  },
   texts: { proposal: ({ context }: { context: Context }) => ({ note: context.note }), why: () => 'Check the note.' },
   schemas: { Started: z.object({}), Noted: z.object({ note: z.string() }), Decided: z.unknown() },
 } as unknown as DeclaredWorkflowRegistry;
@@ -77,6 +87,42 @@ describe('declared workflows', () => {
     expect(reviewActions).toContainEqual(expect.objectContaining({ type: 'xstate.raise', params: expect.objectContaining({ delay: 5_000 }) }));
     const [empty] = transition(compiled.machine, start as never, { type: 'note.written', payload: { note: '' } } as never) as unknown as [AnyMachineSnapshot];
     expect(empty.value).toBe('failed');
+  });
+
+  it('put the budgets and the state\u2019s model settings on every agent task, as data from the definition', () => {
+    const text = VALID.replace(
+      'initial: writing\n',
+      'budgets: { maxCostUsd: 0.02, maxModelCalls: 3 }\nmodels:\n  writer: { purpose: write the note, temperature: 0.2, maxOutputTokens: 250 }\n  idle: { purpose: named by no state }\ninitial: writing\n',
+    )
+      .replace('output: { event: note.written, schema: Noted }', 'output: { event: note.written, schema: Noted, model: writer }')
+      .replace('    effects: [askWriter]', '    effects: [askWriter, askFiler]');
+    const compiled = loadDeclaredWorkflow(text, registry, { source: 'note.yaml' });
+    const [start, startActions] = initialTransition(compiled.machine, { workflowId: 'n-2' } as never) as [AnyMachineSnapshot, Array<{ type: string; params?: unknown }>];
+    const budget = { maxCostUsd: 0.02, maxModelCalls: 3 };
+    expect(startActions.filter((a) => a.type === 'requestEffect').map((a) => a.params)).toEqual([
+      { kind: 'agent.task', agent: 'writer', task: 'note.write', input: { id: 'n-2' }, limits: { budget, model: { temperature: 0.2, maxOutputTokens: 250 } } },
+      { kind: 'agent.task', agent: 'filer', task: 'note.file', input: { id: 'n-2' }, limits: { budget, model: { temperature: 0.2, maxOutputTokens: 250 } } },
+    ]);
+    // The approval request is no agent task: unchanged.
+    const [, reviewActions] = transition(compiled.machine, start as never, { type: 'note.written', payload: { note: 'hi' } } as never) as unknown as [AnyMachineSnapshot, Array<{ type: string; params?: unknown }>];
+    expect(reviewActions.find((a) => a.type === 'requestEffect')?.params).not.toHaveProperty('limits');
+    // A state whose output names no model: the budget only; a model without settings adds none.
+    const unnamed = loadDeclaredWorkflow(text.replace(', model: writer }', ', model: idle }'), registry);
+    const [, unnamedActions] = initialTransition(unnamed.machine, { workflowId: 'n-3' } as never) as [AnyMachineSnapshot, Array<{ type: string; params?: unknown }>];
+    expect(unnamedActions.find((a) => a.type === 'requestEffect')?.params).toMatchObject({ limits: { budget } });
+    expect((unnamedActions.find((a) => a.type === 'requestEffect')?.params as { limits: object }).limits).toEqual({ budget });
+  });
+
+  it('leave the tasks of a workflow that declares no budgets or models, and of a TypeScript-defined one, without limits', () => {
+    const [, declaredActions] = initialTransition(loadDeclaredWorkflow(VALID, registry).machine, { workflowId: 'n-4' } as never) as [AnyMachineSnapshot, Array<{ type: string; params?: unknown }>];
+    const email: Email = { messageId: '<1@x>', from: 'a@example.com', to: 'b@example.org', subject: 'Hi', date: null, text: 'Hello', headers: {}, origin: {} };
+    const [, triageActions] = initialTransition(emailTriageMachine, { workflowId: 't-1', email, confidenceThreshold: 0.8, approvalTimeoutMs: 2_000, escalationTimeoutMs: 5_000 }) as unknown as [
+      AnyMachineSnapshot,
+      Array<{ type: string; params?: unknown }>,
+    ];
+    const tasks = [...declaredActions, ...triageActions].filter((a) => a.type === 'requestEffect').map((a) => a.params as Effect);
+    expect(tasks.map((effect) => effect.kind)).toEqual(['agent.task', 'agent.task']);
+    for (const effect of tasks) expect(effect).not.toHaveProperty('limits');
   });
 
   it('read JSON as well as YAML', () => {

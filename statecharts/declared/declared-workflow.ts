@@ -1,7 +1,7 @@
 import { setup, type AnyStateMachine } from 'xstate';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
-import { TroupeError, type Effect } from '@troupe/contracts';
+import { TroupeError, withAgentTaskLimits, type AgentTaskLimits, type Effect } from '@troupe/contracts';
 import type { WorkflowCatalogEntry } from '../catalog';
 import {
   DeclaredWorkflow,
@@ -231,12 +231,30 @@ function checkReferences(definition: DeclaredWorkflow, registry: DeclaredWorkflo
 
 type Args = { context: { workflowId: string }; event: unknown };
 
-function compileState(state: DeclaredState, registry: DeclaredWorkflowRegistry): Record<string, unknown> {
+/** `record` without its undefined fields, or undefined when none is left. */
+function definedFields<T extends object>(record: T): T | undefined {
+  const defined = Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined)) as T;
+  return Object.keys(defined).length === 0 ? undefined : defined;
+}
+
+/**
+ * What the agent tasks of `state` carry ({@link AgentTaskLimits}): the workflow's `budgets` and the
+ * temperature and output token cap of the model the state's `output.model` names; undefined when the
+ * workflow declares neither, so its tasks are those of a workflow without a declaration.
+ */
+export function declaredTaskLimits(definition: Pick<DeclaredWorkflow, 'budgets' | 'models'>, state: Pick<DeclaredState, 'output'>): AgentTaskLimits | undefined {
+  const budget = definedFields(definition.budgets);
+  const declaredModel = state.output?.model === undefined ? undefined : definition.models[state.output.model];
+  const model = declaredModel === undefined ? undefined : definedFields({ temperature: declaredModel.temperature, maxOutputTokens: declaredModel.maxOutputTokens });
+  return definedFields({ budget, model });
+}
+
+function compileState(state: DeclaredState, registry: DeclaredWorkflowRegistry, limits: AgentTaskLimits | undefined): Record<string, unknown> {
   if (state.type === 'final') return { type: 'final' };
   const entry: unknown[] = state.effects.map((reference) => {
     const build = registry.effects[nameOf(reference)] as (args: Args, params?: unknown) => Effect;
     const params = typeof reference === 'string' ? undefined : reference.params;
-    return { type: 'requestEffect', params: (args: Args) => (params === undefined ? build(args) : build(args, params)) };
+    return { type: 'requestEffect', params: (args: Args) => withAgentTaskLimits(params === undefined ? build(args) : build(args, params), limits) };
   });
   const config: Record<string, unknown> = { on: compileOn(state.on, '') };
   if (state.approval !== undefined) {
@@ -277,7 +295,9 @@ function compileOn(on: Record<string, DeclaredTransitions>, targetPrefix: string
 
 /**
  * Compiles a validated document against `registry` into a machine and its catalog entry. The machine is
- * built with XState's `setup` from the registry's implementations, so it is as pure as they are.
+ * built with XState's `setup` from the registry's implementations, so it is as pure as they are. Every
+ * `agent.task` effect a state emits carries the workflow's budgets and the state's model settings as
+ * `limits` ({@link declaredTaskLimits}); the agents enforce them.
  *
  * @throws DeclaredWorkflowError naming every unknown state, event, guard, action, effect, delay, text,
  *   schema or model, with its path, line and column.
@@ -295,7 +315,7 @@ export function compileDeclaredWorkflow(document: DeclaredWorkflowDocument, regi
     initial: definition.initial,
     context: ({ input }: { input: never }) => registry.context(input),
     on: compileOn(definition.on, '.'),
-    states: Object.fromEntries(Object.entries(definition.states).map(([name, state]) => [name, compileState(state, registry)])),
+    states: Object.fromEntries(Object.entries(definition.states).map(([name, state]) => [name, compileState(state, registry, declaredTaskLimits(definition, state))])),
   } as never) as unknown as AnyStateMachine;
   return {
     workflowType: definition.workflowType,

@@ -165,29 +165,44 @@ describe('the declared (YAML) claim-processing workflow hosted by the orchestrat
   });
 });
 
+const answer = (value: unknown, inputTokens: number) => [{ text: JSON.stringify(value), inputTokens, outputTokens: 10 }];
+// Answers per agent, told apart by its system prompt (the model chain asks in plain text); the model, not
+// the form, decides here (the form says otherwise).
+const SCRIPT = {
+  answers: {},
+  answersBySystemPrompt: [
+    {
+      contains: 'You read insurance claim forms',
+      answers: answer({ policyNumber: 'POL-MODEL', claimType: 'property', incidentDate: '2026-04-05', amountUsd: 4_000, injuries: false, policeReport: false, description: 'Burst pipe.' }, 300),
+    },
+    { contains: 'You triage insurance claims', answers: answer({ severity: 'medium', reason: 'a larger covered loss' }, 200) },
+    { contains: 'You are a senior claims adjuster', answers: answer({ outcome: 'approved', approvedAmountUsd: 5_000, reason: 'covered' }, 250) },
+    { contains: 'You write the response letter', answers: answer({ subject: 'Your claim', body: 'Dear claimant, we will pay.' }, 150) },
+  ],
+};
+
+/** A temporary file holding `text`, named `name`. */
+function temporaryFile(name: string, text: string): string {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'troupe-claims-model-')), name);
+  writeFileSync(file, text);
+  return file;
+}
+
+/** Submits `claim` as workflow `workflowId`, waits until it is done (60 s) and returns the gateway's view of it. */
+async function runToDone<T>(stack: TroupeStack, workflowId: string, claim: LabelledClaim['claim']): Promise<T> {
+  stack.tracker.track([workflowId]);
+  const envelope = claimSubmittedEnvelope(workflowId, claim, { source: 'e2e', occurredAt: new Date().toISOString() });
+  await publishEnvelope(stack.connection.jetstream(), workflowEventSubject(workflowId), envelope, { msgId: envelope.id });
+  expect(await stack.tracker.waitFor(() => stack.tracker.workflows.get(workflowId)?.last?.status === 'done', 60_000)).toBe(true);
+  return (await (await fetch(`${stack.gatewayUrl}/workflows/${workflowId}`, { headers: stack.headers('viewer') })).json()) as T;
+}
+
 describe('claim agents through a configured model (the scripted test double)', () => {
   let stack: TroupeStack;
   const claims = generateSyntheticClaims({ seed: 8, count: 7 });
-  const answer = (value: unknown, inputTokens: number) => [{ text: JSON.stringify(value), inputTokens, outputTokens: 10 }];
-  // Answers per agent, told apart by its system prompt (the model chain asks in plain text); the model, not
-  // the form, decides here (the form says otherwise).
-  const SCRIPT = {
-    answers: {},
-    answersBySystemPrompt: [
-      {
-        contains: 'You read insurance claim forms',
-        answers: answer({ policyNumber: 'POL-MODEL', claimType: 'property', incidentDate: '2026-04-05', amountUsd: 4_000, injuries: false, policeReport: false, description: 'Burst pipe.' }, 300),
-      },
-      { contains: 'You triage insurance claims', answers: answer({ severity: 'medium', reason: 'a larger covered loss' }, 200) },
-      { contains: 'You are a senior claims adjuster', answers: answer({ outcome: 'approved', approvedAmountUsd: 5_000, reason: 'covered' }, 250) },
-      { contains: 'You write the response letter', answers: answer({ subject: 'Your claim', body: 'Dear claimant, we will pay.' }, 150) },
-    ],
-  };
 
   beforeAll(async () => {
-    const scriptFile = path.join(mkdtempSync(path.join(tmpdir(), 'troupe-claims-model-')), 'model-script.json');
-    writeFileSync(scriptFile, JSON.stringify(SCRIPT));
-    stack = await startTroupeStack({ env: { TROUPE_MODEL_PROVIDER: 'scripted-test-double', TROUPE_MODEL_SCRIPT_FILE: scriptFile } });
+    stack = await startTroupeStack({ env: { TROUPE_MODEL_PROVIDER: 'scripted-test-double', TROUPE_MODEL_SCRIPT_FILE: temporaryFile('model-script.json', JSON.stringify(SCRIPT)) } });
   });
 
   afterAll(async () => {
@@ -196,17 +211,15 @@ describe('claim agents through a configured model (the scripted test double)', (
 
   it('extracts, classifies, reviews and writes through the model, caps the payment at the claimed amount and tags the tokens', async () => {
     const workflowId = 'claim-model-medium';
-    stack.tracker.track([workflowId]);
-    const envelope = claimSubmittedEnvelope(workflowId, claims[0].claim, { source: 'e2e', occurredAt: new Date().toISOString() });
-    await publishEnvelope(stack.connection.jetstream(), workflowEventSubject(workflowId), envelope, { msgId: envelope.id });
-    expect(await stack.tracker.waitFor(() => stack.tracker.workflows.get(workflowId)?.last?.status === 'done', 60_000)).toBe(true);
+    const detail = await runToDone<{ context: { details: { policyNumber: string }; extractor: string; decision: { approvedAmountUsd: number }; letter: { writer: string } } }>(
+      stack,
+      workflowId,
+      claims[0].claim,
+    );
     expect(stack.tracker.workflows.get(workflowId)?.last).toMatchObject({
       stateValue: 'closed',
       tags: { severity: 'medium', route: 'senior-agent', outcome: 'approved', modelCalls: '4', inputTokens: '900', outputTokens: '40' },
     });
-    const detail = (await (await fetch(`${stack.gatewayUrl}/workflows/${workflowId}`, { headers: stack.headers('viewer') })).json()) as {
-      context: { details: { policyNumber: string }; extractor: string; decision: { approvedAmountUsd: number }; letter: { writer: string } };
-    };
     expect(detail.context.details.policyNumber).toBe('POL-MODEL');
     expect(detail.context.extractor).toBe('chain/scripted/scripted-model');
     expect(detail.context.decision.approvedAmountUsd).toBe(4_000);
@@ -214,6 +227,44 @@ describe('claim agents through a configured model (the scripted test double)', (
     // The four model calls count in the workflow's budget, one entry per task.
     const spent = await (await KvWorkflowUsage.open(stack.connection.jetstream())).spent(workflowId);
     expect(spent.tokens).toBe(900 + 40);
+    expect(spent).toMatchObject({ modelCalls: 4 });
     expect(spent.runIds).toHaveLength(4);
+  });
+});
+
+describe('the declared claim workflow\u2019s budget, enforced by the agents (the scripted test double)', () => {
+  let stack: TroupeStack;
+  const claims = generateSyntheticClaims({ seed: 8, count: 7 });
+
+  beforeAll(async () => {
+    // The shipped YAML with a budget of two model calls per claim.
+    const yaml = readFileSync(path.join(__dirname, '../../statecharts/claim-processing/claim-processing.workflow.yaml'), 'utf8').replace('maxModelCalls: 8', 'maxModelCalls: 2');
+    stack = await startTroupeStack({
+      env: {
+        TROUPE_MODEL_PROVIDER: 'scripted-test-double',
+        TROUPE_MODEL_SCRIPT_FILE: temporaryFile('model-script.json', JSON.stringify(SCRIPT)),
+        TROUPE_CLAIM_DEFINITION: 'declared',
+        TROUPE_CLAIM_DEFINITION_FILE: temporaryFile('claim.workflow.yaml', yaml),
+      },
+    });
+  });
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('lets the model extract and classify, then the offline stand-ins review and write the letter (budget_exhausted)', async () => {
+    const workflowId = 'claim-declared-budget';
+    const detail = await runToDone<{ context: { extractor: string; seniorReview: { reviewer: string }; letter: { writer: string } } }>(stack, workflowId, claims[0].claim);
+    expect(stack.tracker.workflows.get(workflowId)?.last).toMatchObject({
+      stateValue: 'closed',
+      tags: { severity: 'medium', route: 'senior-agent', outcome: 'approved', modelCalls: '2', inputTokens: '500', outputTokens: '20' },
+    });
+    expect(detail.context.extractor).toBe('chain/scripted/scripted-model');
+    expect(detail.context.seniorReview.reviewer).toBe('chain/fallback/offline-rules/claims-senior-reviewer (workflow budget exhausted)');
+    expect(detail.context.letter.writer).toBe('chain/fallback/offline-template/claims-letter-writer (workflow budget exhausted)');
+    const spent = await (await KvWorkflowUsage.open(stack.connection.jetstream())).spent(workflowId);
+    expect(spent).toMatchObject({ tokens: 500 + 20, modelCalls: 2 });
+    expect(readFileSync(path.join(stack.logDir, 'agents.log'), 'utf8')).toContain(`workflow ${workflowId} has made 2 of its 2 model calls`);
   });
 });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { connect, DeliverPolicy, type NatsConnection } from 'nats';
 import { provisionStreams, publishEnvelope } from '@troupe/bus';
-import { STREAMS, DeadLetter, emailReceivedEnvelope, workflowEventTypeSubject, type JournalEntry, type Role } from '@troupe/contracts';
+import { STREAMS, DeadLetter, decodeEnvelope, emailReceivedEnvelope, workflowEventTypeSubject, type JournalEntry, type Role } from '@troupe/contracts';
 import { parseCorpusEmail, type CorpusEmail } from '@troupe/email-corpus';
 import type { Persistence } from '@troupe/persistence';
 import { TROUPE_APPS, startApp, type AppProcess, type TroupeApp } from '../../apps/demo/src/stack';
@@ -165,6 +165,13 @@ export async function pollJson<T>(url: string, predicate: (body: T) => boolean, 
     if (Date.now() > deadline) return body;
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/** The payload of the last event of `type` for `workflowId` in the workflow events stream, or null when there is none. */
+export async function lastWorkflowEventPayload(connection: NatsConnection, workflowId: string, type: string): Promise<unknown> {
+  const jsm = await connection.jetstreamManager();
+  const message = await jsm.streams.getMessage(STREAMS.workflowEvents.name, { last_by_subj: workflowEventTypeSubject(workflowId, type) }).catch(() => null);
+  return message === null ? null : decodeEnvelope(message.data).payload;
 }
 
 /**

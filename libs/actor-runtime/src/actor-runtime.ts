@@ -508,6 +508,7 @@ export class ActorRuntime {
               task: effect.task,
               input: effect.input,
               ...(effect.budgetWorkflowId === undefined ? {} : { budgetWorkflowId: effect.budgetWorkflowId }),
+              ...(effect.limits === undefined ? {} : { limits: effect.limits }),
             },
           },
         };

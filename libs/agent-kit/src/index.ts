@@ -78,6 +78,7 @@ export {
   recordModelCallUsage,
   withWorkflowBudget,
   workflowBudgetExhausted,
+  stricterLimits,
 } from './workflow-usage';
 export { supervisorRoutingWorkflow } from './supervisor-routing.workflow';
 export { advertiseAgents, readAgentAdvertisements, routeCandidates } from './advertisements';

@@ -10,7 +10,7 @@ import {
   retry,
   timeout,
 } from 'cockatiel';
-import type { ModelAttempt, ModelDecision, ModelResilienceEnvironment, ModelUsage, TranscriptMessage } from '@troupe/contracts';
+import type { ModelAttempt, ModelCallSettings, ModelDecision, ModelResilienceEnvironment, ModelUsage, TranscriptMessage } from '@troupe/contracts';
 import { AgentKitError } from './errors';
 import { modelLabel, type ChatLanguageModel } from './language-model';
 import { ModelAttemptError, callModel, classifyModelError, type ModelCallRequest } from './model-call';
@@ -122,6 +122,11 @@ export interface ModelCallOptions {
    * hop is reported like any other fallback with reason `budget_exhausted`.
    */
   budgetExhausted?: string | null;
+  /**
+   * Temperature and output token cap (tokens) the call's models use instead of the request's (a declared
+   * workflow's model settings, carried by its agent task as `limits.model`); unset fields keep the request's.
+   */
+  model?: ModelCallSettings;
 }
 
 /** Every model of a chain failed and there is no non-LLM fallback. `attempts` lists them all. */
@@ -188,10 +193,12 @@ export class ModelChain {
    *
    * @param request the call without its model.
    * @param fallbackInput the run's task input, for the non-LLM fallback.
-   * @param options `budgetExhausted`: skip the models, the fallback answers (see {@link ModelCallOptions}).
+   * @param options `budgetExhausted`: skip the models, the fallback answers; `model`: the temperature and
+   *   output token cap to use (see {@link ModelCallOptions}).
    * @throws ModelChainExhaustedError when every hop failed (only without a fallback, or when it threw).
    */
-  async call(request: Omit<ModelCallRequest, 'model' | 'abortSignal'>, fallbackInput: unknown, options: ModelCallOptions = {}): Promise<ModelChainResult> {
+  async call(asked: Omit<ModelCallRequest, 'model' | 'abortSignal'>, fallbackInput: unknown, options: ModelCallOptions = {}): Promise<ModelChainResult> {
+    const request = withModelSettings(asked, options.model);
     const attempts: ModelAttempt[] = [];
     const started = this.clock();
     const hops = this.hops;
@@ -321,4 +328,14 @@ export class ModelChain {
 /** Marks the active span (the model call's effect span) with the hop that served the call. */
 function servedBy(label: string): void {
   trace.getActiveSpan()?.setAttribute(TROUPE_ATTRIBUTES.modelServedBy, label);
+}
+
+/** `request` with the set fields of `settings` (temperature, output token cap) instead of its own. */
+function withModelSettings<T extends { temperature?: number; maxOutputTokens?: number }>(request: T, settings: ModelCallSettings | undefined): T {
+  if (settings === undefined) return request;
+  return {
+    ...request,
+    ...(settings.temperature === undefined ? {} : { temperature: settings.temperature }),
+    ...(settings.maxOutputTokens === undefined ? {} : { maxOutputTokens: settings.maxOutputTokens }),
+  };
 }

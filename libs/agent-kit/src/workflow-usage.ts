@@ -1,12 +1,14 @@
 import { Logger } from '@nestjs/common';
-import { BUCKETS, type ModelUsage, type RunUsage } from '@troupe/contracts';
+import { BUCKETS, type ModelUsage, type RunUsage, type WorkflowBudgetLimits } from '@troupe/contracts';
 import type { JetStreamClient, KV } from 'nats';
 import type { ModelCallOptions } from './model-chain';
 
-/** Tokens and cost (USD) a workflow's agent runs have spent, and which runs were counted. */
+/** Tokens, cost (USD) and model calls a workflow's agent runs and one-step calls have spent, and which were counted. */
 export interface WorkflowSpend {
   tokens: number;
   costUsd: number;
+  /** Model calls (a run's iterations, one per one-step call a model answered); 0 in records written before it was counted. */
+  modelCalls: number;
   runIds: string[];
 }
 
@@ -19,7 +21,12 @@ export interface WorkflowUsageLedger {
   record(workflowId: string, runId: string, usage: RunUsage): Promise<void>;
 }
 
-const EMPTY: WorkflowSpend = { tokens: 0, costUsd: 0, runIds: [] };
+const EMPTY: WorkflowSpend = { tokens: 0, costUsd: 0, modelCalls: 0, runIds: [] };
+
+/** A stored spend, with the fields a record written by an older version lacks. */
+function storedSpend(value: unknown): WorkflowSpend {
+  return { ...EMPTY, ...(value as Partial<WorkflowSpend>) };
+}
 /** Run ids remembered per workflow for idempotency. */
 const RUN_IDS_WINDOW = 256;
 
@@ -28,6 +35,7 @@ function added(spend: WorkflowSpend, runId: string, usage: RunUsage): WorkflowSp
   return {
     tokens: spend.tokens + usage.inputTokens + usage.outputTokens,
     costUsd: spend.costUsd + usage.costUsd,
+    modelCalls: spend.modelCalls + usage.iterations,
     runIds: [...spend.runIds, runId].slice(-RUN_IDS_WINDOW),
   };
 }
@@ -55,14 +63,14 @@ export class KvWorkflowUsage implements WorkflowUsageLedger {
 
   async spent(workflowId: string): Promise<WorkflowSpend> {
     const entry = await this.kv.get(workflowId);
-    return entry === null || entry.operation !== 'PUT' ? EMPTY : (entry.json() as WorkflowSpend);
+    return entry === null || entry.operation !== 'PUT' ? EMPTY : storedSpend(entry.json());
   }
 
   /** @throws Error from JetStream after 10 lost compare-and-set races. */
   async record(workflowId: string, runId: string, usage: RunUsage): Promise<void> {
     for (let attempt = 0; attempt < 10; attempt += 1) {
       const entry = await this.kv.get(workflowId);
-      const current = entry === null || entry.operation !== 'PUT' ? EMPTY : (entry.json() as WorkflowSpend);
+      const current = entry === null || entry.operation !== 'PUT' ? EMPTY : storedSpend(entry.json());
       const next = added(current, runId, usage);
       if (next === null) return;
       try {
@@ -78,14 +86,15 @@ export class KvWorkflowUsage implements WorkflowUsageLedger {
 
 /**
  * Counts one model call made for a workflow outside its agent runs (the supervisor's routing decision,
- * the model classifier) in `workflowId`'s spend, like a run of one iteration, once per `callId` (the
- * task's effect id, so a redelivered task is not counted twice). A call that spent no tokens and no
- * cost (served by the non-LLM fallback) is not recorded.
+ * the model classifier) in `workflowId`'s spend, like a run of one iteration (one model call), once per
+ * `callId` (the task's effect id, so a redelivered task is not counted twice). A call served by the
+ * non-LLM fallback (`usage.model` `fallback/…`, no tokens, no cost) is not recorded; a model's answer
+ * is, even when the model reported no tokens.
  *
  * @throws Error from the ledger (JetStream) when the spend cannot be written.
  */
 export async function recordModelCallUsage(ledger: WorkflowUsageLedger, workflowId: string, callId: string, usage: ModelUsage): Promise<void> {
-  if (usage.inputTokens + usage.outputTokens === 0 && usage.costUsd === 0) return;
+  if (usage.model.startsWith('fallback/') && usage.inputTokens + usage.outputTokens === 0 && usage.costUsd === 0) return;
   await ledger.record(workflowId, callId, {
     iterations: 1,
     inputTokens: usage.inputTokens,
@@ -95,16 +104,42 @@ export async function recordModelCallUsage(ledger: WorkflowUsageLedger, workflow
   });
 }
 
-/** The per-workflow limits (`TROUPE_WORKFLOW_MAX_TOKENS`, `TROUPE_WORKFLOW_MAX_COST_USD`): tokens (input + output) and USD. */
+/**
+ * The per-workflow limits: tokens (input + output) and USD (`TROUPE_WORKFLOW_MAX_TOKENS`,
+ * `TROUPE_WORKFLOW_MAX_COST_USD`), and model calls when the workflow declares a limit on them.
+ */
 export interface WorkflowLimits {
   maxTokens: number;
   maxCostUsd: number;
+  /** Model calls; no limit when absent (the environment sets none). */
+  maxModelCalls?: number;
+}
+
+/**
+ * The limits a call is held to: of the environment's `limits` and the workflow's `declared` budget (an
+ * agent task's `limits.budget`), the stricter (smaller) of each; `limits` alone when nothing is declared.
+ */
+export function stricterLimits(limits: WorkflowLimits, declared: WorkflowBudgetLimits | undefined): WorkflowLimits {
+  if (declared === undefined) return limits;
+  const smaller = (a: number | undefined, b: number | undefined) => (a === undefined ? b : b === undefined ? a : Math.min(a, b));
+  const maxModelCalls = smaller(limits.maxModelCalls, declared.maxModelCalls);
+  return {
+    maxTokens: smaller(limits.maxTokens, declared.maxTokens) ?? limits.maxTokens,
+    maxCostUsd: smaller(limits.maxCostUsd, declared.maxCostUsd) ?? limits.maxCostUsd,
+    ...(maxModelCalls === undefined ? {} : { maxModelCalls }),
+  };
 }
 
 /** Why a workflow that has spent `spend` may not call a model any more under `limits`, or null when it may. */
-export function workflowBudgetExhausted(workflowId: string, spend: Pick<WorkflowSpend, 'tokens' | 'costUsd'>, limits: WorkflowLimits): string | null {
+export function workflowBudgetExhausted(
+  workflowId: string,
+  spend: Pick<WorkflowSpend, 'tokens' | 'costUsd'> & Partial<Pick<WorkflowSpend, 'modelCalls'>>,
+  limits: WorkflowLimits,
+): string | null {
   if (spend.tokens >= limits.maxTokens) return `workflow ${workflowId} has spent ${spend.tokens} of its ${limits.maxTokens} tokens`;
   if (spend.costUsd >= limits.maxCostUsd) return `workflow ${workflowId} has spent ${spend.costUsd.toFixed(4)} of its ${limits.maxCostUsd} USD`;
+  const modelCalls = spend.modelCalls ?? 0;
+  if (limits.maxModelCalls !== undefined && modelCalls >= limits.maxModelCalls) return `workflow ${workflowId} has made ${modelCalls} of its ${limits.maxModelCalls} model calls`;
   return null;
 }
 
@@ -124,12 +159,13 @@ export class WorkflowCallBudget {
   ) {}
 
   /**
-   * The chain options of a call made for `workflowId` by `caller` (named in the log line).
+   * The chain options of a call made for `workflowId` by `caller` (named in the log line), held to the
+   * stricter of this budget's limits and the workflow's `declared` budget ({@link stricterLimits}).
    *
    * @throws Error from the ledger (JetStream) when the spend cannot be read.
    */
-  async callOptions(workflowId: string, caller: string): Promise<ModelCallOptions> {
-    const budgetExhausted = workflowBudgetExhausted(workflowId, await this.ledger.spent(workflowId), this.limits);
+  async callOptions(workflowId: string, caller: string, declared?: WorkflowBudgetLimits): Promise<ModelCallOptions> {
+    const budgetExhausted = workflowBudgetExhausted(workflowId, await this.ledger.spent(workflowId), stricterLimits(this.limits, declared));
     if (budgetExhausted !== null) {
       this.logger.log(`${caller}: ${budgetExhausted}; the non-LLM fallback answers without a model`, { workflowId, caller, reason: 'budget_exhausted' });
     }
@@ -153,6 +189,8 @@ export interface MeteredCall {
   callId: string;
   /** E.g. `agents/classifier`, `supervisor/router`. */
   caller: string;
+  /** The workflow's declared budget (the task's `limits.budget`), held to with the environment's limits, the stricter of each. */
+  declaredBudget?: WorkflowBudgetLimits;
 }
 
 /**
@@ -170,7 +208,7 @@ export async function withWorkflowBudget<T>(
   usageOf: (result: T) => ModelUsage | undefined,
 ): Promise<T> {
   if (budget === null) return work({});
-  const result = await work(await budget.callOptions(call.workflowId, call.caller));
+  const result = await work(await budget.callOptions(call.workflowId, call.caller, call.declaredBudget));
   await budget.record(call.workflowId, call.callId, usageOf(result));
   return result;
 }

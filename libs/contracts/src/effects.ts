@@ -9,6 +9,36 @@ import { WorkflowEventEffect } from './supervision';
  * and publishes each to its subject. Results come back as events.
  */
 
+/**
+ * A workflow's own spending limits per instance, over every model call made for it (as its definition
+ * declares them; the agents enforce the stricter of these and their `TROUPE_WORKFLOW_MAX_*`): cost in USD,
+ * tokens (input + output) and model calls answered by a model.
+ */
+export const WorkflowBudgetLimits = z.object({
+  maxCostUsd: z.number().nonnegative().optional(),
+  maxTokens: z.number().int().positive().optional(),
+  maxModelCalls: z.number().int().positive().optional(),
+});
+export type WorkflowBudgetLimits = z.infer<typeof WorkflowBudgetLimits>;
+
+/** Settings of the model call an agent task makes (override the agent's own): sampling temperature, output token cap (tokens). */
+export const ModelCallSettings = z.object({
+  temperature: z.number().min(0).max(2).optional(),
+  maxOutputTokens: z.number().int().positive().optional(),
+});
+export type ModelCallSettings = z.infer<typeof ModelCallSettings>;
+
+/**
+ * What a workflow's definition sets for one agent task: the workflow's `budget` and the `model` settings
+ * of the state that asks (a declared workflow's `budgets` and its state's `output.model`). Absent: the
+ * agents' environment limits and the agent's own settings apply.
+ */
+export const AgentTaskLimits = z.object({
+  budget: WorkflowBudgetLimits.optional(),
+  model: ModelCallSettings.optional(),
+});
+export type AgentTaskLimits = z.infer<typeof AgentTaskLimits>;
+
 /** Work for an agent: published to `troupe.agent.<agent>.task`. `input` is validated by the agent. */
 export const AgentTaskEffect = z.object({
   kind: z.literal('agent.task'),
@@ -17,6 +47,8 @@ export const AgentTaskEffect = z.object({
   input: z.unknown(),
   /** The workflow whose budget the task's model calls count against, when not the emitting one (see {@link AgentTaskRequested}). */
   budgetWorkflowId: WorkflowId.optional(),
+  /** The definition's budget and model settings for the task (see {@link AgentTaskRequested}). */
+  limits: AgentTaskLimits.optional(),
 });
 export type AgentTaskEffect = z.infer<typeof AgentTaskEffect>;
 
@@ -81,8 +113,22 @@ export const AgentTaskRequested = z.object({
    * workflow the supervision works for. Absent: the envelope's `workflowId`.
    */
   budgetWorkflowId: WorkflowId.optional(),
+  /**
+   * The asking workflow's declared per-instance budget (checked, with the agents' environment limits, the
+   * stricter of each, against the spend of the task's budget workflow) and the asking state's model
+   * settings (used by the task's model call). Absent for workflows that declare none.
+   */
+  limits: AgentTaskLimits.optional(),
 });
 export type AgentTaskRequested = z.infer<typeof AgentTaskRequested>;
+
+/**
+ * `effect` with `limits` when it is an agent task and `limits` is set (the effect's own limits replaced);
+ * any other effect unchanged. Pure: for machines that attach their definition's limits to their tasks.
+ */
+export function withAgentTaskLimits(effect: Effect, limits: AgentTaskLimits | undefined): Effect {
+  return effect.kind === 'agent.task' && limits !== undefined ? { ...effect, limits } : effect;
+}
 
 /** The workflow an agent task's model calls count against: the task's `budgetWorkflowId`, else the envelope's workflow. */
 export function taskBudgetWorkflowId(envelope: Pick<Envelope, 'workflowId'>, task: AgentTaskRequested): string {

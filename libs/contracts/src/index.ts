@@ -49,6 +49,10 @@ export {
 } from './topology';
 export {
   AgentTaskEffect,
+  AgentTaskLimits,
+  WorkflowBudgetLimits,
+  ModelCallSettings,
+  withAgentTaskLimits,
   Role,
   ApprovalRequestEffect,
   ReplySendEffect,

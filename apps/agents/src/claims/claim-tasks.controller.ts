@@ -42,7 +42,8 @@ export const CLAIM_CLOCK = Symbol('CLAIM_CLOCK');
  * by the transport). Notify and audit write at most one record per effect id (the idempotency key), so a
  * redelivered task answers with the first record instead of notifying or auditing twice. The four
  * reasoning agents' model calls run within the workflow's budget and are counted there
- * ({@link withWorkflowBudget}).
+ * ({@link withWorkflowBudget}); a task of a declared workflow carries its budget (the stricter of it and
+ * `TROUPE_WORKFLOW_MAX_*` holds) and its state's model settings (`limits`), which the model call uses.
  */
 @Controller()
 export class ClaimTasksController {
@@ -126,10 +127,16 @@ export class ClaimTasksController {
     return runEffect(this.js, { envelope, context, effectId: task.effectId, kind: 'agent.task', source: `agents/${task.agent}` }, () => work(input, task));
   }
 
-  /** Runs one reasoning agent within the task's budget workflow and returns its answer without the chain's usage. */
+  /**
+   * Runs one reasoning agent within the task's budget workflow (held to the stricter of the environment's
+   * limits and the task's declared `limits.budget`), its model call with the task's `limits.model`
+   * settings, and returns its answer without the chain's usage.
+   */
   private async metered<T extends object>(envelope: Envelope, task: AgentTaskRequested, work: (options: ModelCallOptions) => Promise<Metered<T>>): Promise<Omit<Metered<T>, 'modelUsage'>> {
-    const call = { workflowId: taskBudgetWorkflowId(envelope, task), callId: task.effectId, caller: `agents/${task.agent}` };
-    const { modelUsage: _usage, ...payload } = await withWorkflowBudget(this.budget, call, work, (result) => result.modelUsage);
+    const { budget: declaredBudget, model } = task.limits ?? {};
+    const call = { workflowId: taskBudgetWorkflowId(envelope, task), callId: task.effectId, caller: `agents/${task.agent}`, declaredBudget };
+    const withSettings = (options: ModelCallOptions) => work(model === undefined ? options : { ...options, model });
+    const { modelUsage: _usage, ...payload } = await withWorkflowBudget(this.budget, call, withSettings, (result) => result.modelUsage);
     return payload;
   }
 }

@@ -14,7 +14,14 @@ import {
   type Role,
 } from '@troupe/contracts';
 import { VersionConflictError, type Journal, type OutboxMessage, type SnapshotStore, type WorkflowRecord } from '@troupe/persistence';
-import { CLAIM_PROCESSING_REGISTRY, CLAIM_PROCESSING_WORKFLOW, loadDeclaredWorkflow, type WorkflowCatalogEntry } from '@troupe/statecharts';
+import {
+  CLAIM_PROCESSING_BUDGETS,
+  CLAIM_PROCESSING_MODELS,
+  CLAIM_PROCESSING_REGISTRY,
+  CLAIM_PROCESSING_WORKFLOW,
+  loadDeclaredWorkflow,
+  type WorkflowCatalogEntry,
+} from '@troupe/statecharts';
 import { CLAIM_PROCESSING_YAML_PATH, claimProcessingWorkflow, declaredClaimProcessing } from './claim-processing.workflow';
 
 /** Test double: an in-memory snapshot store with the version precondition of the real ones. */
@@ -155,6 +162,12 @@ describe('the declared (YAML) and TypeScript claim-processing workflows', () => 
     expect(declared.events).toEqual(CLAIM_PROCESSING_WORKFLOW.events);
   });
 
+  it('declare the budgets and model settings the TypeScript form attaches to its tasks', () => {
+    expect(declared.budgets).toEqual(CLAIM_PROCESSING_BUDGETS);
+    const settings = Object.fromEntries(Object.entries(declared.models).map(([name, { temperature, maxOutputTokens }]) => [name, { temperature, maxOutputTokens }]));
+    expect(settings).toEqual(CLAIM_PROCESSING_MODELS);
+  });
+
   for (const [name, script] of Object.entries(SCRIPTS)) {
     it(`produce identical journals and outboxes: ${name}`, async () => {
       const typescript = await run(CLAIM_PROCESSING_WORKFLOW, script);
@@ -162,6 +175,10 @@ describe('the declared (YAML) and TypeScript claim-processing workflows', () => 
       expect(typescript.journal).toHaveLength(script.length);
       expect(yaml.journal).toEqual(typescript.journal);
       expect(yaml.published).toEqual(typescript.published);
+      // Every agent task leaves with the workflow's budget (both forms).
+      const tasks = typescript.published.filter((message) => message.envelope.type === AGENT_TASK_REQUESTED);
+      expect(tasks.length).toBeGreaterThan(0);
+      for (const task of tasks) expect(task.envelope.payload).toMatchObject({ limits: { budget: CLAIM_PROCESSING_BUDGETS } });
       expect(yaml.record.snapshot).toEqual(typescript.record.snapshot);
       expect(typescript.record.status).toBe('done');
       expect(typescript.record.stateValue).toBe(name.startsWith('cancelled') ? 'cancelled' : name.startsWith('an effect fails') ? 'failed' : 'closed');

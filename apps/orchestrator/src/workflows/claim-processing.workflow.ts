@@ -8,6 +8,7 @@ import {
   claimProcessingTags,
   loadDeclaredWorkflow,
   type ClaimProcessingContext,
+  type CompiledWorkflow,
   type WorkflowCatalogEntry,
 } from '@troupe/statecharts';
 
@@ -29,7 +30,7 @@ export const CLAIM_PROCESSING_YAML_PATH = path.resolve(__dirname, '..', '..', '.
  *
  * @throws DeclaredWorkflowError when the document is invalid (every issue with its line); Error when the file cannot be read.
  */
-export function declaredClaimProcessing(file: string = CLAIM_PROCESSING_YAML_PATH): WorkflowCatalogEntry {
+export function declaredClaimProcessing(file: string = CLAIM_PROCESSING_YAML_PATH): CompiledWorkflow {
   return loadDeclaredWorkflow(readFileSync(file, 'utf8'), CLAIM_PROCESSING_REGISTRY, { source: path.relative(process.cwd(), file) });
 }
 
