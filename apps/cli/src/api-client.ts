@@ -129,16 +129,24 @@ export class ApiClient {
   }
 }
 
+/** A problem body as RFC 9457 §3.1 allows it: every member optional (a proxy's may carry only `title`). */
+const ForeignProblem = Problem.partial();
+
 /**
- * The problem in an error response: the RFC 9457 body when there is one, else one made from the status
- * line and the first 500 characters of the body.
+ * The problem in an error response: the RFC 9457 body when there is one (members it leaves out are
+ * filled as the RFC says: `type` "about:blank", `status` and `title` from the status line, `instance`
+ * the request), else one made from the status line and the first 500 characters of the body.
  */
 export function problemFrom(status: number, statusText: string, text: string, instance: string): Problem {
+  const fallbackTitle = statusText || `HTTP ${status}`;
   try {
-    const parsed = Problem.safeParse(JSON.parse(text));
-    if (parsed.success) return parsed.data;
+    const parsed = ForeignProblem.safeParse(JSON.parse(text));
+    if (parsed.success && (parsed.data.type !== undefined || parsed.data.title !== undefined || parsed.data.detail !== undefined)) {
+      const { type, title, status: bodyStatus, instance: bodyInstance, ...rest } = parsed.data;
+      return { type: type ?? 'about:blank', title: title ?? fallbackTitle, status: bodyStatus ?? status, instance: bodyInstance ?? instance, ...rest };
+    }
   } catch {
     // not JSON: fall through
   }
-  return { type: 'about:blank', title: statusText || `HTTP ${status}`, status, detail: text.slice(0, 500) || undefined, instance };
+  return { type: 'about:blank', title: fallbackTitle, status, detail: text.slice(0, 500) || undefined, instance };
 }
