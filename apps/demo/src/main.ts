@@ -1,18 +1,17 @@
 import './instrumentation';
 import 'reflect-metadata';
 import { createHash, randomBytes } from 'node:crypto';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { SingleBar, Presets } from 'cli-progress';
 import { z } from 'zod';
-import { connectToNats, natsSettingsFromEnvironment, provisionStreams, publishEnvelope } from '@troupe/bus';
+import { natsSettingsFromEnvironment, publishEnvelope } from '@troupe/bus';
 import { BaseEnvironment, emailReceivedEnvelope, parseEnvironment, workflowEventTypeSubject } from '@troupe/contracts';
 import { loadSpamAssassinCorpus, parseCorpusEmail, splitOf, type CorpusEmail } from '@troupe/email-corpus';
 import { shutdownTelemetry } from '@troupe/telemetry';
 import { runClaimsDemo } from './claims/claims-demo';
 import { runIncidentDemo } from './incidents/run-incidents';
 import { buildReport, type DemoReport } from './report';
-import { REPOSITORY_ROOT, TROUPE_APPS, ensureNatsServer, startApp, type AppProcess } from './stack';
+import { DEMO_PRINCIPAL_ID, startDemoMesh } from './demo-mesh';
 import { NO_APPROVALS, approveEveryPendingGate } from './auto-approver';
 import { RunTracker } from './tracker';
 
@@ -23,7 +22,6 @@ const DemoEnvironment = BaseEnvironment.extend({
 });
 
 /** The identity the demo's API key stands for (roles operator and approver). */
-const DEMO_PRINCIPAL_ID = 'demo-operator';
 
 const USAGE = `npm run demo -- [--workflow triage|incidents|claims] [--limit N] [--approve all|none] [--timeout SECONDS] [--external-apps] [--keep-running]
 
@@ -95,7 +93,6 @@ async function main(): Promise<void> {
     })
     .parse({ limit: values.limit, approve: values.approve, timeout: values.timeout });
   const env = parseEnvironment(DemoEnvironment);
-  const stateDir = path.join(REPOSITORY_ROOT, '.troupe');
   const runId = `${new Date().toISOString().slice(0, 19).replace(/[-:T]/g, '')}${randomBytes(2).toString('hex')}`;
   const gatewayUrl = `http://127.0.0.1:${env.TROUPE_HTTP_PORT}`;
   // A fresh API key per run: the gateway gets only its SHA-256; the demo (and you, with --keep-running) use the key.
@@ -103,32 +100,15 @@ async function main(): Promise<void> {
   if (apiKey === undefined && options.approve === 'all') throw new Error('--external-apps with --approve all needs TROUPE_API_KEY (an API key with role approver)');
 
   console.log(`Troupe inbox-triage demo, run ${runId}`);
-  const natsProcess = await ensureNatsServer(env.NATS_URL, path.join(stateDir, 'nats'));
-  console.log(natsProcess === null ? `NATS: using the server at ${env.NATS_URL}` : `NATS: started nats-server -js at ${env.NATS_URL} (store ${path.join(stateDir, 'nats')})`);
-  const nats = await connectToNats(natsSettingsFromEnvironment(env, 'troupe-demo'));
-  if (env.TROUPE_PROVISION_STREAMS) await provisionStreams(await nats.jetstreamManager(), undefined, { replicas: env.TROUPE_STREAM_REPLICAS });
-
-  const apps: AppProcess[] = [];
-  const stopAll = async (): Promise<void> => {
-    await Promise.all(apps.map((app) => app.stop('SIGTERM')));
-    natsProcess?.kill('SIGTERM');
-  };
-  process.once('SIGINT', () => void stopAll().then(() => process.exit(130)));
-
-  if (!values['external-apps']) {
-    const logDir = path.join(stateDir, 'logs', runId);
-    console.log(`Starting ${TROUPE_APPS.join(', ')} (logs in ${path.relative(process.cwd(), logDir)}/) …`);
-    for (const app of TROUPE_APPS) {
-      const appEnv: Record<string, string> = { NATS_URL: env.NATS_URL, TROUPE_HTTP_PORT: String(env.TROUPE_HTTP_PORT) };
-      if (app === 'gateway') {
-        appEnv.TROUPE_GATEWAY_API_KEYS = JSON.stringify([
-          { id: DEMO_PRINCIPAL_ID, sha256: createHash('sha256').update(apiKey!).digest('hex'), roles: ['operator', 'approver'] },
-        ]);
-      }
-      apps.push(startApp(app, { env: appEnv, logFile: path.join(logDir, `${app}.log`) }));
-    }
-    await Promise.all(apps.map((app) => app.ready));
-  }
+  const { nats, stop: stopAll } = await startDemoMesh({
+    runId,
+    nats: natsSettingsFromEnvironment(env, 'troupe-demo'),
+    provisionStreams: env.TROUPE_PROVISION_STREAMS,
+    streamReplicas: env.TROUPE_STREAM_REPLICAS,
+    httpPort: env.TROUPE_HTTP_PORT,
+    externalApps: values['external-apps'] === true,
+    apiKey,
+  });
 
   // A fixed pseudo-random order (SHA-256 of each id), so that any --limit is a mix of every group,
   // the same mix on every run.

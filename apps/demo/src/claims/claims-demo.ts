@@ -1,12 +1,11 @@
-import { createHash, randomBytes } from 'node:crypto';
-import path from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { MODEL_ENV_KEYS } from '@troupe/agent-kit';
-import { connectToNats, provisionStreams, publishEnvelope } from '@troupe/bus';
+import { publishEnvelope } from '@troupe/bus';
 import { SYNTHETIC_CLAIMS_SEED, generateSyntheticClaims, type ExpectedClaimOutcome } from '@troupe/claims-corpus';
 import { BaseEnvironment, CLAIM_PROCESSING, claimSubmittedEnvelope, parseEnvironment, workflowEventTypeSubject } from '@troupe/contracts';
 import { parseModelPrices, shutdownTelemetry, type ModelPrice } from '@troupe/telemetry';
-import { REPOSITORY_ROOT, TROUPE_APPS, ensureNatsServer, startApp, type AppProcess } from '../stack';
+import { DEMO_PRINCIPAL_ID, startDemoMesh } from '../demo-mesh';
 import { NO_APPROVALS, approveEveryPendingGate } from '../auto-approver';
 import { RunTracker } from '../tracker';
 import { buildClaimsReport, type ClaimsReport, type LatencyFigures } from './claims-report';
@@ -35,7 +34,6 @@ const ClaimsDemoEnvironment = BaseEnvironment.extend({
   TROUPE_CLAIM_REVIEW_THRESHOLD_USD: z.coerce.number().nonnegative().default(10_000),
 });
 
-const DEMO_PRINCIPAL_ID = 'demo-operator';
 
 /**
  * The claims main job: generates SYNTHETIC claims from a fixed seed (labelled with the outcome each was
@@ -46,7 +44,6 @@ const DEMO_PRINCIPAL_ID = 'demo-operator';
  */
 export async function runClaimsDemo(options: ClaimsDemoOptions): Promise<number> {
   const env = parseEnvironment(ClaimsDemoEnvironment);
-  const stateDir = path.join(REPOSITORY_ROOT, '.troupe');
   const runId = `${new Date().toISOString().slice(0, 19).replace(/[-:T]/g, '')}${randomBytes(2).toString('hex')}`;
   const gatewayUrl = `http://127.0.0.1:${env.TROUPE_HTTP_PORT}`;
   const apiKey = options.externalApps ? env.TROUPE_API_KEY : randomBytes(24).toString('base64url');
@@ -56,35 +53,15 @@ export async function runClaimsDemo(options: ClaimsDemoOptions): Promise<number>
 
   console.log(`Troupe claim-processing demo, run ${runId}`);
   console.log(`Input: ${claims.length} SYNTHETIC claims (generated from seed ${seed}; no real claims data exists), each labelled with the outcome it was written to produce.`);
-  const natsProcess = await ensureNatsServer(env.NATS_URL, path.join(stateDir, 'nats'));
-  console.log(natsProcess === null ? `NATS: using the server at ${env.NATS_URL}` : `NATS: started nats-server -js at ${env.NATS_URL} (store ${path.join(stateDir, 'nats')})`);
-  const nats = await connectToNats({ servers: env.NATS_URL, name: 'troupe-demo-claims', user: env.NATS_USER, pass: env.NATS_PASSWORD });
-  await provisionStreams(await nats.jetstreamManager(), undefined, { replicas: env.TROUPE_STREAM_REPLICAS });
-
-  const apps: AppProcess[] = [];
-  const stopAll = async (): Promise<void> => {
-    await Promise.all(apps.map((app) => app.stop('SIGTERM')));
-    natsProcess?.kill('SIGTERM');
-  };
-  process.once('SIGINT', () => void stopAll().then(() => process.exit(130)));
-  if (!options.externalApps) {
-    const logDir = path.join(stateDir, 'logs', runId);
-    console.log(`Starting ${TROUPE_APPS.join(', ')} (logs in ${path.relative(process.cwd(), logDir)}/) …`);
-    for (const app of TROUPE_APPS) {
-      const appEnv: Record<string, string> = {
-        NATS_URL: env.NATS_URL,
-        TROUPE_HTTP_PORT: String(env.TROUPE_HTTP_PORT),
-        TROUPE_CLAIM_REVIEW_THRESHOLD_USD: String(env.TROUPE_CLAIM_REVIEW_THRESHOLD_USD),
-      };
-      if (app === 'gateway') {
-        appEnv.TROUPE_GATEWAY_API_KEYS = JSON.stringify([
-          { id: DEMO_PRINCIPAL_ID, sha256: createHash('sha256').update(apiKey!).digest('hex'), roles: ['operator', 'approver'] },
-        ]);
-      }
-      apps.push(startApp(app, { env: appEnv, logFile: path.join(logDir, `${app}.log`) }));
-    }
-    await Promise.all(apps.map((app) => app.ready));
-  }
+  const { nats, stop: stopAll } = await startDemoMesh({
+    runId,
+    nats: { servers: env.NATS_URL, name: 'troupe-demo-claims', user: env.NATS_USER, pass: env.NATS_PASSWORD },
+    streamReplicas: env.TROUPE_STREAM_REPLICAS,
+    httpPort: env.TROUPE_HTTP_PORT,
+    externalApps: options.externalApps,
+    apiKey,
+    appEnv: { TROUPE_CLAIM_REVIEW_THRESHOLD_USD: String(env.TROUPE_CLAIM_REVIEW_THRESHOLD_USD) },
+  });
 
   const labels = new Map<string, { claimId: string; expected: ExpectedClaimOutcome }>();
   const workflowIds = claims.map(({ claim, expected }, index) => {

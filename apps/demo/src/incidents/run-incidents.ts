@@ -1,10 +1,9 @@
-import { createHash, randomBytes } from 'node:crypto';
-import path from 'node:path';
-import { connectToNats, provisionStreams, publishEnvelope } from '@troupe/bus';
+import { randomBytes } from 'node:crypto';
+import { publishEnvelope } from '@troupe/bus';
 import { incidentAlertEnvelope, workflowEventTypeSubject, type SensorAlert } from '@troupe/contracts';
 import { DEFAULT_ROBUST_Z_OPTIONS, detectAlerts, detectorName, evaluateDetection, loadSuthaharanReadings } from '@troupe/sensor-data';
 import { parseModelPrices } from '@troupe/telemetry';
-import { REPOSITORY_ROOT, TROUPE_APPS, ensureNatsServer, startApp, type AppProcess } from '../stack';
+import { startDemoMesh } from '../demo-mesh';
 import { NO_APPROVALS, approveEveryPendingGate } from '../auto-approver';
 import { RunTracker } from '../tracker';
 import { printIncidentReport, type IncidentRun } from './incident-report';
@@ -26,7 +25,6 @@ export interface IncidentDemoOptions {
   threshold?: number;
 }
 
-const DEMO_PRINCIPAL_ID = 'demo-operator';
 
 interface WorkflowDetailView {
   stateValue: unknown;
@@ -43,7 +41,6 @@ interface WorkflowDetailView {
  * latency and cost. Returns the process exit code (0 when every workflow finished as asked).
  */
 export async function runIncidentDemo(options: IncidentDemoOptions): Promise<number> {
-  const stateDir = path.join(REPOSITORY_ROOT, '.troupe');
   const runId = `${new Date().toISOString().slice(0, 19).replace(/[-:T]/g, '')}${randomBytes(2).toString('hex')}`;
   const gatewayUrl = `http://127.0.0.1:${options.httpPort}`;
   const apiKey = options.externalApps ? options.apiKey : randomBytes(24).toString('base64url');
@@ -56,28 +53,14 @@ export async function runIncidentDemo(options: IncidentDemoOptions): Promise<num
   const evaluation = evaluateDetection(detection.scored, detection.alerts, readings);
   console.log(`Detector ${detectorName(detectorOptions)}: ${detection.alerts.length} alerts from ${readings.length} readings of ${new Set(readings.map((r) => r.moteId)).size} motes`);
 
-  const natsProcess = await ensureNatsServer(options.natsUrl, path.join(stateDir, 'nats'));
-  console.log(natsProcess === null ? `NATS: using the server at ${options.natsUrl}` : `NATS: started nats-server -js at ${options.natsUrl}`);
-  const nats = await connectToNats({ servers: options.natsUrl, name: 'troupe-demo-incidents', user: options.natsUser, pass: options.natsPassword });
-  await provisionStreams(await nats.jetstreamManager(), undefined, { replicas: options.streamReplicas });
-  const apps: AppProcess[] = [];
-  const stopAll = async (): Promise<void> => {
-    await Promise.all(apps.map((app) => app.stop('SIGTERM')));
-    natsProcess?.kill('SIGTERM');
-  };
-  process.once('SIGINT', () => void stopAll().then(() => process.exit(130)));
-  if (!options.externalApps) {
-    const logDir = path.join(stateDir, 'logs', runId);
-    console.log(`Starting ${TROUPE_APPS.join(', ')} (logs in ${path.relative(process.cwd(), logDir)}/) …`);
-    for (const app of TROUPE_APPS) {
-      const appEnv: Record<string, string> = { NATS_URL: options.natsUrl, TROUPE_HTTP_PORT: String(options.httpPort) };
-      if (app === 'gateway') {
-        appEnv.TROUPE_GATEWAY_API_KEYS = JSON.stringify([{ id: DEMO_PRINCIPAL_ID, sha256: createHash('sha256').update(apiKey!).digest('hex'), roles: ['operator', 'approver'] }]);
-      }
-      apps.push(startApp(app, { env: appEnv, logFile: path.join(logDir, `${app}.log`) }));
-    }
-    await Promise.all(apps.map((app) => app.ready));
-  }
+  const { nats, stop: stopAll } = await startDemoMesh({
+    runId,
+    nats: { servers: options.natsUrl, name: 'troupe-demo-incidents', user: options.natsUser, pass: options.natsPassword },
+    streamReplicas: options.streamReplicas,
+    httpPort: options.httpPort,
+    externalApps: options.externalApps,
+    apiKey,
+  });
 
   const byWorkflow = new Map<string, SensorAlert>();
   const workflowIds = detection.alerts.map((alert) => {
