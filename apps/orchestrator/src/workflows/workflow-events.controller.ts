@@ -1,24 +1,21 @@
 import { Controller, Inject } from '@nestjs/common';
-import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import { EventPattern, Payload } from '@nestjs/microservices';
 import { ActorRuntime, type HandleOutcome } from '@troupe/actor-runtime';
-import type { JetStreamContext } from '@troupe/bus';
-import { ALL_WORKFLOW_EVENTS, subjectMismatch, type Envelope } from '@troupe/contracts';
+import { ALL_WORKFLOW_EVENTS, type Envelope } from '@troupe/contracts';
 
 /** Injection token of the {@link ActorRuntime}. */
 export const ACTOR_RUNTIME = Symbol('ACTOR_RUNTIME');
 
 /**
- * Feeds every workflow event from the bus into the actor runtime, once its subject is checked
- * (`subjectMismatch` of @troupe/contracts, also checked by the transport for every consumer).
+ * Feeds every workflow event from the bus into the actor runtime. The transport (`JetStreamServer`)
+ * has already dead-lettered an event on a subject not its own (`subjectMismatch` of @troupe/contracts).
  */
 @Controller()
 export class WorkflowEventsController {
   constructor(@Inject(ACTOR_RUNTIME) private readonly runtime: ActorRuntime) {}
 
   @EventPattern(ALL_WORKFLOW_EVENTS)
-  async handle(@Payload() envelope: Envelope, @Ctx() context?: JetStreamContext): Promise<HandleOutcome> {
-    const mismatch = context === undefined ? null : subjectMismatch(context.message.subject, envelope);
-    if (mismatch !== null) throw mismatch;
+  handle(@Payload() envelope: Envelope): Promise<HandleOutcome> {
     return this.runtime.handle(envelope);
   }
 }
