@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -186,8 +186,10 @@ describe('deploy/kubernetes: manifests, NATS users per app, the stream provision
   });
 
   it('ships the permissions config unchanged in the NATS ConfigMap, included by cluster.conf', () => {
-    expect(readFileSync(path.join(dir, 'nats', 'troupe-permissions.conf'), 'utf8')).toBe(readFileSync(PERMISSIONS, 'utf8'));
     const config = generated.get('nats-config')!.keys;
+    // One file, not two copies: deploy/nats/ links to the one the ConfigMap is made from (as cluster.conf does).
+    expect(realpathSync(PERMISSIONS)).toBe(realpathSync(path.join(REPOSITORY_ROOT, 'deploy', 'kubernetes', 'nats', 'troupe-permissions.conf')));
+    expect(config['troupe-permissions.conf']).toBe(readFileSync(PERMISSIONS, 'utf8'));
     expect(Object.keys(config).sort()).toEqual(['cluster.conf', 'troupe-permissions.conf']);
     expect(config['cluster.conf']).toMatch(/^include "troupe-permissions.conf"$/m);
     expect(config['cluster.conf']).not.toMatch(/^\s*authorization\s*\{/m);
